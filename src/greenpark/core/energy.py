@@ -28,6 +28,10 @@ ELECTRICITY_CALORIFIC_KGCE_PER_KWH = 0.1229
 #: Calorific equivalent of heat [kgce/MJ], GB/T 2589 Appendix A (1 / 29.3076).
 HEAT_CALORIFIC_KGCE_PER_MJ = 0.03412
 
+#: Energy of one kilowatt-hour [GJ/kWh]: 3.6 MJ by definition of the kWh (SI Brochure, 9th ed.,
+#: Table 8; GB/T 2589 Appendix A prints 3 600 kJ/kWh).
+GJ_PER_KWH = 0.0036
+
 
 class ElectricityConvention(StrEnum):
     """How electricity (and heat) are converted to standard coal."""
@@ -190,6 +194,29 @@ def electricity_tce(electricity_kwh: FloatOrArray, coefficient_kgce_per_kwh: Flo
     return electricity_kwh * coefficient_kgce_per_kwh / 1_000.0
 
 
+def energy_gj_from_electricity_kwh(electricity_kwh: FloatOrArray) -> FloatOrArray:
+    """Energy carried by an amount of electricity (its calorific equivalent).
+
+    Parameters
+    ----------
+    electricity_kwh : float or array  [kWh]
+
+    Returns
+    -------
+    float or array  [GJ]
+
+    References
+    ----------
+    GB/T 2589-2020, Appendix A (电力 3 600 kJ/kWh).
+
+    Examples
+    --------
+    >>> energy_gj_from_electricity_kwh(1000.0)
+    3.6
+    """
+    return electricity_kwh * GJ_PER_KWH
+
+
 def share(part: FloatOrArray, total: FloatOrArray) -> FloatOrArray:
     """Fraction of a total.
 
@@ -212,7 +239,9 @@ def share(part: FloatOrArray, total: FloatOrArray) -> FloatOrArray:
 __all__ = [
     "ELECTRICITY_CALORIFIC_KGCE_PER_KWH",
     "HEAT_CALORIFIC_KGCE_PER_MJ",
+    "GJ_PER_KWH",
     "ElectricityConvention",
+    "energy_gj_from_electricity_kwh",
     "electricity_kwh_from_tce",
     "electricity_tce",
     "energy_gj_from_quantity",
