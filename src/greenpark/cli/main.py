@@ -1,0 +1,373 @@
+"""The ``greenpark`` command: a thin layer over the services."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from greenpark.settings import get_settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="greenpark — energy, carbon and environment of an industrial park.")
+factors_app = typer.Typer(no_args_is_help=True, help="Factor sets: list, show, load a new version.")
+users_app = typer.Typer(no_args_is_help=True, help="Users and API tokens.")
+app.add_typer(factors_app, name="factors")
+app.add_typer(users_app, name="users")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def _url() -> str:
+    return get_settings().effective_database_url
+
+
+def _dump(obj: Any) -> None:
+    typer.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+
+
+def _fail(msg: str, code: int = 1) -> None:
+    typer.secho(msg, fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+@app.command()
+def init() -> None:
+    """Create or migrate the configured database."""
+    from greenpark.services.demo import load_reference
+    from greenpark.store.db import session_scope
+    from greenpark.store.migrate import upgrade
+
+    url = _url()
+    typer.echo(f"database: {url.split('@')[-1]}")
+    upgrade(url)
+    with session_scope(url) as s:
+        load_reference(s)
+    typer.echo("schema at head; reference factor sets loaded")
+
+
+@app.command()
+def demo() -> None:
+    """Load the demo park (Xianning High-tech Zone, from its 2021-2025 plan) and return."""
+    from greenpark.services.demo import load_demo
+    from greenpark.store.db import session_scope
+    from greenpark.store.migrate import upgrade
+
+    url = _url()
+    upgrade(url)
+    with session_scope(url) as s:
+        report = load_demo(s, progress=lambda m: typer.echo(f"  loading {m} …"))
+    typer.echo(f"demo park {report.park}: {report.activity_changed} activity and {report.economic_changed} economic records changed, {report.snapshots} inventory snapshots")
+    if report.logins:
+        logins_file = get_settings().data_dir / "demo-logins.txt"
+        logins_file.parent.mkdir(parents=True, exist_ok=True)
+        lines = [f"{u}\t{p}\t{r}" for u, p, r in report.logins]
+        logins_file.write_text("username\tpassword\trole\n" + "\n".join(lines) + "\n", encoding="utf-8")
+        logins_file.chmod(0o600)
+        typer.echo("demo logins (one per role; also saved to " + str(logins_file) + "):")
+        for u, p, r in report.logins:
+            typer.echo(f"  {r:<11} user {u:<11} password {p}")
+    elif report.existing_users:
+        typer.echo(f"demo users exist ({', '.join(report.existing_users)}); their passwords are in {get_settings().data_dir / 'demo-logins.txt'}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+) -> None:
+    """Start the web app (pages and JSON API)."""
+    import uvicorn
+
+    typer.echo(f"greenpark at http://{host}:{port}  (API docs at /api/docs)")
+    uvicorn.run("greenpark.web.app:create_app", factory=True, host=host, port=port, log_level="info")
+
+
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help=".xlsx or .csv file (see `greenpark template`).")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Import activity and economic data; a bad cell rejects the whole file."""
+    from greenpark.services.io import ImportRejected, import_file
+    from greenpark.store.db import session_scope
+
+    try:
+        with session_scope(_url()) as s:
+            res = import_file(s, file.name, file.read_bytes())
+    except ImportRejected as exc:
+        if json_out:
+            _dump({"ok": False, "errors": [e.__dict__ for e in exc.errors]})
+        else:
+            typer.secho(f"{file}: rejected, nothing imported ({len(exc.errors)} error(s)):", fg=typer.colors.RED, err=True)
+            for e in exc.errors:
+                typer.echo(f"  {e}", err=True)
+        raise typer.Exit(2) from None
+    out = {"ok": True, "file": str(file), "rows": res.rows, "changed": res.changed, "already_imported": res.already_imported, "batch": res.batch_id}
+    if json_out:
+        _dump(out)
+    else:
+        typer.echo(f"{file}: imported {res.rows} rows; changed {res.changed}" + (" (same file imported before)" if res.already_imported else ""))
+
+
+@app.command()
+def template(output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the .xlsx template.")] = Path("greenpark-template.xlsx")) -> None:
+    """Write the Excel import template."""
+    from greenpark.services.io import template_workbook
+    from greenpark.store.db import session_scope
+
+    try:
+        with session_scope(_url()) as s:
+            data = template_workbook(s)
+    except Exception:
+        data = template_workbook(None)
+    output.write_bytes(data)
+    typer.echo(f"template written to {output}")
+
+
+@app.command()
+def inventory(
+    year: Annotated[int, typer.Option(help="Inventory year.")],
+    scope: Annotated[str, typer.Option(help="park, a zone code (core, xianan, …) or an enterprise code.")] = "park",
+    by: Annotated[str, typer.Option(help="carrier | sector | zone | enterprise")] = "carrier",
+    boundary: Annotated[str, typer.Option(help="all | above_scale (规上工业)")] = "all",
+    xlsx: Annotated[Path | None, typer.Option(help="Also export the inventory to this .xlsx file.")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Energy and CO2 inventory of a scope and year."""
+    from greenpark.services.inventory import InventoryError, compute_inventory, list_records
+    from greenpark.services.io import inventory_workbook
+    from greenpark.store.db import session_scope
+
+    if by not in ("carrier", "sector", "zone", "enterprise"):
+        _fail("--by must be carrier, sector, zone or enterprise")
+    try:
+        with session_scope(_url()) as s:
+            res = compute_inventory(s, scope_code=scope, year=year, boundary=boundary, by=(by,) if by in ("zone", "enterprise") else ())
+            if xlsx:
+                xlsx.write_bytes(inventory_workbook(res, list_records(s, scope_code=scope, year=year, boundary=boundary, limit=100_000)))
+    except InventoryError as exc:
+        _fail(str(exc))
+    if json_out:
+        _dump(res)
+        return
+    t = res["totals"]
+    typer.echo(f"{res['scope']['name_zh']} {year} ({boundary})  records: {t['records']}")
+    typer.echo(f"  energy (当量值) {t['energy_tce_calorific']:,.2f} tce" + (f"   (等价值) {t['energy_tce_equal_value']:,.2f} tce" if t["energy_tce_equal_value"] is not None else ""))
+    typer.echo("  CO2 " + (f"{t['co2_t']:,.0f} t" if t["co2_t"] is not None else "not computable (no carrier breakdown)"))
+    rows = {"carrier": res["by_carrier"], "sector": res["by_sector"]}.get(by) or res.get(f"by_{by}", [])
+    name_key = {"carrier": "name_zh", "sector": "name_zh", "zone": "zone", "enterprise": "enterprise"}[by]
+    for r in rows:
+        co2 = f"{r['co2_t']:>14,.0f} tCO2" if r.get("co2_t") is not None else " " * 19
+        typer.echo(f"    {r[name_key]:<14} {r['energy_tce_calorific']:>16,.2f} tce {co2}")
+    for k, v in res["intensities"].items():
+        typer.echo(f"  {k}: {v['value']:.4f} {v['unit']}")
+    for c in res["checks"]:
+        typer.secho(f"  [{c['severity']}] {c['message_zh']}", fg=typer.colors.YELLOW)
+    typer.echo(f"  factor sets: {', '.join(f'{k} v{v}' for k, v in res['factor_sets'].items())}")
+    if xlsx:
+        typer.echo(f"  exported to {xlsx}")
+
+
+@app.command()
+def explain(
+    figure: Annotated[str | None, typer.Argument(help="A reproduce figure id (e.g. core_co2_2020_t), or omit and give --scope/--year.")] = None,
+    scope: Annotated[str, typer.Option()] = "core",
+    year: Annotated[int, typer.Option()] = 2020,
+    boundary: Annotated[str, typer.Option()] = "all",
+    carrier: Annotated[str | None, typer.Option(help="Only this carrier.")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Show how a figure was computed: inputs, factors (with set, version and source), method."""
+    from greenpark.services.inventory import InventoryError, compute_inventory, list_records
+    from greenpark.store.db import session_scope
+
+    if figure:
+        parts = figure.split("_")
+        scope = parts[0]
+        years = [int(p) for p in parts if p.isdigit() and len(p) == 4]
+        if not years or scope not in ("core", "park"):
+            _fail(f"cannot read scope and year from {figure!r}; use --scope and --year")
+        year = years[-1]
+        boundary = "above_scale" if "aboveScale" in figure or "carriers" in figure else "all"
+    try:
+        with session_scope(_url()) as s:
+            res = compute_inventory(s, scope_code=scope, year=year, boundary=boundary)
+            records = list_records(s, scope_code=scope, year=year, boundary=boundary, carrier=carrier)
+    except InventoryError as exc:
+        _fail(str(exc))
+    rows = [r for r in res["by_carrier"] if carrier in (None, r["carrier"])]
+    if json_out:
+        _dump({"scope": res["scope"], "year": year, "boundary": boundary, "totals": res["totals"], "intensities": res["intensities"], "profile": res["profile"], "carriers": rows, "records": records, "economy": res["economy"]})
+        return
+    t = res["totals"]
+    typer.echo(f"{res['scope']['name_zh']} {year} ({boundary})")
+    typer.echo(f"  method: {res['profile']['note_zh']}")
+    if t["co2_t"] is not None:
+        typer.echo(f"  CO2 = Σ carriers = {t['co2_t']:,.1f} t  (combustion {t['co2_by_source_t']['combustion']:,.1f}; purchased electricity {t['co2_by_source_t']['purchased_electricity']:,.1f}; heat {t['co2_by_source_t']['purchased_heat']:,.1f})")
+    typer.echo(f"  energy (当量值) = {t['energy_tce_calorific']:,.2f} tce from layer {t['energy_layer']} of the records")
+    for r in rows:
+        typer.echo(f"\n  {r['name_zh']} ({r['carrier']}): {r['energy_tce_calorific']:,.2f} tce, {r['energy_gj']:,.0f} GJ" + (f", CO2 {r['co2_t']:,.1f} t" if r["co2_t"] is not None else ""))
+        inp = r["lineage"]["inputs"]
+        typer.echo(f"    inputs: {inp['records']} record(s), ids {inp['record_id_range'][0]}–{inp['record_id_range'][1]}" + (" (reported in tce)" if inp["reported_in_tce"] else ""))
+        for f in r["lineage"]["factors"]:
+            typer.echo(f"    factor: {f['parameter']} = {f['value']} {f['unit']}  [{f['set_code']} v{f['set_version']}, {f['source_table']}, {f['status']}]")
+        for step in r["lineage"]["method"]:
+            typer.echo(f"    method: {step}")
+    typer.echo("\n  records:")
+    for rec in records:
+        typer.echo(f"    #{rec['id']} {rec['year']} {rec['sector'] or '(all sectors)'} {rec['carrier'] or '(all carriers)'} " + (f"{rec['quantity']} {rec['unit']}" if rec["quantity"] is not None else f"{rec['energy_tce']} tce") + f"  ← {rec['source_ref']}")
+    for k, v in res["intensities"].items():
+        d = res["economy"][v["denominator"]]
+        typer.echo(f"  {k} = {v['numerator']} / {v['denominator']} ({d['value_10k_yuan']:,.0f} 万元, {d['source_ref']}) = {v['value']:.4f} {v['unit']}")
+
+
+@app.command()
+def reproduce(json_out: JsonOpt = False) -> None:
+    """Print each figure the plan publishes beside greenpark's value; non-zero exit if one is out of tolerance."""
+    from greenpark.services.reproduce import reproduce as run
+    from greenpark.store.db import session_scope
+
+    with session_scope(_url()) as s:
+        out = run(s)
+    if json_out:
+        _dump(out["figures"])
+        for w in out["warnings"]:
+            typer.echo(f"warning: {w['message_en']}", err=True)
+    else:
+        typer.echo(f"{'figure':<44}{'plan':>14}{'greenpark':>16}{'diff':>10}  ok")
+        for f in out["figures"]:
+            typer.echo(f"{f['figure']:<44}{f['plan']:>14,.4f}{f['computed']:>16,.4f}{f['rel_diff']:>+10.3%}  {'✓' if f['within_tolerance'] else '✗'}")
+        typer.echo("\nThe plan's own inconsistencies (warnings, not failures):")
+        for w in out["warnings"]:
+            typer.secho(f"  - {w['message_zh']}", fg=typer.colors.YELLOW)
+        typer.echo(f"\nfactor sets: {', '.join(f'{k} v{v}' for k, v in out['method']['factor_sets'].items())}")
+    if not out["ok"]:
+        raise typer.Exit(1)
+
+
+@factors_app.command("list")
+def factors_list(json_out: JsonOpt = False) -> None:
+    """List the factor sets (current and superseded versions)."""
+    from sqlalchemy import select
+
+    from greenpark.services.factors import factor_set_summary
+    from greenpark.store import models as m
+    from greenpark.store.db import session_scope
+
+    with session_scope(_url()) as s:
+        sets = [factor_set_summary(fs) for fs in s.scalars(select(m.FactorSet).order_by(m.FactorSet.code, m.FactorSet.id))]
+    if json_out:
+        _dump(sets)
+        return
+    for fs in sets:
+        mark = "*" if fs["is_current"] else " "
+        typer.echo(f"{mark} {fs['code']:<24} v{fs['version']:<4} {fs['kind']:<16} {fs['rows']:>3} rows  {fs['title_zh']}")
+
+
+@factors_app.command("show")
+def factors_show(code: str, version: Annotated[str | None, typer.Option()] = None, json_out: JsonOpt = False) -> None:
+    """Show one factor set's rows with unit, source and status."""
+    from greenpark.services.factors import FactorLibrary
+    from greenpark.store.db import session_scope
+
+    with session_scope(_url()) as s:
+        lib = FactorLibrary.load(s, {code: version} if version else None)
+        if code not in lib.sets:
+            _fail(f"no factor set {code!r}")
+        fs = lib.sets[code]
+        rows = [r.as_dict() for r in lib.rows[code]]
+        meta = {"code": fs.code, "version": fs.version, "title_zh": fs.title_zh, "document": fs.document, "edition": fs.edition, "inherits": fs.inherits, "note": fs.note}
+    if json_out:
+        _dump({**meta, "rows": rows})
+        return
+    typer.echo(f"{meta['code']} v{meta['version']} — {meta['title_zh']}\n  {meta['document']} ({meta['edition']})" + (f"\n  inherits {meta['inherits']}" if meta["inherits"] else ""))
+    for r in rows:
+        where = " ".join(x for x in (r["region"], str(r["year"] or "")) if x)
+        typer.echo(f"  {r['carrier']:<14}{r['parameter']:<24}{r['value']:>12g} {r['unit']:<16}{where:<20}[{r['status']}] {r['source_table']}")
+
+
+@factors_app.command("load")
+def factors_load(directory: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="A folder with index.yaml and the sets' CSV files.")], json_out: JsonOpt = False) -> None:
+    """Load factor sets from a folder; new versions become current and restate saved results."""
+    from greenpark.data import ReferenceDataError, load_factor_set_specs
+    from greenpark.services.factors import FactorSetError, sync_factor_sets
+    from greenpark.services.snapshots import restate_after_new_versions
+    from greenpark.store.db import session_scope
+
+    try:
+        specs = load_factor_set_specs(directory)
+        with session_scope(_url()) as s:
+            report = sync_factor_sets(s, specs)
+            restated = restate_after_new_versions(s, report)
+    except (ReferenceDataError, FactorSetError, KeyError) as exc:
+        _fail(f"{directory}: {exc}")
+    if json_out:
+        _dump({"added": report.added, "new_versions": report.new_versions, "unchanged": report.unchanged, "restated": restated})
+        return
+    for code, old, new in report.new_versions:
+        typer.echo(f"{code}: v{old} → v{new}")
+    for code in report.added:
+        typer.echo(f"{code}: added")
+    for r in restated:
+        typer.echo(f"restated {r['scope']} {r['year']} ({r['boundary']}): {r['reason']}")
+        for f in r["figures"]:
+            if f["old"] is not None and f["change"]:
+                typer.echo(f"    {f['key']:<40} {f['old']:>16,.2f} → {f['new']:>16,.2f} {f['unit']} ({f['rel_change']:+.2%})")
+
+
+@users_app.command("add")
+def users_add(
+    username: str,
+    role: Annotated[str, typer.Option(help="admin | park_staff | enterprise | verifier | public")],
+    enterprise: Annotated[str | None, typer.Option(help="Enterprise code (enterprise users).")] = None,
+) -> None:
+    """Create a user; the password is read from the prompt."""
+    from sqlalchemy import select
+
+    from greenpark.services import auth
+    from greenpark.store import models as m
+    from greenpark.store.db import session_scope
+
+    password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    with session_scope(_url()) as s:
+        ent_id = None
+        if enterprise:
+            ent = s.scalars(select(m.Enterprise).where(m.Enterprise.code == enterprise)).first()
+            if ent is None:
+                _fail(f"no enterprise {enterprise!r}")
+            else:
+                ent_id = ent.id
+        try:
+            auth.create_user(s, username, password, auth.Role(role), enterprise_id=ent_id)
+        except (auth.AuthError, ValueError) as exc:
+            _fail(str(exc))
+    typer.echo(f"user {username} ({role}) created")
+
+
+@users_app.command("token")
+def users_token(username: str, name: Annotated[str, typer.Option(help="What the token is for.")] = "cli") -> None:
+    """Create an API token for a user (shown once)."""
+    from sqlalchemy import select
+
+    from greenpark.services import auth
+    from greenpark.store import models as m
+    from greenpark.store.db import session_scope
+
+    with session_scope(_url()) as s:
+        user = s.scalars(select(m.AppUser).where(m.AppUser.username == username)).first()
+        if user is None:
+            _fail(f"no user {username!r}")
+            return
+        token = auth.create_api_token(s, user, name)
+    typer.echo(token)
+
+
+def main() -> None:  # pragma: no cover
+    app(prog_name="greenpark")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
