@@ -37,6 +37,8 @@ $(VENDOR)/echarts.min.js: package.json package-lock.json
 	mkdir -p $(VENDOR)
 	cp node_modules/echarts/dist/echarts.min.js $(VENDOR)/echarts.min.js
 	cp node_modules/echarts/LICENSE $(VENDOR)/echarts.LICENSE.txt
+	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css $(VENDOR)/
+	cp node_modules/swagger-ui-dist/LICENSE $(VENDOR)/swagger-ui.LICENSE.txt
 
 db: setup
 	$(BIN)/greenpark init

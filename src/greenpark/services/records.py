@@ -273,6 +273,8 @@ def upsert_activity(session: Session, park: m.Park, rows: list[dict[str, Any]], 
                 setattr(rec, k, val)
             rec.import_batch_id = batch_id
             changed += 1
+    if changed:
+        park.data_revision = (park.data_revision or 0) + 1
     session.flush()
     return changed
 
@@ -297,6 +299,8 @@ def upsert_economic(session: Session, park: m.Park, rows: list[dict[str, Any]], 
                 setattr(rec, k, val)
             rec.import_batch_id = batch_id
             changed += 1
+    if changed:
+        park.data_revision = (park.data_revision or 0) + 1
     session.flush()
     return changed
 

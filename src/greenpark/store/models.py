@@ -47,6 +47,8 @@ class Park(Base):
     area_km2: Mapped[float | None] = mapped_column(Float)
     accounting_profile_json: Mapped[str] = mapped_column(Text, default="{}")
     source_ref: Mapped[str] = mapped_column(String(200), default="")
+    #: Bumped whenever the park's activity or economic records change (cache key of results).
+    data_revision: Mapped[int] = mapped_column(Integer, default=0)
     zones: Mapped[list[Zone]] = relationship(back_populates="park", order_by="Zone.id")
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 14:39:47.641532
+Create Date: 2026-11-25 14:46:29.957181
 """
 
 from collections.abc import Sequence
@@ -59,6 +59,7 @@ def upgrade() -> None:
     sa.Column('area_km2', sa.Float(), nullable=True),
     sa.Column('accounting_profile_json', sa.Text(), nullable=False),
     sa.Column('source_ref', sa.String(length=200), nullable=False),
+    sa.Column('data_revision', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_park')),
     sa.UniqueConstraint('code', name=op.f('uq_park_code'))
     )

@@ -1,0 +1,1 @@
+"""Web layer: JSON API (FastAPI) and server-rendered pages. Routes are thin over services."""

@@ -1,0 +1,161 @@
+"""Server-rendered pages (zh-CN by default, English with ?lang=en). Charts fetch the JSON API."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
+
+from greenpark.services import auth
+from greenpark.services.cockpit import scope_years
+from greenpark.services.factors import FactorLibrary, check_factor_sets, factor_set_summary
+from greenpark.services.inventory import InventoryError, get_park
+from greenpark.services.io import ImportRejected, import_file
+from greenpark.services.reproduce import reproduce
+from greenpark.services.snapshots import restatements
+from greenpark.store import models as m
+from greenpark.web.deps import DB, CurrentPrincipal, Principal, csrf_token
+from greenpark.web.i18n import lang_of, translator
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+def render(request: Request, name: str, p: Principal, status_code: int = 200, **ctx: Any) -> HTMLResponse:
+    lang = lang_of(request)
+    response = templates.TemplateResponse(
+        request,
+        name,
+        {"t": translator(lang), "lang": lang, "user": p, "csrf": csrf_token(request), "path": request.url.path, **ctx},
+        status_code=status_code,
+    )
+    if request.query_params.get("lang") in ("zh", "en"):
+        response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="lax")
+    return response
+
+
+def _check_form_csrf(request: Request, token: str) -> None:
+    if not secrets.compare_digest(token or "", str(request.session.get("csrf", ""))):
+        raise HTTPException(403, "missing or wrong CSRF token; reload the page")
+
+
+@router.get("/", response_class=HTMLResponse)
+def cockpit_page(request: Request, p: CurrentPrincipal, db: DB) -> HTMLResponse:
+    park = _park_or_none(db)
+    return render(request, "cockpit.html", p, park=park)
+
+
+@router.get("/sankey", response_class=HTMLResponse)
+def sankey_page(request: Request, p: CurrentPrincipal, db: DB) -> HTMLResponse:
+    return render(request, "sankey.html", p, park=_park_or_none(db))
+
+
+@router.get("/inventory", response_class=HTMLResponse)
+def inventory_page(request: Request, p: CurrentPrincipal, db: DB) -> HTMLResponse:
+    park = _park_or_none(db)
+    scopes: list[dict[str, str]] = []
+    years: list[int] = []
+    if park is not None:
+        scopes = [{"code": "park", "name": park.name_zh}] + [{"code": z.code, "name": z.name_zh} for z in park.zones]
+        if p.role in auth.READ_ALL:
+            scopes += [{"code": e.code, "name": e.name} for e in db.scalars(select(m.Enterprise).where(m.Enterprise.park_id == park.id).order_by(m.Enterprise.code))]
+        elif p.enterprise_id:
+            e = db.get(m.Enterprise, p.enterprise_id)
+            if e:
+                scopes.append({"code": e.code, "name": e.name})
+        years = scope_years(db, park, "park")
+    return render(request, "inventory.html", p, park=park, scopes=scopes, years=years)
+
+
+@router.get("/import", response_class=HTMLResponse)
+def import_page(request: Request, p: CurrentPrincipal, db: DB) -> HTMLResponse:
+    batches = db.scalars(select(m.ImportBatch).order_by(m.ImportBatch.id.desc()).limit(20)).all() if p.role in auth.WRITE_ALL else []
+    return render(request, "import.html", p, result=None, errors=None, batches=batches)
+
+
+@router.post("/import", response_class=HTMLResponse)
+async def import_post(
+    request: Request, p: CurrentPrincipal, db: DB, csrf_token_field: str = Form("", alias="csrf_token"),
+    file: UploadFile = File(...),  # noqa: B008
+) -> HTMLResponse:
+    _check_form_csrf(request, csrf_token_field)
+    if p.role not in (auth.Role.ADMIN, auth.Role.PARK_STAFF, auth.Role.ENTERPRISE):
+        raise HTTPException(403 if p.authenticated else 401, "log in as park staff, admin or an enterprise user to import")
+    content = await file.read()
+    user = db.get(m.AppUser, p.user_id)
+    try:
+        res = import_file(db, file.filename or "upload", content, user=user)
+    except ImportRejected as exc:
+        db.rollback()
+        return render(request, "import.html", p, status_code=422, result=None, errors=exc.errors, filename=file.filename, batches=[])
+    return render(request, "import.html", p, result=res, errors=None, batches=[])
+
+
+@router.get("/factors", response_class=HTMLResponse)
+def factors_page(request: Request, p: CurrentPrincipal, db: DB, code: str | None = None, version: str | None = None) -> HTMLResponse:
+    sets = [factor_set_summary(fs) for fs in db.scalars(select(m.FactorSet).order_by(m.FactorSet.code, m.FactorSet.id))]
+    lib = FactorLibrary.load(db, {code: version} if code and version else None)
+    selected = None
+    if code and code in lib.sets:
+        selected = {**factor_set_summary(lib.sets[code]), "rows": [r.as_dict() for r in lib.rows[code]]}
+    return render(request, "factors.html", p, sets=sets, selected=selected, checks=check_factor_sets(lib), restated=restatements(db))
+
+
+@router.get("/reproduce", response_class=HTMLResponse)
+def reproduce_page(request: Request, p: CurrentPrincipal, db: DB) -> HTMLResponse:
+    try:
+        out = reproduce(db)
+    except InventoryError:
+        out = None
+    return render(request, "reproduce.html", p, out=out)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, p: CurrentPrincipal) -> HTMLResponse:
+    return render(request, "login.html", p, error=None)
+
+
+@router.post("/login", response_model=None)
+def login_post(
+    request: Request, p: CurrentPrincipal, db: DB, username: str = Form(...), password: str = Form(...),
+    csrf_token_field: str = Form("", alias="csrf_token"),
+) -> Response:
+    _check_form_csrf(request, csrf_token_field)
+    user = auth.authenticate(db, username, password)
+    if user is None:
+        return render(request, "login.html", p, status_code=401, error=translator(lang_of(request))["bad_login"])
+    request.session.clear()
+    request.session["uid"] = user.id
+    csrf_token(request)
+    return RedirectResponse("/", status_code=303)
+
+
+@router.post("/logout", response_model=None)
+def logout_post(request: Request, csrf_token_field: str = Form("", alias="csrf_token")) -> Response:
+    _check_form_csrf(request, csrf_token_field)
+    request.session.clear()
+    return RedirectResponse("/", status_code=303)
+
+
+@router.get("/api/docs", response_class=HTMLResponse)
+def swagger_offline() -> HTMLResponse:
+    return get_swagger_ui_html(
+        openapi_url="/api/openapi.json",
+        title="greenpark API",
+        swagger_js_url="/static/vendor/swagger-ui-bundle.js",
+        swagger_css_url="/static/vendor/swagger-ui.css",
+        swagger_favicon_url="/static/favicon.svg",
+    )
+
+
+def _park_or_none(db: DB) -> m.Park | None:
+    try:
+        return get_park(db)
+    except InventoryError:
+        return None

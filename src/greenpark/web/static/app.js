@@ -1,0 +1,195 @@
+/* greenpark pages: fetch the JSON API and draw with Apache ECharts (served by the app). */
+(function () {
+  'use strict';
+  const GP = (window.GP = { charts: {} });
+  const lang = () => document.body.dataset.lang || 'zh';
+  const zh = () => lang() === 'zh';
+  const L = (zhText, enText) => (zh() ? zhText : enText);
+  const nf = (d) => new Intl.NumberFormat(zh() ? 'zh-CN' : 'en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+  GP.fmt = (v, d = 0) => (v === null || v === undefined || Number.isNaN(v) ? '–' : nf(d).format(v));
+  GP.pct = (v, d = 1) => (v === null || v === undefined ? '–' : nf(d).format(v * 100) + '%');
+  GP.api = async (url) => {
+    const r = await fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+    if (!r.ok) throw new Error(url + ': ' + r.status);
+    return r.json();
+  };
+  const palette = ['#2e86c1', '#f1c40f', '#e67e22', '#1d6b4f', '#8e44ad', '#c0392b', '#16a085', '#7f8c8d'];
+  function chart(id, option) {
+    const el = document.getElementById(id);
+    if (!el) return null;
+    let c = echarts.getInstanceByDom(el) || echarts.init(el, null, { renderer: 'canvas' });
+    c.setOption(option, true);
+    GP.charts[id] = c;
+    return c;
+  }
+  window.addEventListener('resize', () => Object.values(GP.charts).forEach((c) => c.resize()));
+  const name = (o) => (zh() ? o.name_zh : o.name_en);
+
+  function setKpi(id, value, digits) {
+    const el = document.getElementById(id);
+    if (!el) return;
+    el.dataset.value = value === null || value === undefined ? '' : String(value);
+    el.textContent = GP.fmt(value, digits);
+  }
+
+  function fillSelect(sel, items, current) {
+    sel.innerHTML = '';
+    for (const it of items) {
+      const o = document.createElement('option');
+      o.value = it.value; o.textContent = it.label; if (String(it.value) === String(current)) o.selected = true;
+      sel.appendChild(o);
+    }
+  }
+
+  function sankeyOption(flows, byCarrier, bySector) {
+    const nodes = new Map();
+    const label = (k) => {
+      if (k === '_total') return L('终端能耗合计', 'Total final use');
+      const c = byCarrier.find((r) => r.carrier === k); if (c) return name(c);
+      const s = bySector.find((r) => r.sector === k); if (s) return name(s);
+      return k;
+    };
+    const colorOf = (k) => { const c = byCarrier.find((r) => r.carrier === k); return c ? c.color : (k === '_total' ? '#95a5a6' : '#1d6b4f'); };
+    const links = flows.links.filter((l) => l.energy_tce > 0).map((l) => {
+      for (const k of [l.source, l.target]) if (!nodes.has(k)) nodes.set(k, { name: label(k), itemStyle: { color: colorOf(k) } });
+      return { source: label(l.source), target: label(l.target), value: l.energy_tce };
+    });
+    return {
+      tooltip: { trigger: 'item', formatter: (p) => p.dataType === 'edge' ? `${p.data.source} → ${p.data.target}<br>${GP.fmt(p.data.value, 0)} tce` : `${p.name}<br>${GP.fmt(p.value, 0)} tce` },
+      series: [{ type: 'sankey', data: [...nodes.values()], links, emphasis: { focus: 'adjacency' }, nodeGap: 14, lineStyle: { color: 'gradient', curveness: 0.5, opacity: 0.45 }, label: { fontSize: 13 } }],
+    };
+  }
+
+  function pie(id, rows, valueKey, title) {
+    const data = rows.filter((r) => r[valueKey] > 0).map((r, i) => ({ name: r.label, value: r[valueKey], itemStyle: { color: r.color || palette[i % palette.length] } }));
+    return chart(id, {
+      tooltip: { trigger: 'item', formatter: (p) => `${p.name}<br>${GP.fmt(p.value, 0)} ${title} (${GP.fmt(p.percent, 2)}%)` },
+      legend: { bottom: 0, type: 'scroll' },
+      series: [{ type: 'pie', radius: ['42%', '70%'], center: ['50%', '45%'], data, label: { formatter: (p) => `${p.name}\n${GP.fmt(p.percent, 1)}%` } }],
+    });
+  }
+
+  async function loadCockpit(scope, year) {
+    const q = new URLSearchParams({ scope }); if (year) q.set('year', year);
+    return GP.api('/api/cockpit?' + q);
+  }
+
+  function bindScopeYear(d, reload) {
+    const scopeSel = document.getElementById('scope');
+    const yearSel = document.getElementById('year');
+    fillSelect(scopeSel, (d.scopes || []).map((s) => ({ value: s.code, label: name(s) })), d.scope);
+    fillSelect(yearSel, (d.years || []).map((y) => ({ value: y, label: y })), d.year);
+    scopeSel.onchange = () => reload(scopeSel.value, null);
+    yearSel.onchange = () => reload(scopeSel.value, yearSel.value);
+  }
+
+  GP.cockpit = async function (scope = 'core', year = null) {
+    const d = await loadCockpit(scope, year);
+    GP.data = d;
+    bindScopeYear(d, GP.cockpit);
+    if (!d.year) return;
+    const cur = d.current, t = cur.totals, ints = cur.intensities;
+    document.getElementById('park-name').textContent = `${name(d.park)} · ${name(d.scope_name)}`;
+    setKpi('kpi-energy', t.energy_tce_calorific, 0);
+    document.getElementById('kpi-energy-ev').textContent = t.energy_tce_equal_value ? `${L('等价值', 'equal value')} ${GP.fmt(t.energy_tce_equal_value, 0)} tce` : '';
+    setKpi('kpi-co2', t.co2_t, 0);
+    document.getElementById('kpi-co2-src').textContent = t.co2_by_source_t ? `${L('燃烧', 'combustion')} ${GP.fmt(t.co2_by_source_t.combustion, 0)} · ${L('外购电', 'electricity')} ${GP.fmt(t.co2_by_source_t.purchased_electricity, 0)}` : (cur.boundary === 'above_scale' ? L('规上工业口径', 'above-scale industry') : '');
+    const first = ints.co2_per_gdp || ints.energy_per_gdp || ints.co2_per_above_scale_value_added;
+    document.getElementById('kpi-int1-label').textContent = ints.co2_per_gdp ? L('单位GDP碳排放', 'CO₂ per GDP') : (ints.energy_per_gdp ? L('单位GDP能耗', 'Energy per GDP') : L('规上单位增加值碳排放', 'CO₂ per above-scale VA'));
+    document.getElementById('kpi-int1-unit').textContent = first && first.unit.startsWith('tCO2') ? 'tCO₂/万元' : 'tce/万元';
+    setKpi('kpi-int1', first ? first.value : null, 3);
+    const sel = d.series.find((s) => s.year === d.year) || {};
+    setKpi('kpi-iva', sel.energy_per_iva, 3);
+    const tgt2025 = (d.indicator.targets || []).find((x) => x.year === 2025);
+    document.getElementById('kpi-iva-target').innerHTML = tgt2025 && sel.energy_per_iva ? `${L('2025年目标', '2025 target')} ${tgt2025.value} · <span class="${sel.energy_per_iva <= tgt2025.value ? 'good' : 'badv'}">${sel.energy_per_iva <= tgt2025.value ? L('已达到', 'met') : L('差距', 'gap') + ' ' + GP.fmt(sel.energy_per_iva - tgt2025.value, 3)}</span>` : '';
+
+    chart('chart-years', {
+      tooltip: { trigger: 'axis' }, legend: { top: 0 }, grid: { left: 70, right: 70, top: 40, bottom: 30 },
+      xAxis: { type: 'category', data: d.series.map((s) => s.year) },
+      yAxis: [{ type: 'value', name: 'tce', axisLabel: { formatter: (v) => GP.fmt(v / 1e4, 0) + L('万', '×10⁴') } }, { type: 'value', name: 'tCO₂', axisLabel: { formatter: (v) => GP.fmt(v / 1e4, 0) + L('万', '×10⁴') } }],
+      series: [
+        { name: L('综合能耗（当量值）', 'Energy (calorific)'), type: 'bar', data: d.series.map((s) => s.energy_tce_calorific || s.above_scale_energy_tce), itemStyle: { color: '#2e8b66' } },
+        { name: L('二氧化碳', 'CO₂'), type: 'line', yAxisIndex: 1, data: d.series.map((s) => s.co2_t ?? s.above_scale_co2_t), itemStyle: { color: '#c0392b' }, connectNulls: false, symbolSize: 9 },
+      ],
+    });
+    pie('chart-carriers', cur.by_carrier.map((r) => ({ label: name(r), energy: r.energy_tce_calorific, color: r.color })), 'energy', 'tce');
+    pie('chart-sectors', cur.by_sector.map((r, i) => ({ label: name(r), energy: r.energy_tce_calorific, color: palette[(i + 3) % palette.length] })), 'energy', 'tce');
+    pie('chart-co2', cur.by_carrier.filter((r) => r.co2_t).map((r) => ({ label: name(r), co2: r.co2_t, color: r.color })), 'co2', 'tCO₂');
+
+    const targets = (d.indicator.targets || []);
+    const years = [...new Set([...d.series.map((s) => s.year), ...targets.map((x) => x.year)])].sort();
+    const mark = (d.national_targets || []).map((n) => ({ yAxis: n.value, name: zh() ? n.label_zh : n.label_en, label: { formatter: zh() ? n.label_zh : n.label_en, position: 'insideEndTop' }, lineStyle: { type: 'dashed', color: n.value < 0.35 ? '#8e44ad' : '#7f8c8d' } }));
+    chart('chart-target', {
+      tooltip: { trigger: 'axis' }, legend: { top: 0 }, grid: { left: 60, right: 30, top: 40, bottom: 30 },
+      xAxis: { type: 'category', data: years }, yAxis: { type: 'value', name: 'tce/万元', min: 0 },
+      series: [
+        { name: L('实际', 'Actual'), type: 'line', data: years.map((y) => (d.series.find((s) => s.year === y) || {}).energy_per_iva ?? null), symbolSize: 9, itemStyle: { color: '#1d6b4f' }, markLine: { symbol: 'none', data: mark } },
+        { name: L('方案目标', 'Plan target'), type: 'line', data: years.map((y) => { const x = targets.find((tt) => tt.year === y); return x ? x.value : null; }), lineStyle: { type: 'dashed' }, itemStyle: { color: '#e67e22' }, connectNulls: true },
+      ],
+    });
+    document.getElementById('target-note').textContent = d.indicator.name_zh ? `${zh() ? d.indicator.name_zh : d.indicator.name_en} · ${d.indicator.source}` : '';
+    chart('chart-sankey', sankeyOption(cur.flows, cur.by_carrier, cur.by_sector));
+    document.getElementById('sankey-note').textContent = cur.flows.kind === 'via_total' ? L('数据未给出分品种分部门矩阵，能流经“终端能耗合计”节点，不做推断分配。', 'No carrier x sector matrix in the data: flows pass through a total node; nothing is allocated by assumption.') : '';
+    const ul = document.getElementById('checks'); ul.innerHTML = '';
+    for (const c of cur.checks) { const li = document.createElement('li'); li.className = c.severity; li.textContent = zh() ? c.message_zh : c.message_en; ul.appendChild(li); }
+    document.body.dataset.ready = '1';
+  };
+
+  GP.sankeyPage = async function (scope = 'core', year = null) {
+    const d = await loadCockpit(scope, year);
+    bindScopeYear(d, GP.sankeyPage);
+    if (!d.year) return;
+    chart('chart-sankey', sankeyOption(d.current.flows, d.current.by_carrier, d.current.by_sector));
+    document.getElementById('sankey-note').textContent = d.current.flows.kind === 'via_total' ? L('数据未给出分品种分部门矩阵，能流经“终端能耗合计”节点，不做推断分配。', 'No carrier x sector matrix: flows pass through a total node.') : '';
+    document.body.dataset.ready = '1';
+  };
+
+  GP.inventoryPage = function (signedIn) {
+    const s = document.getElementById('inv-scope'), y = document.getElementById('inv-year'), b = document.getElementById('inv-boundary');
+    const load = async () => {
+      const q = new URLSearchParams({ scope: s.value, year: y.value, boundary: b.value });
+      document.getElementById('inv-export').href = '/api/inventory/export.xlsx?' + q;
+      let d;
+      try { d = await GP.api('/api/inventory?' + q); } catch (e) { document.querySelector('#inv-table tbody').innerHTML = `<tr><td colspan="9">${e.message}</td></tr>`; return; }
+      GP.inventory = d;
+      const t = d.totals;
+      document.getElementById('inv-totals').innerHTML = [
+        [L('综合能耗（当量值）', 'Energy (calorific)'), GP.fmt(t.energy_tce_calorific, 2), 'tce'],
+        [L('综合能耗（等价值）', 'Energy (equal value)'), GP.fmt(t.energy_tce_equal_value, 2), 'tce'],
+        [L('二氧化碳', 'CO₂'), GP.fmt(t.co2_t, 0), 'tCO₂'],
+        [L('记录数', 'Records'), GP.fmt(t.records, 0), ''],
+      ].map(([a, v, u]) => `<div class="kpi"><div class="label">${a}</div><div class="value">${v}</div><div class="unit">${u}</div></div>`).join('');
+      const tb = document.querySelector('#inv-table tbody'); tb.innerHTML = '';
+      for (const r of d.by_carrier) {
+        const tr = document.createElement('tr'); tr.className = 'clickable'; tr.dataset.carrier = r.carrier;
+        tr.innerHTML = `<td>${name(r)}</td><td class="num">${GP.fmt(r.quantity, 2)}${r.quantity_derived ? '*' : ''}</td><td>${r.unit}</td><td class="num">${GP.fmt(r.energy_gj, 0)}</td><td class="num">${GP.fmt(r.energy_tce_calorific, 2)}</td><td class="num">${GP.fmt(r.energy_tce_equal_value, 2)}</td><td class="num co2">${GP.fmt(r.co2_t, 1)}</td><td class="num">${GP.pct(r.share_energy, 2)}</td><td>${L('溯源', 'lineage')} ›</td>`;
+        tr.onclick = () => showLineage(d, r);
+        tb.appendChild(tr);
+      }
+      document.getElementById('inv-sectors').innerHTML = d.by_sector.length ? `<h2>${L('分部门', 'By sector')}</h2><table class="data"><thead><tr><th>${L('部门', 'Sector')}</th><th class="num">tce</th><th class="num">CO₂ (t)</th><th class="num">${L('占比', 'Share')}</th></tr></thead><tbody>` + d.by_sector.map((r) => `<tr><td>${name(r)}</td><td class="num">${GP.fmt(r.energy_tce_calorific, 2)}</td><td class="num">${GP.fmt(r.co2_t, 0)}</td><td class="num">${GP.pct(r.share_energy, 2)}</td></tr>`).join('') + '</tbody></table>' : '';
+      const ul = document.getElementById('inv-checks'); ul.innerHTML = '';
+      for (const c of d.checks) { const li = document.createElement('li'); li.className = c.severity; li.textContent = zh() ? c.message_zh : c.message_en; ul.appendChild(li); }
+      document.getElementById('inv-lineage').hidden = true;
+      document.body.dataset.ready = '1';
+    };
+    async function showLineage(d, r) {
+      const box = document.getElementById('inv-lineage'); box.hidden = false;
+      const f = r.lineage.factors.map((x) => `<tr><td>${x.parameter}</td><td class="num">${x.value}</td><td>${x.unit}</td><td>${x.set_code} v${x.set_version}</td><td>${x.source_table}</td><td><span class="status ${x.status}">${x.status}</span></td></tr>`).join('');
+      let recs = `<p class="note">${L('登录后可查看原始记录', 'Log in to see the records')}</p>`;
+      if (signedIn) {
+        try {
+          const q = new URLSearchParams({ scope: d.scope.code, year: d.year, boundary: d.boundary, carrier: r.carrier });
+          const rows = await GP.api('/api/inventory/records?' + q);
+          recs = `<table class="data" id="lineage-records"><thead><tr><th>#</th><th>${L('部门', 'Sector')}</th><th class="num">${L('实物量', 'Quantity')}</th><th>${L('单位', 'Unit')}</th><th class="num">tce</th><th>${L('来源', 'Source')}</th><th>${L('质量', 'Quality')}</th></tr></thead><tbody>` + rows.map((x) => `<tr><td>${x.id}</td><td>${x.sector || L('全部', 'all')}</td><td class="num">${GP.fmt(x.quantity, 2)}</td><td>${x.unit || ''}</td><td class="num">${GP.fmt(x.energy_tce, 2)}</td><td>${x.source_ref}</td><td>${x.quality}</td></tr>`).join('') + '</tbody></table>';
+        } catch (e) { recs = `<p class="note">${e.message}</p>`; }
+      }
+      box.innerHTML = `<h2>${L('数据溯源', 'Lineage')}: ${name(r)} — CO₂ ${GP.fmt(r.co2_t, 1)} t, ${GP.fmt(r.energy_tce_calorific, 2)} tce</h2>
+        <div class="lineage"><h3>${L('计算方法', 'Method')}</h3><ol>${r.lineage.method.map((m) => `<li>${m}</li>`).join('')}</ol>
+        <h3>${L('所用因子', 'Factors used')}</h3><table class="data"><thead><tr><th>parameter</th><th class="num">${L('数值', 'Value')}</th><th>${L('单位', 'Unit')}</th><th>${L('因子集', 'Set')}</th><th>${L('来源', 'Source')}</th><th>${L('状态', 'Status')}</th></tr></thead><tbody>${f}</tbody></table>
+        <h3>${L('原始记录', 'Records')} (${r.lineage.inputs.records})</h3>${recs}</div>`;
+      box.scrollIntoView({ behavior: 'smooth' });
+    }
+    s.onchange = y.onchange = b.onchange = load;
+    load();
+  };
+})();
