@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,7 +10,11 @@ import typer
 
 from greenpark.settings import get_settings
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="greenpark — energy, carbon and environment of an industrial park.")
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="greenpark — energy, carbon and environment of an industrial park.",
+)
 factors_app = typer.Typer(no_args_is_help=True, help="Factor sets: list, show, load a new version.")
 users_app = typer.Typer(no_args_is_help=True, help="Users and API tokens.")
 app.add_typer(factors_app, name="factors")
@@ -59,7 +62,9 @@ def demo() -> None:
     upgrade(url)
     with session_scope(url) as s:
         report = load_demo(s, progress=lambda m: typer.echo(f"  loading {m} …"))
-    typer.echo(f"demo park {report.park}: {report.activity_changed} activity and {report.economic_changed} economic records changed, {report.snapshots} inventory snapshots")
+    typer.echo(
+        f"demo park {report.park}: {report.activity_changed} activity and {report.economic_changed} economic records changed, {report.snapshots} inventory snapshots"
+    )
     if report.logins:
         logins_file = get_settings().data_dir / "demo-logins.txt"
         logins_file.parent.mkdir(parents=True, exist_ok=True)
@@ -70,7 +75,9 @@ def demo() -> None:
         for u, p, r in report.logins:
             typer.echo(f"  {r:<11} user {u:<11} password {p}")
     elif report.existing_users:
-        typer.echo(f"demo users exist ({', '.join(report.existing_users)}); their passwords are in {get_settings().data_dir / 'demo-logins.txt'}")
+        typer.echo(
+            f"demo users exist ({', '.join(report.existing_users)}); their passwords are in {get_settings().data_dir / 'demo-logins.txt'}"
+        )
 
 
 @app.command()
@@ -87,7 +94,10 @@ def serve(
 
 @app.command("import")
 def import_(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help=".xlsx or .csv file (see `greenpark template`).")],
+    file: Annotated[
+        Path,
+        typer.Argument(exists=True, dir_okay=False, help=".xlsx or .csv file (see `greenpark template`)."),
+    ],
     json_out: JsonOpt = False,
 ) -> None:
     """Import activity and economic data; a bad cell rejects the whole file."""
@@ -101,19 +111,37 @@ def import_(
         if json_out:
             _dump({"ok": False, "errors": [e.__dict__ for e in exc.errors]})
         else:
-            typer.secho(f"{file}: rejected, nothing imported ({len(exc.errors)} error(s)):", fg=typer.colors.RED, err=True)
+            typer.secho(
+                f"{file}: rejected, nothing imported ({len(exc.errors)} error(s)):",
+                fg=typer.colors.RED,
+                err=True,
+            )
             for e in exc.errors:
                 typer.echo(f"  {e}", err=True)
         raise typer.Exit(2) from None
-    out = {"ok": True, "file": str(file), "rows": res.rows, "changed": res.changed, "already_imported": res.already_imported, "batch": res.batch_id}
+    out = {
+        "ok": True,
+        "file": str(file),
+        "rows": res.rows,
+        "changed": res.changed,
+        "already_imported": res.already_imported,
+        "batch": res.batch_id,
+    }
     if json_out:
         _dump(out)
     else:
-        typer.echo(f"{file}: imported {res.rows} rows; changed {res.changed}" + (" (same file imported before)" if res.already_imported else ""))
+        typer.echo(
+            f"{file}: imported {res.rows} rows; changed {res.changed}"
+            + (" (same file imported before)" if res.already_imported else "")
+        )
 
 
 @app.command()
-def template(output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the .xlsx template.")] = Path("greenpark-template.xlsx")) -> None:
+def template(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the .xlsx template.")] = Path(
+        "greenpark-template.xlsx"
+    ),
+) -> None:
     """Write the Excel import template."""
     from greenpark.services.io import template_workbook
     from greenpark.store.db import session_scope
@@ -130,7 +158,9 @@ def template(output: Annotated[Path, typer.Option("--output", "-o", help="Where 
 @app.command()
 def inventory(
     year: Annotated[int, typer.Option(help="Inventory year.")],
-    scope: Annotated[str, typer.Option(help="park, a zone code (core, xianan, …) or an enterprise code.")] = "park",
+    scope: Annotated[
+        str, typer.Option(help="park, a zone code (core, xianan, …) or an enterprise code.")
+    ] = "park",
     by: Annotated[str, typer.Option(help="carrier | sector | zone | enterprise")] = "carrier",
     boundary: Annotated[str, typer.Option(help="all | above_scale (规上工业)")] = "all",
     xlsx: Annotated[Path | None, typer.Option(help="Also export the inventory to this .xlsx file.")] = None,
@@ -145,9 +175,19 @@ def inventory(
         _fail("--by must be carrier, sector, zone or enterprise")
     try:
         with session_scope(_url()) as s:
-            res = compute_inventory(s, scope_code=scope, year=year, boundary=boundary, by=(by,) if by in ("zone", "enterprise") else ())
+            res = compute_inventory(
+                s,
+                scope_code=scope,
+                year=year,
+                boundary=boundary,
+                by=(by,) if by in ("zone", "enterprise") else (),
+            )
             if xlsx:
-                xlsx.write_bytes(inventory_workbook(res, list_records(s, scope_code=scope, year=year, boundary=boundary, limit=100_000)))
+                xlsx.write_bytes(
+                    inventory_workbook(
+                        res, list_records(s, scope_code=scope, year=year, boundary=boundary, limit=100_000)
+                    )
+                )
     except InventoryError as exc:
         _fail(str(exc))
     if json_out:
@@ -155,8 +195,18 @@ def inventory(
         return
     t = res["totals"]
     typer.echo(f"{res['scope']['name_zh']} {year} ({boundary})  records: {t['records']}")
-    typer.echo(f"  energy (当量值) {t['energy_tce_calorific']:,.2f} tce" + (f"   (等价值) {t['energy_tce_equal_value']:,.2f} tce" if t["energy_tce_equal_value"] is not None else ""))
-    typer.echo("  CO2 " + (f"{t['co2_t']:,.0f} t" if t["co2_t"] is not None else "not computable (no carrier breakdown)"))
+    typer.echo(
+        f"  energy (当量值) {t['energy_tce_calorific']:,.2f} tce"
+        + (
+            f"   (等价值) {t['energy_tce_equal_value']:,.2f} tce"
+            if t["energy_tce_equal_value"] is not None
+            else ""
+        )
+    )
+    typer.echo(
+        "  CO2 "
+        + (f"{t['co2_t']:,.0f} t" if t["co2_t"] is not None else "not computable (no carrier breakdown)")
+    )
     rows = {"carrier": res["by_carrier"], "sector": res["by_sector"]}.get(by) or res.get(f"by_{by}", [])
     name_key = {"carrier": "name_zh", "sector": "name_zh", "zone": "zone", "enterprise": "enterprise"}[by]
     for r in rows:
@@ -173,7 +223,10 @@ def inventory(
 
 @app.command()
 def explain(
-    figure: Annotated[str | None, typer.Argument(help="A reproduce figure id (e.g. core_co2_2020_t), or omit and give --scope/--year.")] = None,
+    figure: Annotated[
+        str | None,
+        typer.Argument(help="A reproduce figure id (e.g. core_co2_2020_t), or omit and give --scope/--year."),
+    ] = None,
     scope: Annotated[str, typer.Option()] = "core",
     year: Annotated[int, typer.Option()] = 2020,
     boundary: Annotated[str, typer.Option()] = "all",
@@ -200,28 +253,62 @@ def explain(
         _fail(str(exc))
     rows = [r for r in res["by_carrier"] if carrier in (None, r["carrier"])]
     if json_out:
-        _dump({"scope": res["scope"], "year": year, "boundary": boundary, "totals": res["totals"], "intensities": res["intensities"], "profile": res["profile"], "carriers": rows, "records": records, "economy": res["economy"]})
+        _dump(
+            {
+                "scope": res["scope"],
+                "year": year,
+                "boundary": boundary,
+                "totals": res["totals"],
+                "intensities": res["intensities"],
+                "profile": res["profile"],
+                "carriers": rows,
+                "records": records,
+                "economy": res["economy"],
+            }
+        )
         return
     t = res["totals"]
     typer.echo(f"{res['scope']['name_zh']} {year} ({boundary})")
     typer.echo(f"  method: {res['profile']['note_zh']}")
     if t["co2_t"] is not None:
-        typer.echo(f"  CO2 = Σ carriers = {t['co2_t']:,.1f} t  (combustion {t['co2_by_source_t']['combustion']:,.1f}; purchased electricity {t['co2_by_source_t']['purchased_electricity']:,.1f}; heat {t['co2_by_source_t']['purchased_heat']:,.1f})")
-    typer.echo(f"  energy (当量值) = {t['energy_tce_calorific']:,.2f} tce from layer {t['energy_layer']} of the records")
+        typer.echo(
+            f"  CO2 = Σ carriers = {t['co2_t']:,.1f} t  (combustion {t['co2_by_source_t']['combustion']:,.1f}; purchased electricity {t['co2_by_source_t']['purchased_electricity']:,.1f}; heat {t['co2_by_source_t']['purchased_heat']:,.1f})"
+        )
+    typer.echo(
+        f"  energy (当量值) = {t['energy_tce_calorific']:,.2f} tce from layer {t['energy_layer']} of the records"
+    )
     for r in rows:
-        typer.echo(f"\n  {r['name_zh']} ({r['carrier']}): {r['energy_tce_calorific']:,.2f} tce, {r['energy_gj']:,.0f} GJ" + (f", CO2 {r['co2_t']:,.1f} t" if r["co2_t"] is not None else ""))
+        typer.echo(
+            f"\n  {r['name_zh']} ({r['carrier']}): {r['energy_tce_calorific']:,.2f} tce, {r['energy_gj']:,.0f} GJ"
+            + (f", CO2 {r['co2_t']:,.1f} t" if r["co2_t"] is not None else "")
+        )
         inp = r["lineage"]["inputs"]
-        typer.echo(f"    inputs: {inp['records']} record(s), ids {inp['record_id_range'][0]}–{inp['record_id_range'][1]}" + (" (reported in tce)" if inp["reported_in_tce"] else ""))
+        typer.echo(
+            f"    inputs: {inp['records']} record(s), ids {inp['record_id_range'][0]}–{inp['record_id_range'][1]}"
+            + (" (reported in tce)" if inp["reported_in_tce"] else "")
+        )
         for f in r["lineage"]["factors"]:
-            typer.echo(f"    factor: {f['parameter']} = {f['value']} {f['unit']}  [{f['set_code']} v{f['set_version']}, {f['source_table']}, {f['status']}]")
+            typer.echo(
+                f"    factor: {f['parameter']} = {f['value']} {f['unit']}  [{f['set_code']} v{f['set_version']}, {f['source_table']}, {f['status']}]"
+            )
         for step in r["lineage"]["method"]:
             typer.echo(f"    method: {step}")
     typer.echo("\n  records:")
     for rec in records:
-        typer.echo(f"    #{rec['id']} {rec['year']} {rec['sector'] or '(all sectors)'} {rec['carrier'] or '(all carriers)'} " + (f"{rec['quantity']} {rec['unit']}" if rec["quantity"] is not None else f"{rec['energy_tce']} tce") + f"  ← {rec['source_ref']}")
+        typer.echo(
+            f"    #{rec['id']} {rec['year']} {rec['sector'] or '(all sectors)'} {rec['carrier'] or '(all carriers)'} "
+            + (
+                f"{rec['quantity']} {rec['unit']}"
+                if rec["quantity"] is not None
+                else f"{rec['energy_tce']} tce"
+            )
+            + f"  ← {rec['source_ref']}"
+        )
     for k, v in res["intensities"].items():
         d = res["economy"][v["denominator"]]
-        typer.echo(f"  {k} = {v['numerator']} / {v['denominator']} ({d['value_10k_yuan']:,.0f} 万元, {d['source_ref']}) = {v['value']:.4f} {v['unit']}")
+        typer.echo(
+            f"  {k} = {v['numerator']} / {v['denominator']} ({d['value_10k_yuan']:,.0f} 万元, {d['source_ref']}) = {v['value']:.4f} {v['unit']}"
+        )
 
 
 @app.command()
@@ -239,11 +326,15 @@ def reproduce(json_out: JsonOpt = False) -> None:
     else:
         typer.echo(f"{'figure':<44}{'plan':>14}{'greenpark':>16}{'diff':>10}  ok")
         for f in out["figures"]:
-            typer.echo(f"{f['figure']:<44}{f['plan']:>14,.4f}{f['computed']:>16,.4f}{f['rel_diff']:>+10.3%}  {'✓' if f['within_tolerance'] else '✗'}")
+            typer.echo(
+                f"{f['figure']:<44}{f['plan']:>14,.4f}{f['computed']:>16,.4f}{f['rel_diff']:>+10.3%}  {'✓' if f['within_tolerance'] else '✗'}"
+            )
         typer.echo("\nThe plan's own inconsistencies (warnings, not failures):")
         for w in out["warnings"]:
             typer.secho(f"  - {w['message_zh']}", fg=typer.colors.YELLOW)
-        typer.echo(f"\nfactor sets: {', '.join(f'{k} v{v}' for k, v in out['method']['factor_sets'].items())}")
+        typer.echo(
+            f"\nfactor sets: {', '.join(f'{k} v{v}' for k, v in out['method']['factor_sets'].items())}"
+        )
     if not out["ok"]:
         raise typer.Exit(1)
 
@@ -258,17 +349,24 @@ def factors_list(json_out: JsonOpt = False) -> None:
     from greenpark.store.db import session_scope
 
     with session_scope(_url()) as s:
-        sets = [factor_set_summary(fs) for fs in s.scalars(select(m.FactorSet).order_by(m.FactorSet.code, m.FactorSet.id))]
+        sets = [
+            factor_set_summary(fs)
+            for fs in s.scalars(select(m.FactorSet).order_by(m.FactorSet.code, m.FactorSet.id))
+        ]
     if json_out:
         _dump(sets)
         return
     for fs in sets:
         mark = "*" if fs["is_current"] else " "
-        typer.echo(f"{mark} {fs['code']:<24} v{fs['version']:<4} {fs['kind']:<16} {fs['rows']:>3} rows  {fs['title_zh']}")
+        typer.echo(
+            f"{mark} {fs['code']:<24} v{fs['version']:<4} {fs['kind']:<16} {fs['rows']:>3} rows  {fs['title_zh']}"
+        )
 
 
 @factors_app.command("show")
-def factors_show(code: str, version: Annotated[str | None, typer.Option()] = None, json_out: JsonOpt = False) -> None:
+def factors_show(
+    code: str, version: Annotated[str | None, typer.Option()] = None, json_out: JsonOpt = False
+) -> None:
     """Show one factor set's rows with unit, source and status."""
     from greenpark.services.factors import FactorLibrary
     from greenpark.store.db import session_scope
@@ -279,18 +377,39 @@ def factors_show(code: str, version: Annotated[str | None, typer.Option()] = Non
             _fail(f"no factor set {code!r}")
         fs = lib.sets[code]
         rows = [r.as_dict() for r in lib.rows[code]]
-        meta = {"code": fs.code, "version": fs.version, "title_zh": fs.title_zh, "document": fs.document, "edition": fs.edition, "inherits": fs.inherits, "note": fs.note}
+        meta = {
+            "code": fs.code,
+            "version": fs.version,
+            "title_zh": fs.title_zh,
+            "document": fs.document,
+            "edition": fs.edition,
+            "inherits": fs.inherits,
+            "note": fs.note,
+        }
     if json_out:
         _dump({**meta, "rows": rows})
         return
-    typer.echo(f"{meta['code']} v{meta['version']} — {meta['title_zh']}\n  {meta['document']} ({meta['edition']})" + (f"\n  inherits {meta['inherits']}" if meta["inherits"] else ""))
+    typer.echo(
+        f"{meta['code']} v{meta['version']} — {meta['title_zh']}\n  {meta['document']} ({meta['edition']})"
+        + (f"\n  inherits {meta['inherits']}" if meta["inherits"] else "")
+    )
     for r in rows:
         where = " ".join(x for x in (r["region"], str(r["year"] or "")) if x)
-        typer.echo(f"  {r['carrier']:<14}{r['parameter']:<24}{r['value']:>12g} {r['unit']:<16}{where:<20}[{r['status']}] {r['source_table']}")
+        typer.echo(
+            f"  {r['carrier']:<14}{r['parameter']:<24}{r['value']:>12g} {r['unit']:<16}{where:<20}[{r['status']}] {r['source_table']}"
+        )
 
 
 @factors_app.command("load")
-def factors_load(directory: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="A folder with index.yaml and the sets' CSV files.")], json_out: JsonOpt = False) -> None:
+def factors_load(
+    directory: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, file_okay=False, help="A folder with index.yaml and the sets' CSV files."
+        ),
+    ],
+    json_out: JsonOpt = False,
+) -> None:
     """Load factor sets from a folder; new versions become current and restate saved results."""
     from greenpark.data import ReferenceDataError, load_factor_set_specs
     from greenpark.services.factors import FactorSetError, sync_factor_sets
@@ -305,7 +424,14 @@ def factors_load(directory: Annotated[Path, typer.Argument(exists=True, file_oka
     except (ReferenceDataError, FactorSetError, KeyError) as exc:
         _fail(f"{directory}: {exc}")
     if json_out:
-        _dump({"added": report.added, "new_versions": report.new_versions, "unchanged": report.unchanged, "restated": restated})
+        _dump(
+            {
+                "added": report.added,
+                "new_versions": report.new_versions,
+                "unchanged": report.unchanged,
+                "restated": restated,
+            }
+        )
         return
     for code, old, new in report.new_versions:
         typer.echo(f"{code}: v{old} → v{new}")
@@ -315,7 +441,9 @@ def factors_load(directory: Annotated[Path, typer.Argument(exists=True, file_oka
         typer.echo(f"restated {r['scope']} {r['year']} ({r['boundary']}): {r['reason']}")
         for f in r["figures"]:
             if f["old"] is not None and f["change"]:
-                typer.echo(f"    {f['key']:<40} {f['old']:>16,.2f} → {f['new']:>16,.2f} {f['unit']} ({f['rel_change']:+.2%})")
+                typer.echo(
+                    f"    {f['key']:<40} {f['old']:>16,.2f} → {f['new']:>16,.2f} {f['unit']} ({f['rel_change']:+.2%})"
+                )
 
 
 @users_app.command("add")
@@ -348,7 +476,9 @@ def users_add(
 
 
 @users_app.command("token")
-def users_token(username: str, name: Annotated[str, typer.Option(help="What the token is for.")] = "cli") -> None:
+def users_token(
+    username: str, name: Annotated[str, typer.Option(help="What the token is for.")] = "cli"
+) -> None:
     """Create an API token for a user (shown once)."""
     from sqlalchemy import select
 
@@ -370,4 +500,4 @@ def main() -> None:  # pragma: no cover
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

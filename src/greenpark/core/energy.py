@@ -113,7 +113,7 @@ def tce_from_energy_gj(energy_gj: FloatOrArray) -> FloatOrArray:
 
     Examples
     --------
-    >>> tce_from_energy_gj(29.3076)
+    >>> round(tce_from_energy_gj(29.3076), 12)
     1.0
     """
     return energy_gj / GJ_PER_TCE
@@ -142,7 +142,9 @@ def energy_gj_from_tce(energy_tce: FloatOrArray) -> FloatOrArray:
     return energy_tce * GJ_PER_TCE
 
 
-def electricity_kwh_from_tce(energy_tce: FloatOrArray, coefficient_kgce_per_kwh: FloatOrArray) -> FloatOrArray:
+def electricity_kwh_from_tce(
+    energy_tce: FloatOrArray, coefficient_kgce_per_kwh: FloatOrArray
+) -> FloatOrArray:
     """Electricity amount behind a standard-coal figure, undoing a kgce/kWh conversion.
 
     Statistical tables often report electricity only in tce; the kWh are recovered with the
@@ -238,12 +240,12 @@ def share(part: FloatOrArray, total: FloatOrArray) -> FloatOrArray:
 
 __all__ = [
     "ELECTRICITY_CALORIFIC_KGCE_PER_KWH",
-    "HEAT_CALORIFIC_KGCE_PER_MJ",
     "GJ_PER_KWH",
+    "HEAT_CALORIFIC_KGCE_PER_MJ",
     "ElectricityConvention",
-    "energy_gj_from_electricity_kwh",
     "electricity_kwh_from_tce",
     "electricity_tce",
+    "energy_gj_from_electricity_kwh",
     "energy_gj_from_quantity",
     "energy_gj_from_tce",
     "share",

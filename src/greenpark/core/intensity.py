@@ -130,7 +130,7 @@ def required_annual_reduction_rate(
     Examples
     --------
     >>> round(required_annual_reduction_rate(0.396, 0.3, 5), 4)
-    0.0540
+    0.054
     """
     return average_annual_reduction_rate(current, target, n_years)
 

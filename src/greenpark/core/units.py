@@ -120,8 +120,8 @@ def rate_conversion_factor(from_rate: str, to_rate: str) -> float:
     --------
     >>> round(rate_conversion_factor("kgce/kWh", "tce/10^4 kWh"), 6)
     10.0
-    >>> rate_conversion_factor("kJ/kg", "GJ/t")
-    1.0
+    >>> round(20_908 * rate_conversion_factor("kJ/kg", "GJ/t"), 6)  # raw coal NCV
+    20.908
     """
     if from_rate == to_rate:
         return 1.0

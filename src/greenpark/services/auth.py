@@ -25,11 +25,23 @@ class Role(StrEnum):
 
     @property
     def label_zh(self) -> str:
-        return {"admin": "管理员", "park_staff": "园区工作人员", "enterprise": "企业用户", "verifier": "第三方核查机构", "public": "公众"}[self.value]
+        return {
+            "admin": "管理员",
+            "park_staff": "园区工作人员",
+            "enterprise": "企业用户",
+            "verifier": "第三方核查机构",
+            "public": "公众",
+        }[self.value]
 
     @property
     def label_en(self) -> str:
-        return {"admin": "Administrator", "park_staff": "Park staff", "enterprise": "Enterprise user", "verifier": "Verifier", "public": "Public"}[self.value]
+        return {
+            "admin": "Administrator",
+            "park_staff": "Park staff",
+            "enterprise": "Enterprise user",
+            "verifier": "Verifier",
+            "public": "Public",
+        }[self.value]
 
 
 #: Who may read data below park/zone level (enterprise records, drill-down to records).
@@ -54,16 +66,26 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 
 def create_user(
-    session: Session, username: str, password: str, role: Role, *, park_id: int | None = None,
-    enterprise_id: int | None = None, display_name: str = "",
+    session: Session,
+    username: str,
+    password: str,
+    role: Role,
+    *,
+    park_id: int | None = None,
+    enterprise_id: int | None = None,
+    display_name: str = "",
 ) -> m.AppUser:
     if role is Role.ENTERPRISE and enterprise_id is None:
         raise AuthError("an enterprise user must belong to an enterprise")
     if len(password) < 10:
         raise AuthError("passwords need at least 10 characters")
     user = m.AppUser(
-        username=username, password_hash=hash_password(password), role=role.value, park_id=park_id,
-        enterprise_id=enterprise_id, display_name=display_name or username,
+        username=username,
+        password_hash=hash_password(password),
+        role=role.value,
+        park_id=park_id,
+        enterprise_id=enterprise_id,
+        display_name=display_name or username,
     )
     session.add(user)
     session.flush()

@@ -23,12 +23,16 @@ _CACHE_SIZE = 512
 
 def _fingerprint(session: Session, park: m.Park) -> tuple[Any, ...]:
     """Changes whenever the park's records or the current factor sets change."""
-    sets = tuple(session.scalars(select(m.FactorSet.id).where(m.FactorSet.is_current).order_by(m.FactorSet.id)))
+    sets = tuple(
+        session.scalars(select(m.FactorSet.id).where(m.FactorSet.is_current).order_by(m.FactorSet.id))
+    )
     bind = session.get_bind()
-    return (str(bind.url), park.id, park.data_revision, sets)
+    return (str(bind.engine.url), park.id, park.data_revision, sets)
 
 
-def cached_inventory(session: Session, park: m.Park, scope: str, year: int, boundary: str = "all", by: tuple[str, ...] = ()) -> dict[str, Any]:
+def cached_inventory(
+    session: Session, park: m.Park, scope: str, year: int, boundary: str = "all", by: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """:func:`compute_inventory`, remembered until the data or the factor sets change."""
     key = (*_fingerprint(session, park), scope, year, boundary, by)
     with _LOCK:
@@ -36,7 +40,9 @@ def cached_inventory(session: Session, park: m.Park, scope: str, year: int, boun
         if hit is not None:
             _CACHE.move_to_end(key)
             return hit
-    result = compute_inventory(session, scope_code=scope, year=year, boundary=boundary, by=by, park_code=park.code)
+    result = compute_inventory(
+        session, scope_code=scope, year=year, boundary=boundary, by=by, park_code=park.code
+    )
     with _LOCK:
         _CACHE[key] = result
         while len(_CACHE) > _CACHE_SIZE:
@@ -52,7 +58,9 @@ def scope_years(session: Session, park: m.Park, scope: str) -> list[int]:
         if zone is not None:
             stmt = stmt.where(ar.zone_id == zone.id)
         else:
-            ent = session.scalars(select(m.Enterprise).where(m.Enterprise.park_id == park.id, m.Enterprise.code == scope)).first()
+            ent = session.scalars(
+                select(m.Enterprise).where(m.Enterprise.park_id == park.id, m.Enterprise.code == scope)
+            ).first()
             stmt = stmt.where(ar.enterprise_id == (ent.id if ent else -1))
     return sorted(session.scalars(stmt))
 
@@ -70,43 +78,70 @@ def parse_target(text: str) -> tuple[str, float] | None:
 
 
 def national_targets() -> list[dict[str, Any]]:
-    data: list[dict[str, Any]] = yaml.safe_load((DATA_DIR / "national_targets.yaml").read_text(encoding="utf-8"))
+    data: list[dict[str, Any]] = yaml.safe_load(
+        (DATA_DIR / "national_targets.yaml").read_text(encoding="utf-8")
+    )
     return data
 
 
-def cockpit(session: Session, scope: str = "core", year: int | None = None, park_code: str | None = None) -> dict[str, Any]:
+def cockpit(
+    session: Session, scope: str = "core", year: int | None = None, park_code: str | None = None
+) -> dict[str, Any]:
     park = get_park(session, park_code)
     years = scope_years(session, park, scope)
     if not years:
-        return {"park": {"code": park.code, "name_zh": park.name_zh, "name_en": park.name_en}, "scope": scope, "years": [], "year": None}
+        return {
+            "park": {"code": park.code, "name_zh": park.name_zh, "name_en": park.name_en},
+            "scope": scope,
+            "years": [],
+            "year": None,
+        }
     year = year if year in years else years[-1]
     series = []
     for y in years:
         inv = cached_inventory(session, park, scope, y, "all")
         above = cached_inventory(session, park, scope, y, "above_scale")
-        iva = inv["intensities"].get("industry_energy_per_industrial_value_added") or above["intensities"].get("energy_per_above_scale_value_added")
-        series.append({
-            "year": y,
-            "energy_tce_calorific": inv["totals"]["energy_tce_calorific"] or None,
-            "energy_tce_equal_value": inv["totals"]["energy_tce_equal_value"],
-            "co2_t": inv["totals"]["co2_t"],
-            "above_scale_energy_tce": above["totals"]["energy_tce_calorific"] or None,
-            "above_scale_co2_t": above["totals"]["co2_t"],
-            "energy_per_gdp": (inv["intensities"].get("energy_per_gdp") or {}).get("value"),
-            "co2_per_gdp": (inv["intensities"].get("co2_per_gdp") or {}).get("value"),
-            "energy_per_iva": iva["value"] if iva else None,
-            "energy_per_iva_basis": (iva or {}).get("denominator"),
-        })
+        iva = inv["intensities"].get("industry_energy_per_industrial_value_added") or above[
+            "intensities"
+        ].get("energy_per_above_scale_value_added")
+        series.append(
+            {
+                "year": y,
+                "energy_tce_calorific": inv["totals"]["energy_tce_calorific"] or None,
+                "energy_tce_equal_value": inv["totals"]["energy_tce_equal_value"],
+                "co2_t": inv["totals"]["co2_t"],
+                "above_scale_energy_tce": above["totals"]["energy_tce_calorific"] or None,
+                "above_scale_co2_t": above["totals"]["co2_t"],
+                "energy_per_gdp": (inv["intensities"].get("energy_per_gdp") or {}).get("value"),
+                "co2_per_gdp": (inv["intensities"].get("co2_per_gdp") or {}).get("value"),
+                "energy_per_iva": iva["value"] if iva else None,
+                "energy_per_iva_basis": (iva or {}).get("denominator"),
+            }
+        )
     current = cached_inventory(session, park, scope, year, "all")
     if not current["by_carrier"]:
         above_now = cached_inventory(session, park, scope, year, "above_scale")
         if above_now["by_carrier"]:
             current = above_now
     variant = "a" if scope == "core" else "b"
-    indicator = next((r for r in plan_table(session, park.id, "indicators") if r["seq"] == "1" and r["variant"] == variant), None)
+    indicator = next(
+        (
+            r
+            for r in plan_table(session, park.id, "indicators")
+            if r["seq"] == "1" and r["variant"] == variant
+        ),
+        None,
+    )
     targets = []
     if indicator:
-        targets.append({"year": int(indicator["baseline_year"]), "op": "=", "value": float(indicator["baseline_value"]), "baseline": True})
+        targets.append(
+            {
+                "year": int(indicator["baseline_year"]),
+                "op": "=",
+                "value": float(indicator["baseline_value"]),
+                "baseline": True,
+            }
+        )
         for y in range(2021, 2026):
             parsed = parse_target(indicator.get(f"t{y}", ""))
             if parsed:
@@ -137,5 +172,7 @@ def cockpit(session: Session, scope: str = "core", year: int | None = None, park
             "targets": targets,
             "source": indicator["source_ref"] if indicator else None,
         },
-        "national_targets": [t for t in national_targets() if t["indicator"] == "energy_per_industrial_value_added"],
+        "national_targets": [
+            t for t in national_targets() if t["indicator"] == "energy_per_industrial_value_added"
+        ],
     }

@@ -69,7 +69,12 @@ def sync_carriers(session: Session) -> None:
     for c in load_carriers():
         row = existing.get(c.code) or m.Carrier(code=c.code)
         row.name_zh, row.name_en, row.kind, row.unit, row.color, row.note = (
-            c.name_zh, c.name_en, c.kind, c.unit, c.color, c.note,
+            c.name_zh,
+            c.name_en,
+            c.kind,
+            c.unit,
+            c.color,
+            c.note,
         )
         session.add(row)
     session.flush()
@@ -89,7 +94,9 @@ def load_demo(
     say("reference data")
     load_reference(session)
     meta = yaml.safe_load((directory / "park.yaml").read_text(encoding="utf-8"))
-    park = session.scalars(select(m.Park).where(m.Park.code == meta["code"])).first() or m.Park(code=meta["code"])
+    park = session.scalars(select(m.Park).where(m.Park.code == meta["code"])).first() or m.Park(
+        code=meta["code"]
+    )
     park.name_zh, park.name_en = meta["name_zh"], meta["name_en"]
     park.province, park.grid_region, park.area_km2 = meta["province"], meta["grid_region"], meta["area_km2"]
     park.source_ref = meta.get("source_ref", "")
@@ -100,7 +107,12 @@ def load_demo(
     zones = {z.code: z for z in session.scalars(select(m.Zone).where(m.Zone.park_id == park.id))}
     for z in meta["zones"]:
         row = zones.get(z["code"]) or m.Zone(park_id=park.id, code=z["code"])
-        row.name_zh, row.name_en, row.area_km2, row.note = z["name_zh"], z["name_en"], z.get("area_km2"), z.get("note", "")
+        row.name_zh, row.name_en, row.area_km2, row.note = (
+            z["name_zh"],
+            z["name_en"],
+            z.get("area_km2"),
+            z.get("note", ""),
+        )
         session.add(row)
     session.flush()
     _load_enterprises(session, park, directory)
@@ -135,9 +147,19 @@ def load_demo(
 
     say("inventory snapshots")
     if report.activity_changed or not session.scalar(select(m.InventorySnapshot.id).limit(1)):
-        for scope, years, boundary in (("core", (2018, 2019, 2020), "all"), ("core", (2018, 2019, 2020), "above_scale"), ("park", (2016, 2017, 2018, 2019, 2020), "above_scale"), ("park", (2018, 2019, 2020), "all")):
+        for scope, years, boundary in (
+            ("core", (2018, 2019, 2020), "all"),
+            ("core", (2018, 2019, 2020), "above_scale"),
+            ("park", (2016, 2017, 2018, 2019, 2020), "above_scale"),
+            ("park", (2018, 2019, 2020), "all"),
+        ):
             for y in years:
-                save_snapshot(session, compute_inventory(session, scope_code=scope, year=y, boundary=boundary, park_code=park.code))
+                save_snapshot(
+                    session,
+                    compute_inventory(
+                        session, scope_code=scope, year=y, boundary=boundary, park_code=park.code
+                    ),
+                )
                 report.snapshots += 1
     return report
 
@@ -150,7 +172,9 @@ def _load_enterprises(session: Session, park: m.Park, directory: Path) -> None:
         if r["name"] not in by_name:
             order.append(r["name"])
         by_name.setdefault(r["name"], set()).add(f"key_polluter_{r['category']}")
-    existing = {e.name: e for e in session.scalars(select(m.Enterprise).where(m.Enterprise.park_id == park.id))}
+    existing = {
+        e.name: e for e in session.scalars(select(m.Enterprise).where(m.Enterprise.park_id == park.id))
+    }
     for i, name in enumerate(order, start=1):
         e = existing.get(name) or m.Enterprise(park_id=park.id, code=f"E{i:02d}", name=name)
         e.zone_id = core.id if core else None
@@ -160,8 +184,12 @@ def _load_enterprises(session: Session, park: m.Park, directory: Path) -> None:
     session.flush()
 
 
-def _load_plan_table(session: Session, park: m.Park, name: str, title: str, ref: str, rows: list[dict[str, Any]]) -> None:
-    table = session.scalars(select(m.PlanTable).where(m.PlanTable.park_id == park.id, m.PlanTable.name == name)).first()
+def _load_plan_table(
+    session: Session, park: m.Park, name: str, title: str, ref: str, rows: list[dict[str, Any]]
+) -> None:
+    table = session.scalars(
+        select(m.PlanTable).where(m.PlanTable.park_id == park.id, m.PlanTable.name == name)
+    ).first()
     if table is not None:
         if table.rows == len(rows):
             return
@@ -181,14 +209,20 @@ def _load_plan_table(session: Session, park: m.Park, name: str, title: str, ref:
 
 
 def _demo_users(session: Session, park: m.Park, report: DemoReport) -> None:
-    enterprise = session.scalars(select(m.Enterprise).where(m.Enterprise.park_id == park.id).order_by(m.Enterprise.id)).first()
+    enterprise = session.scalars(
+        select(m.Enterprise).where(m.Enterprise.park_id == park.id).order_by(m.Enterprise.id)
+    ).first()
     for username, role in DEMO_ROLES:
         if session.scalars(select(m.AppUser).where(m.AppUser.username == username)).first():
             report.existing_users.append(username)
             continue
         password = auth.new_password()
         auth.create_user(
-            session, username, password, role, park_id=park.id,
+            session,
+            username,
+            password,
+            role,
+            park_id=park.id,
             enterprise_id=enterprise.id if role is auth.Role.ENTERPRISE and enterprise else None,
             display_name=f"{role.label_zh} (demo)",
         )
@@ -196,10 +230,14 @@ def _demo_users(session: Session, park: m.Park, report: DemoReport) -> None:
 
 
 def plan_table(session: Session, park_id: int, name: str) -> list[dict[str, str]]:
-    table = session.scalars(select(m.PlanTable).where(m.PlanTable.park_id == park_id, m.PlanTable.name == name)).first()
+    table = session.scalars(
+        select(m.PlanTable).where(m.PlanTable.park_id == park_id, m.PlanTable.name == name)
+    ).first()
     if table is None:
         return []
     rows: dict[int, dict[str, str]] = {}
-    for c in session.scalars(select(m.PlanCell).where(m.PlanCell.plan_table_id == table.id).order_by(m.PlanCell.id)):
+    for c in session.scalars(
+        select(m.PlanCell).where(m.PlanCell.plan_table_id == table.id).order_by(m.PlanCell.id)
+    ):
         rows.setdefault(c.row_no, {})[c.column] = c.value
     return [rows[k] for k in sorted(rows)]

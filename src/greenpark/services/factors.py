@@ -187,7 +187,11 @@ class FactorLibrary:
                 if dated:
                     before = [r for r in dated if r.year is not None and r.year <= latest_not_after]
                     pool = before or dated
-                    pick = max(pool, key=lambda r: r.year or 0) if before else min(pool, key=lambda r: r.year or 0)
+                    pick = (
+                        max(pool, key=lambda r: r.year or 0)
+                        if before
+                        else min(pool, key=lambda r: r.year or 0)
+                    )
                     cands = [pick]
             if cands:
                 return cands[0]
@@ -234,7 +238,11 @@ def check_factor_sets(library: FactorLibrary) -> list[dict[str, Any]]:
                                 "severity": "warning",
                                 "set": code,
                                 "carrier": r.carrier,
-                                "values": {"carbon_content_tc_per_tj": cc.value, "implied_kgco2_per_tj": round(implied), "stated_kgco2_per_tj": r.value},
+                                "values": {
+                                    "carbon_content_tc_per_tj": cc.value,
+                                    "implied_kgco2_per_tj": round(implied),
+                                    "stated_kgco2_per_tj": r.value,
+                                },
                                 "message_zh": f"{code}：{r.carrier} 单位热值含碳量 {cc.value} tC/TJ × 44/12 = {implied:,.0f} kgCO₂/TJ，与所列排放因子 {r.value:,.0f} 不一致。",
                                 "message_en": f"{code}: {r.carrier} carbon content {cc.value} tC/TJ x 44/12 = {implied:,.0f} kgCO2/TJ, not the stated {r.value:,.0f}.",
                             }
@@ -250,7 +258,11 @@ def check_factor_sets(library: FactorLibrary) -> list[dict[str, Any]]:
                             "severity": "warning",
                             "set": code,
                             "carrier": r.carrier,
-                            "values": {"printed": printed.group(0), "used_tco2_per_mwh": per_mwh, "if_tc_tco2_per_mwh": as_c},
+                            "values": {
+                                "printed": printed.group(0),
+                                "used_tco2_per_mwh": per_mwh,
+                                "if_tc_tco2_per_mwh": as_c,
+                            },
                             "message_zh": f"{code}：电力排放因子原文单位为“{printed.group(2).strip()}”；若按tC理解则为 {as_c:.3f} tCO₂/MWh，超出我国电网因子的合理范围，应为 tCO₂（{per_mwh:.4f} tCO₂/MWh）。",
                             "message_en": f"{code}: the grid factor is printed in '{printed.group(2).strip()}'; read as tC it would be {as_c:.3f} tCO2/MWh, outside any Chinese grid's range, so it is tCO2 ({per_mwh:.4f} tCO2/MWh).",
                         }

@@ -210,7 +210,9 @@ def _level_filter(session: Session, scope: Scope, year: int, boundary: str) -> A
     park_level = and_(base, ar.zone_id.is_(None), ar.enterprise_id.is_(None))
     if session.scalar(select(func.count()).select_from(ar).where(park_level)):
         return park_level
-    zones_with_own = select(ar.zone_id).where(base, ar.zone_id.is_not(None), ar.enterprise_id.is_(None)).distinct()
+    zones_with_own = (
+        select(ar.zone_id).where(base, ar.zone_id.is_not(None), ar.enterprise_id.is_(None)).distinct()
+    )
     return and_(
         base,
         or_(
@@ -226,7 +228,7 @@ def _level_filter(session: Session, scope: Scope, year: int, boundary: str) -> A
 def fetch_groups(session: Session, scope: Scope, year: int, boundary: str, by_entity: bool) -> list[Group]:
     ar = m.ActivityRecord
     tce_only = ar.quantity.is_(None)
-    keys = [ar.sector, ar.carrier_code, ar.unit, ar.tce_basis, tce_only.label("tce_only")]
+    keys: list[Any] = [ar.sector, ar.carrier_code, ar.unit, ar.tce_basis, tce_only.label("tce_only")]
     if by_entity:
         keys = [ar.enterprise_id, ar.zone_id, *keys]
     stmt = (
@@ -242,13 +244,16 @@ def fetch_groups(session: Session, scope: Scope, year: int, boundary: str, by_en
         .group_by(*keys)
     )
     groups = []
-    for row in session.execute(stmt):
+    for row_ in session.execute(stmt):
+        row: tuple[Any, ...] = tuple(row_)
         if by_entity:
             ent, zone, sector, carrier, unit, basis, only, q, t, n, lo, hi = row
         else:
             ent, zone = None, None
             sector, carrier, unit, basis, only, q, t, n, lo, hi = row
-        groups.append(Group(ent, zone, sector, carrier, unit, basis, bool(only), float(q), float(t), n, lo, hi))
+        groups.append(
+            Group(ent, zone, sector, carrier, unit, basis, bool(only), float(q), float(t), n, lo, hi)
+        )
     return groups
 
 
@@ -318,7 +323,9 @@ def compute_carrier(
         tce_cal = energy.tce_from_quantity(gj, coef_tce_gj)
         tce_ev = tce_cal
         hf = need(profile.heat, "heat_factor")
-        co2 = carbon.co2_purchased_heat_t(gj, hf.value * rate_conversion_factor(hf.unit, "tCO2/GJ") if hf else np.nan)
+        co2 = carbon.co2_purchased_heat_t(
+            gj, hf.value * rate_conversion_factor(hf.unit, "tCO2/GJ") if hf else np.nan
+        )
         quantity = gj * conversion_factor("GJ", unit)
         calc.steps = [
             "tce = GJ × 0.03412 tce/GJ (当量值; 等价值 taken equal)",
@@ -330,14 +337,21 @@ def compute_carrier(
         has_physical = bool((~only).any())
         ncv = need(profile.combustion, "ncv") if has_physical else None
         ncv_gj_unit = ncv.value * rate_conversion_factor(ncv.unit, f"GJ/{unit}") if ncv else np.nan
-        gj = np.where(only, energy.energy_gj_from_tce(t_in), energy.energy_gj_from_quantity(q_in, ncv_gj_unit))
+        gj = np.where(
+            only, energy.energy_gj_from_tce(t_in), energy.energy_gj_from_quantity(q_in, ncv_gj_unit)
+        )
         tce_cal = np.where(only, t_in, energy.tce_from_quantity(q_in, coef_tce_unit))
         tce_ev = tce_cal
         quantity = np.where(only, t_in / coef_tce_unit, q_in)
         if profile.combustion_method == "emission_factor":
-            ef = need(profile.combustion, "co2_factor")
-            co2 = carbon.co2_from_emission_factor_t(gj, ef.value * rate_conversion_factor(ef.unit, "kgCO2/TJ") if ef else np.nan)
-            calc.steps = ["GJ = 实物量 × 低位发热量, 或 tce × 29.3076", "CO₂ = TJ × 排放因子 (IPCC 2006 V2 Ch2 式2.1)"]
+            ef_ref = need(profile.combustion, "co2_factor")
+            co2 = carbon.co2_from_emission_factor_t(
+                gj, ef_ref.value * rate_conversion_factor(ef_ref.unit, "kgCO2/TJ") if ef_ref else np.nan
+            )
+            calc.steps = [
+                "GJ = 实物量 × 低位发热量, 或 tce × 29.3076",
+                "CO₂ = TJ × 排放因子 (IPCC 2006 V2 Ch2 式2.1)",
+            ]
         else:
             cc = need(profile.combustion, "carbon_content")
             of = need(profile.combustion, "oxidation")
@@ -350,6 +364,9 @@ def compute_carrier(
                 "GJ = 实物量 × 低位发热量, 或 tce × 29.3076 (GB/T 2589: 1 kgce = 29 307.6 kJ)",
                 "CO₂ = TJ × 单位热值含碳量 × 碳氧化率 × 44/12 (GB/T 32150-2015 附录A; 方案表2.4.5注)",
             ]
+    quantity, gj, tce_cal, tce_ev, co2 = (
+        np.asarray(a, dtype=float) for a in (quantity, gj, tce_cal, tce_ev, co2)
+    )
     lines = []
     for i, g in enumerate(groups):
         lines.append(
@@ -427,9 +444,16 @@ def compute_inventory(
             lines += ls
             calcs[code] = calc
             for miss in calc.missing:
-                checks.append(_check("factor.missing", "error", f"{carriers[code].name_zh}缺少因子：{miss}", f"{carriers[code].name_en}: no factor {miss}"))
+                checks.append(
+                    _check(
+                        "factor.missing",
+                        "error",
+                        f"{carriers[code].name_zh}缺少因子：{miss}",
+                        f"{carriers[code].name_en}: no factor {miss}",
+                    )
+                )
 
-    by_carrier = []
+    by_carrier: list[dict[str, Any]] = []
     for code, calc in calcs.items():
         ls = [ln for ln in lines if ln.group.carrier == code]
         c = carriers[code]
@@ -464,10 +488,12 @@ def compute_inventory(
         energy_total = sum(r["energy_tce_calorific"] for r in by_carrier)
     co2_known = bool(by_carrier) and all(r["co2_t"] is not None for r in by_carrier)
     ev_known = bool(by_carrier) and all(r["energy_tce_equal_value"] is not None for r in by_carrier)
-    totals = {
+    totals: dict[str, Any] = {
         "energy_tce_calorific": energy_total,
         "energy_tce_equal_value": sum(r["energy_tce_equal_value"] for r in by_carrier) if ev_known else None,
-        "energy_gj": sum(r["energy_gj"] for r in by_carrier) if carrier_layer else float(energy.energy_gj_from_tce(energy_total)),
+        "energy_gj": sum(r["energy_gj"] for r in by_carrier)
+        if carrier_layer
+        else float(energy.energy_gj_from_tce(energy_total)),
         "co2_t": sum(r["co2_t"] for r in by_carrier) if co2_known else None,
         "co2_by_source_t": _co2_by_source(by_carrier, carriers) if co2_known else None,
         "energy_layer": energy_layer,
@@ -477,7 +503,14 @@ def compute_inventory(
         r["share_energy"] = r["energy_tce_calorific"] / energy_total if energy_total else None
         r["share_co2"] = (r["co2_t"] / totals["co2_t"]) if co2_known and totals["co2_t"] else None
     if not carrier_layer and groups:
-        checks.append(_check("co2.no_carriers", "info", "数据只有总量或分部门量，没有分品种量，无法核算二氧化碳。", "The data give no carrier breakdown, so CO2 cannot be computed."))
+        checks.append(
+            _check(
+                "co2.no_carriers",
+                "info",
+                "数据只有总量或分部门量，没有分品种量，无法核算二氧化碳。",
+                "The data give no carrier breakdown, so CO2 cannot be computed.",
+            )
+        )
 
     # sectors
     by_sector = _by_sector(layers, sector_layer, lines, energy_total)
@@ -556,12 +589,25 @@ def _by_sector(
     out = []
     for s in sorted(acc, key=lambda k: SECTORS.index(k) if k in SECTORS else 99):
         zh, en = SECTOR_LABELS.get(s, (s, s))
-        out.append({"sector": s, "name_zh": zh, "name_en": en, **acc[s], "share_energy": acc[s]["energy_tce_calorific"] / denom if denom else None})
+        out.append(
+            {
+                "sector": s,
+                "name_zh": zh,
+                "name_en": en,
+                **acc[s],
+                "share_energy": acc[s]["energy_tce_calorific"] / denom if denom else None,
+            }
+        )
     return out
 
 
 def _layer_checks(total_tce: dict[str, float]) -> list[dict[str, Any]]:
-    names = {"A": ("分品种分部门", "carrier x sector"), "B": ("分品种", "by carrier"), "C": ("分部门", "by sector"), "D": ("总量", "total")}
+    names = {
+        "A": ("分品种分部门", "carrier x sector"),
+        "B": ("分品种", "by carrier"),
+        "C": ("分部门", "by sector"),
+        "D": ("总量", "total"),
+    }
     checks = []
     present = [k for k in "ABCD" if total_tce.get(k)]
     for i, a in enumerate(present):
@@ -596,8 +642,14 @@ def _flows(
             acc[(str(ln.group.carrier), str(ln.group.sector))] += ln.tce_calorific
         links = [{"source": c, "target": s, "energy_tce": v} for (c, s), v in acc.items()]
         return {"kind": "direct", "links": links}
-    links = [{"source": r["carrier"], "target": "_total", "energy_tce": r["energy_tce_calorific"]} for r in by_carrier]
-    links += [{"source": "_total", "target": r["sector"], "energy_tce": r["energy_tce_calorific"]} for r in by_sector]
+    links = [
+        {"source": r["carrier"], "target": "_total", "energy_tce": r["energy_tce_calorific"]}
+        for r in by_carrier
+    ]
+    links += [
+        {"source": "_total", "target": r["sector"], "energy_tce": r["energy_tce_calorific"]}
+        for r in by_sector
+    ]
     return {"kind": "via_total", "links": links}
 
 
@@ -612,7 +664,12 @@ def _economy(session: Session, scope: Scope, year: int) -> dict[str, Any]:
         stmt = stmt.where(er.enterprise_id == scope.enterprise_id)
     out = {}
     for r in session.scalars(stmt):
-        out[r.indicator] = {"value_10k_yuan": r.value_10k_yuan, "price_basis": r.price_basis, "source_ref": r.source_ref, "record_id": r.id}
+        out[r.indicator] = {
+            "value_10k_yuan": r.value_10k_yuan,
+            "price_basis": r.price_basis,
+            "source_ref": r.source_ref,
+            "record_id": r.id,
+        }
     return out
 
 
@@ -642,13 +699,43 @@ def _intensities(
         put("co2_per_gdp", totals["co2_t"], "gdp", "tCO2/10^4 yuan", "co2_t")
     if boundary == "all" and (industry or only_industry):
         ind_energy = industry["energy_tce_calorific"] if industry else totals["energy_tce_calorific"]
-        put("industry_energy_per_industrial_value_added", ind_energy, "industrial_value_added", "tce/10^4 yuan", "industry energy_tce_calorific")
+        put(
+            "industry_energy_per_industrial_value_added",
+            ind_energy,
+            "industrial_value_added",
+            "tce/10^4 yuan",
+            "industry energy_tce_calorific",
+        )
         ind_co2 = industry["co2_t"] if industry else totals["co2_t"]
-        put("industry_co2_per_industrial_value_added", ind_co2, "industrial_value_added", "tCO2/10^4 yuan", "industry co2_t")
+        put(
+            "industry_co2_per_industrial_value_added",
+            ind_co2,
+            "industrial_value_added",
+            "tCO2/10^4 yuan",
+            "industry co2_t",
+        )
     if boundary == "above_scale":
-        put("energy_per_above_scale_value_added", totals["energy_tce_calorific"], "above_scale_industrial_value_added", "tce/10^4 yuan", "energy_tce_calorific")
-        put("energy_per_industrial_value_added", totals["energy_tce_calorific"], "industrial_value_added", "tce/10^4 yuan", "energy_tce_calorific")
-        put("co2_per_above_scale_value_added", totals["co2_t"], "above_scale_industrial_value_added", "tCO2/10^4 yuan", "co2_t")
+        put(
+            "energy_per_above_scale_value_added",
+            totals["energy_tce_calorific"],
+            "above_scale_industrial_value_added",
+            "tce/10^4 yuan",
+            "energy_tce_calorific",
+        )
+        put(
+            "energy_per_industrial_value_added",
+            totals["energy_tce_calorific"],
+            "industrial_value_added",
+            "tce/10^4 yuan",
+            "energy_tce_calorific",
+        )
+        put(
+            "co2_per_above_scale_value_added",
+            totals["co2_t"],
+            "above_scale_industrial_value_added",
+            "tCO2/10^4 yuan",
+            "co2_t",
+        )
     return out
 
 
@@ -657,7 +744,7 @@ def _by_entity(
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if "enterprise" in by:
-        names = dict(session.execute(select(m.Enterprise.id, m.Enterprise.code)).tuples().all())
+        names = {i: c for i, c in session.execute(select(m.Enterprise.id, m.Enterprise.code))}
         acc: dict[str, dict[str, Any]] = {}
         for ln in lines:
             if ln.group.enterprise_id is None:
@@ -668,7 +755,7 @@ def _by_entity(
             row["co2_t"] = None if row["co2_t"] is None or ln.co2_t is None else row["co2_t"] + ln.co2_t
         out["by_enterprise"] = sorted(acc.values(), key=lambda r: -r["energy_tce_calorific"])
     if "zone" in by:
-        zones = dict(session.execute(select(m.Zone.id, m.Zone.code)).tuples().all())
+        zones = {i: c for i, c in session.execute(select(m.Zone.id, m.Zone.code))}
         zacc: dict[str, dict[str, Any]] = {}
         for ln in lines:
             code = zones.get(ln.group.zone_id, "(none)") if ln.group.zone_id else "(none)"
@@ -684,8 +771,15 @@ def _check(code: str, severity: str, zh: str, en: str, **values: Any) -> dict[st
 
 
 def list_records(
-    session: Session, *, scope_code: str, year: int, boundary: str = "all", carrier: str | None = None,
-    sector: str | None = None, limit: int = 500, park_code: str | None = None,
+    session: Session,
+    *,
+    scope_code: str,
+    year: int,
+    boundary: str = "all",
+    carrier: str | None = None,
+    sector: str | None = None,
+    limit: int = 500,
+    park_code: str | None = None,
 ) -> list[dict[str, Any]]:
     """The activity records behind an inventory figure (drill-down of the lineage)."""
     park = get_park(session, park_code)
@@ -698,14 +792,27 @@ def list_records(
         stmt = stmt.where(ar.sector == sector)
     return [
         {
-            "id": r.id, "year": r.year, "month": r.month, "sector": r.sector, "boundary": r.boundary,
-            "carrier": r.carrier_code, "quantity": r.quantity, "unit": r.unit, "energy_tce": r.energy_tce,
-            "tce_basis": r.tce_basis, "source_ref": r.source_ref, "quality": r.quality, "note": r.note,
-            "zone_id": r.zone_id, "enterprise_id": r.enterprise_id,
+            "id": r.id,
+            "year": r.year,
+            "month": r.month,
+            "sector": r.sector,
+            "boundary": r.boundary,
+            "carrier": r.carrier_code,
+            "quantity": r.quantity,
+            "unit": r.unit,
+            "energy_tce": r.energy_tce,
+            "tce_basis": r.tce_basis,
+            "source_ref": r.source_ref,
+            "quality": r.quality,
+            "note": r.note,
+            "zone_id": r.zone_id,
+            "enterprise_id": r.enterprise_id,
         }
         for r in session.scalars(stmt)
     ]
 
 
 def available_years(session: Session, park_id: int) -> list[int]:
-    return sorted(session.scalars(select(m.ActivityRecord.year).where(m.ActivityRecord.park_id == park_id).distinct()))
+    return sorted(
+        session.scalars(select(m.ActivityRecord.year).where(m.ActivityRecord.park_id == park_id).distinct())
+    )

@@ -34,10 +34,22 @@ from greenpark.store import models as m
 SHEETS = {"activity": ACTIVITY_COLUMNS, "economic": ECONOMIC_COLUMNS}
 SHEET_TITLES = {"activity": "活动数据 activity", "economic": "经济数据 economic"}
 HEADERS_ZH = {
-    "entity": "主体", "year": "年份", "month": "月份", "sector": "部门", "boundary": "统计范围",
-    "carrier": "能源品种", "quantity": "实物量", "unit": "计量单位", "energy_tce": "折标量(tce)",
-    "tce_basis": "折标口径", "source_ref": "数据来源", "quality": "数据质量", "note": "备注",
-    "indicator": "指标", "value_10k_yuan": "数值(万元)", "price_basis": "价格口径",
+    "entity": "主体",
+    "year": "年份",
+    "month": "月份",
+    "sector": "部门",
+    "boundary": "统计范围",
+    "carrier": "能源品种",
+    "quantity": "实物量",
+    "unit": "计量单位",
+    "energy_tce": "折标量(tce)",
+    "tce_basis": "折标口径",
+    "source_ref": "数据来源",
+    "quality": "数据质量",
+    "note": "备注",
+    "indicator": "指标",
+    "value_10k_yuan": "数值(万元)",
+    "price_basis": "价格口径",
 }
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 
@@ -47,7 +59,9 @@ class ImportRejected(Exception):
 
     def __init__(self, errors: list[CellError]) -> None:
         self.errors = errors
-        super().__init__(f"{len(errors)} error(s); nothing imported: " + "; ".join(str(e) for e in errors[:5]))
+        super().__init__(
+            f"{len(errors)} error(s); nothing imported: " + "; ".join(str(e) for e in errors[:5])
+        )
 
 
 @dataclass
@@ -65,6 +79,8 @@ def _sheet_kind(name: str, header: list[str]) -> str | None:
         if kind in low:
             return kind
     cols = set(header)
+    if not {"entity", "year"} <= cols:
+        return None  # a help or list sheet
     if "carrier" in cols or "energy_tce" in cols:
         return "activity"
     if "indicator" in cols:
@@ -72,7 +88,9 @@ def _sheet_kind(name: str, header: list[str]) -> str | None:
     return None
 
 
-def read_tables(filename: str, content: bytes) -> list[tuple[str, str, list[str], list[tuple[int, dict[str, Any]]]]]:
+def read_tables(
+    filename: str, content: bytes
+) -> list[tuple[str, str, list[str], list[tuple[int, dict[str, Any]]]]]:
     """Rows of every data sheet: (sheet name, kind, header, [(row number, {column: value})])."""
     suffix = Path(filename).suffix.lower()
     out = []
@@ -80,7 +98,9 @@ def read_tables(filename: str, content: bytes) -> list[tuple[str, str, list[str]
         try:
             wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
         except Exception as exc:
-            raise ImportRejected([CellError(filename, "", 0, "", f"not a readable Excel file ({exc.__class__.__name__})")]) from None
+            raise ImportRejected(
+                [CellError(filename, "", 0, "", f"not a readable Excel file ({exc.__class__.__name__})")]
+            ) from None
         for ws in wb.worksheets:
             rows_iter = ws.iter_rows(values_only=True)
             header_row = next(rows_iter, None)
@@ -101,23 +121,46 @@ def read_tables(filename: str, content: bytes) -> list[tuple[str, str, list[str]
         try:
             text = content.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise ImportRejected([CellError(filename, "", 0, "", "CSV files must be UTF-8 encoded")]) from None
+            raise ImportRejected(
+                [CellError(filename, "", 0, "", "CSV files must be UTF-8 encoded")]
+            ) from None
         reader = csv.reader(io.StringIO(text))
         header = [h.strip() for h in next(reader, [])]
         kind = _sheet_kind(Path(filename).stem, header)
         if kind is None:
-            raise ImportRejected([CellError(filename, "", 1, "", "cannot tell activity from economic data: name the file *activity*.csv or *economic*.csv")])
-        rows = [(i, dict(zip(header, vals, strict=False))) for i, vals in enumerate(reader, start=2) if any(v.strip() for v in vals)]
+            raise ImportRejected(
+                [
+                    CellError(
+                        filename,
+                        "",
+                        1,
+                        "",
+                        "cannot tell activity from economic data: name the file *activity*.csv or *economic*.csv",
+                    )
+                ]
+            )
+        rows = [
+            (i, dict(zip(header, vals, strict=False)))
+            for i, vals in enumerate(reader, start=2)
+            if any(v.strip() for v in vals)
+        ]
         out.append(("", kind, header, rows))
     else:
         raise ImportRejected([CellError(filename, "", 0, "", "only .xlsx and .csv files can be imported")])
     if not out:
-        raise ImportRejected([CellError(filename, "", 0, "", "no sheet named activity or economic (use the template)")])
+        raise ImportRejected(
+            [CellError(filename, "", 0, "", "no sheet named activity or economic (use the template)")]
+        )
     return out
 
 
 def import_file(
-    session: Session, filename: str, content: bytes, *, user: m.AppUser | None = None, park_code: str | None = None
+    session: Session,
+    filename: str,
+    content: bytes,
+    *,
+    user: m.AppUser | None = None,
+    park_code: str | None = None,
 ) -> ImportResult:
     """Validate every cell, then import all rows in one transaction — or nothing.
 
@@ -125,7 +168,9 @@ def import_file(
     boundary, carrier and source).
     """
     if len(content) > MAX_IMPORT_BYTES:
-        raise ImportRejected([CellError(filename, "", 0, "", f"file larger than {MAX_IMPORT_BYTES // 2**20} MiB")])
+        raise ImportRejected(
+            [CellError(filename, "", 0, "", f"file larger than {MAX_IMPORT_BYTES // 2**20} MiB")]
+        )
     park = get_park(session, park_code)
     only_enterprise = user.enterprise_id if user is not None and user.role == "enterprise" else None
     tables = read_tables(filename, content)
@@ -151,8 +196,16 @@ def import_file(
         raise ImportRejected(errors)
     digest = hashlib.sha256(content).hexdigest()
     result = ImportResult(filename=filename, batch_id=None, rows={k: len(v) for k, v in clean.items()})
-    result.already_imported = session.scalars(select(m.ImportBatch.id).where(m.ImportBatch.sha256 == digest)).first() is not None
-    batch = m.ImportBatch(filename=Path(filename).name[:400], sha256=digest, kind="+".join(k for k, v in clean.items() if v) or "empty", rows=sum(result.rows.values()), user_id=user.id if user else None)
+    result.already_imported = (
+        session.scalars(select(m.ImportBatch.id).where(m.ImportBatch.sha256 == digest)).first() is not None
+    )
+    batch = m.ImportBatch(
+        filename=Path(filename).name[:400],
+        sha256=digest,
+        kind="+".join(k for k, v in clean.items() if v) or "empty",
+        rows=sum(result.rows.values()),
+        user_id=user.id if user else None,
+    )
     session.add(batch)
     session.flush()
     result.changed["activity"] = upsert_activity(session, park, clean["activity"], batch.id)
@@ -172,23 +225,75 @@ def template_workbook(session: Session | None = None, park_code: str | None = No
     carriers = ["natural_gas", "electricity", "diesel"]
     if session is not None:
         park = get_park(session, park_code)
-        entities += [f"zone:{z.code}" for z in session.scalars(select(m.Zone).where(m.Zone.park_id == park.id))]
-        entities += [f"enterprise:{e.code}" for e in session.scalars(select(m.Enterprise).where(m.Enterprise.park_id == park.id))]
+        entities += [
+            f"zone:{z.code}" for z in session.scalars(select(m.Zone).where(m.Zone.park_id == park.id))
+        ]
+        entities += [
+            f"enterprise:{e.code}"
+            for e in session.scalars(select(m.Enterprise).where(m.Enterprise.park_id == park.id))
+        ]
         carriers = [c.code for c in session.scalars(select(m.Carrier))]
     lists = wb.create_sheet("lists")
     choices = {
-        "entity": entities, "sector": list(SECTORS), "boundary": list(BOUNDARIES), "carrier": carriers,
-        "tce_basis": list(TCE_BASES), "quality": list(QUALITY), "indicator": list(ECONOMIC_INDICATORS),
+        "entity": entities,
+        "sector": list(SECTORS),
+        "boundary": list(BOUNDARIES),
+        "carrier": carriers,
+        "tce_basis": list(TCE_BASES),
+        "quality": list(QUALITY),
+        "indicator": list(ECONOMIC_INDICATORS),
     }
-    for col, (name, values) in enumerate(choices.items(), start=1):
-        lists.cell(row=1, column=col, value=name).font = Font(bold=True)
+    for col_no, (name, values) in enumerate(choices.items(), start=1):
+        lists.cell(row=1, column=col_no, value=name).font = Font(bold=True)
         for r, v in enumerate(values, start=2):
-            lists.cell(row=r, column=col, value=v)
+            lists.cell(row=r, column=col_no, value=v)
     examples = {
         "activity": [
-            ["park", 2024, None, "industry", "all", "natural_gas", 120.5, "10^4 m3", None, "calorific", "企业能源报表", "reported", None],
-            ["park", 2024, 3, "industry", "all", "electricity", 850.0, "10^4 kWh", None, "calorific", "电网抄表", "measured", None],
-            ["park", 2024, None, None, "all", None, None, None, 23177.08, "calorific", "统计局 表X", "reported", "only the tce total is known"],
+            [
+                "park",
+                2024,
+                None,
+                "industry",
+                "all",
+                "natural_gas",
+                120.5,
+                "10^4 m3",
+                None,
+                "calorific",
+                "企业能源报表",
+                "reported",
+                None,
+            ],
+            [
+                "park",
+                2024,
+                3,
+                "industry",
+                "all",
+                "electricity",
+                850.0,
+                "10^4 kWh",
+                None,
+                "calorific",
+                "电网抄表",
+                "measured",
+                None,
+            ],
+            [
+                "park",
+                2024,
+                None,
+                None,
+                "all",
+                None,
+                None,
+                None,
+                23177.08,
+                "calorific",
+                "统计局 表X",
+                "reported",
+                "only the tce total is known",
+            ],
         ],
         "economic": [["park", 2024, "industrial_value_added", 3380000, "current", "统计公报", None]],
     }
@@ -199,15 +304,20 @@ def template_workbook(session: Session | None = None, park_code: str | None = No
         for c in ws[1]:
             c.font = Font(bold=True)
             c.fill = fill
-        for i, col in enumerate(cols, start=1):
-            ws.cell(row=1, column=i).comment = None
-            ws.column_dimensions[get_column_letter(i)].width = max(12, len(HEADERS_ZH.get(col, col)) * 2 + 4)
+        for i, col_name in enumerate(cols, start=1):
+            ws.column_dimensions[get_column_letter(i)].width = max(
+                12, len(HEADERS_ZH.get(col_name, col_name)) * 2 + 4
+            )
         for row in examples[kind]:
             ws.append(row)
         for col_name, values in choices.items():
             if col_name in cols:
                 letter_list = get_column_letter(list(choices).index(col_name) + 1)
-                dv = DataValidation(type="list", formula1=f"lists!${letter_list}$2:${letter_list}${len(values) + 1}", allow_blank=True)
+                dv = DataValidation(
+                    type="list",
+                    formula1=f"lists!${letter_list}$2:${letter_list}${len(values) + 1}",
+                    allow_blank=True,
+                )
                 col_letter = get_column_letter(cols.index(col_name) + 1)
                 dv.add(f"{col_letter}2:{col_letter}5000")
                 ws.add_data_validation(dv)
@@ -255,10 +365,37 @@ def inventory_workbook(result: dict[str, Any], records: list[dict[str, Any]] | N
     ws.column_dimensions["A"].width = 48
     ws.column_dimensions["B"].width = 60
     wc = wb.create_sheet("by_carrier")
-    wc.append(["carrier", "名称", "quantity", "unit", "energy_gj", "energy_tce_calorific", "energy_tce_equal_value", "co2_t", "factors (set v. parameter value unit status)"])
+    wc.append(
+        [
+            "carrier",
+            "名称",
+            "quantity",
+            "unit",
+            "energy_gj",
+            "energy_tce_calorific",
+            "energy_tce_equal_value",
+            "co2_t",
+            "factors (set v. parameter value unit status)",
+        ]
+    )
     for r in result["by_carrier"]:
-        facts = "; ".join(f"{f['set_code']} v{f['set_version']} {f['parameter']}={f['value']} {f['unit']} [{f['status']}]" for f in r["lineage"]["factors"])
-        wc.append([r["carrier"], r["name_zh"], r["quantity"], r["unit"], r["energy_gj"], r["energy_tce_calorific"], r["energy_tce_equal_value"], r["co2_t"], facts])
+        facts = "; ".join(
+            f"{f['set_code']} v{f['set_version']} {f['parameter']}={f['value']} {f['unit']} [{f['status']}]"
+            for f in r["lineage"]["factors"]
+        )
+        wc.append(
+            [
+                r["carrier"],
+                r["name_zh"],
+                r["quantity"],
+                r["unit"],
+                r["energy_gj"],
+                r["energy_tce_calorific"],
+                r["energy_tce_equal_value"],
+                r["co2_t"],
+                facts,
+            ]
+        )
     wsec = wb.create_sheet("by_sector")
     wsec.append(["sector", "名称", "energy_tce_calorific", "co2_t", "share_energy"])
     for r in result["by_sector"]:
@@ -275,7 +412,21 @@ def inventory_workbook(result: dict[str, Any], records: list[dict[str, Any]] | N
         wk.append([c["severity"], c["code"], c["message_zh"], c["message_en"]])
     if records is not None:
         wr = wb.create_sheet("records")
-        cols = ["id", "year", "month", "sector", "boundary", "carrier", "quantity", "unit", "energy_tce", "tce_basis", "source_ref", "quality", "note"]
+        cols = [
+            "id",
+            "year",
+            "month",
+            "sector",
+            "boundary",
+            "carrier",
+            "quantity",
+            "unit",
+            "energy_tce",
+            "tce_basis",
+            "source_ref",
+            "quality",
+            "note",
+        ]
         wr.append(cols)
         for rec in records:
             wr.append([rec.get(c) for c in cols])

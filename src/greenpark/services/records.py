@@ -17,11 +17,25 @@ from greenpark.services.inventory import BOUNDARIES, ECONOMIC_INDICATORS, SECTOR
 from greenpark.store import models as m
 
 ACTIVITY_COLUMNS = (
-    "entity", "year", "month", "sector", "boundary", "carrier", "quantity", "unit",
-    "energy_tce", "tce_basis", "source_ref", "quality", "note",
+    "entity",
+    "year",
+    "month",
+    "sector",
+    "boundary",
+    "carrier",
+    "quantity",
+    "unit",
+    "energy_tce",
+    "tce_basis",
+    "source_ref",
+    "quality",
+    "note",
 )
 ECONOMIC_COLUMNS = ("entity", "year", "indicator", "value_10k_yuan", "price_basis", "source_ref", "note")
-REQUIRED = {"activity": ("entity", "year", "boundary"), "economic": ("entity", "year", "indicator", "value_10k_yuan")}
+REQUIRED = {
+    "activity": ("entity", "year", "boundary"),
+    "economic": ("entity", "year", "indicator", "value_10k_yuan"),
+}
 QUALITY = ("reported", "measured", "estimated", "derived")
 TCE_BASES = ("calorific", "equal_value")
 MIN_YEAR, MAX_YEAR = 1990, 2100
@@ -107,8 +121,11 @@ def _int(v: Any) -> int | None:
 
 
 def validate_activity(
-    raw: dict[str, Any], resolver: EntityResolver, carriers: dict[str, m.Carrier],
-    where: tuple[str, str, int], allowed_enterprise_id: int | None = None,
+    raw: dict[str, Any],
+    resolver: EntityResolver,
+    carriers: dict[str, m.Carrier],
+    where: tuple[str, str, int],
+    allowed_enterprise_id: int | None = None,
 ) -> tuple[dict[str, Any] | None, list[CellError]]:
     """Check one activity row; return the clean values or the errors (one per bad cell)."""
     file, sheet, row = where
@@ -193,7 +210,9 @@ def validate_activity(
 
 
 def validate_economic(
-    raw: dict[str, Any], resolver: EntityResolver, where: tuple[str, str, int],
+    raw: dict[str, Any],
+    resolver: EntityResolver,
+    where: tuple[str, str, int],
     allowed_enterprise_id: int | None = None,
 ) -> tuple[dict[str, Any] | None, list[CellError]]:
     file, sheet, row = where
@@ -242,7 +261,16 @@ def activity_key(park_id: int, v: dict[str, Any]) -> str:
     e: EntityRef = v["entity"]
     return "|".join(
         str(x if x is not None else "")
-        for x in (park_id, e.key, v["year"], v["month"], v["sector"], v["boundary"], v["carrier"], v["source_ref"])
+        for x in (
+            park_id,
+            e.key,
+            v["year"],
+            v["month"],
+            v["sector"],
+            v["boundary"],
+            v["carrier"],
+            v["source_ref"],
+        )
     )
 
 
@@ -259,10 +287,21 @@ def upsert_activity(session: Session, park: m.Park, rows: list[dict[str, Any]], 
     for key, v in zip(keys, rows, strict=True):
         e: EntityRef = v["entity"]
         fields = {
-            "park_id": park.id, "zone_id": e.zone_id, "enterprise_id": e.enterprise_id, "year": v["year"],
-            "month": v["month"], "sector": v["sector"], "boundary": v["boundary"], "carrier_code": v["carrier"],
-            "quantity": v["quantity"], "unit": v["unit"], "energy_tce": v["energy_tce"], "tce_basis": v["tce_basis"],
-            "source_ref": v["source_ref"], "quality": v["quality"], "note": v["note"],
+            "park_id": park.id,
+            "zone_id": e.zone_id,
+            "enterprise_id": e.enterprise_id,
+            "year": v["year"],
+            "month": v["month"],
+            "sector": v["sector"],
+            "boundary": v["boundary"],
+            "carrier_code": v["carrier"],
+            "quantity": v["quantity"],
+            "unit": v["unit"],
+            "energy_tce": v["energy_tce"],
+            "tce_basis": v["tce_basis"],
+            "source_ref": v["source_ref"],
+            "quality": v["quality"],
+            "note": v["note"],
         }
         rec = existing.get(key)
         if rec is None:
@@ -286,9 +325,15 @@ def upsert_economic(session: Session, park: m.Park, rows: list[dict[str, Any]], 
     for key, v in zip(keys, rows, strict=True):
         e: EntityRef = v["entity"]
         fields = {
-            "park_id": park.id, "zone_id": e.zone_id, "enterprise_id": e.enterprise_id, "year": v["year"],
-            "indicator": v["indicator"], "value_10k_yuan": v["value_10k_yuan"], "price_basis": v["price_basis"],
-            "source_ref": v["source_ref"], "note": v["note"],
+            "park_id": park.id,
+            "zone_id": e.zone_id,
+            "enterprise_id": e.enterprise_id,
+            "year": v["year"],
+            "indicator": v["indicator"],
+            "value_10k_yuan": v["value_10k_yuan"],
+            "price_basis": v["price_basis"],
+            "source_ref": v["source_ref"],
+            "note": v["note"],
         }
         rec = existing.get(key)
         if rec is None:

@@ -67,7 +67,9 @@ def restate_after_new_versions(session: Session, report: SyncReport) -> list[dic
             continue
         park = session.get(m.Park, snap.park_id)
         assert park is not None
-        result = compute_inventory(session, scope_code=snap.scope, year=snap.year, boundary=snap.boundary, park_code=park.code)
+        result = compute_inventory(
+            session, scope_code=snap.scope, year=snap.year, boundary=snap.boundary, park_code=park.code
+        )
         reason = "; ".join(f"{c} {v} → {result['factor_sets'].get(c)}" for c, v in hit)
         new = save_snapshot(session, result, restates_id=snap.id, reason=reason)
         out.append(compare(session, new.id))
@@ -84,15 +86,22 @@ def compare(session: Session, snapshot_id: int) -> dict[str, Any]:
     rows = []
     for f in new.figures:
         o = old_figs.get(f.key)
-        rows.append({
-            "key": f.key, "unit": f.unit, "old": o, "new": f.value,
-            "change": None if o is None else f.value - o,
-            "rel_change": None if not o else (f.value - o) / o,
-        })
+        rows.append(
+            {
+                "key": f.key,
+                "unit": f.unit,
+                "old": o,
+                "new": f.value,
+                "change": None if o is None else f.value - o,
+                "rel_change": None if not o else (f.value - o) / o,
+            }
+        )
     return {
         "snapshot_id": new.id,
         "restates_id": old.id if old else None,
-        "scope": new.scope, "year": new.year, "boundary": new.boundary,
+        "scope": new.scope,
+        "year": new.year,
+        "boundary": new.boundary,
         "reason": new.reason,
         "old_factor_sets": json.loads(old.factor_versions_json) if old else None,
         "new_factor_sets": json.loads(new.factor_versions_json),
@@ -101,5 +110,9 @@ def compare(session: Session, snapshot_id: int) -> dict[str, Any]:
 
 
 def restatements(session: Session) -> list[dict[str, Any]]:
-    snaps = session.scalars(select(m.InventorySnapshot).where(m.InventorySnapshot.restates_id.is_not(None)).order_by(m.InventorySnapshot.id.desc()))
+    snaps = session.scalars(
+        select(m.InventorySnapshot)
+        .where(m.InventorySnapshot.restates_id.is_not(None))
+        .order_by(m.InventorySnapshot.id.desc())
+    )
     return [compare(session, s.id) for s in snaps]

@@ -68,7 +68,10 @@ def _scope_guard(db: DB, p: Principal, scope: str, by: tuple[str, ...] = ()) -> 
     if sc.kind == "enterprise" and not p.can_read_enterprise(sc.enterprise_id):
         raise HTTPException(403 if p.authenticated else 401, "you may not read this enterprise's data")
     if "enterprise" in by and p.role not in auth.READ_ALL:
-        raise HTTPException(403 if p.authenticated else 401, "a breakdown by enterprise needs a park-staff, verifier or admin login")
+        raise HTTPException(
+            403 if p.authenticated else 401,
+            "a breakdown by enterprise needs a park-staff, verifier or admin login",
+        )
 
 
 @router.get("/health", tags=["system"])
@@ -86,7 +89,13 @@ def login(body: LoginIn, request: Request, db: DB) -> UserOut:
     request.session.clear()
     request.session["uid"] = user.id
     token = csrf_token(request)
-    return UserOut(username=user.username, display_name=user.display_name, role=user.role, enterprise_id=user.enterprise_id, csrf_token=token)
+    return UserOut(
+        username=user.username,
+        display_name=user.display_name,
+        role=user.role,
+        enterprise_id=user.enterprise_id,
+        csrf_token=token,
+    )
 
 
 @router.post("/auth/logout", tags=["auth"])
@@ -99,7 +108,13 @@ def logout(request: Request, _: SignedIn) -> dict[str, bool]:
 @router.get("/auth/me", tags=["auth"], response_model=UserOut)
 def me(p: Public, request: Request) -> UserOut:
     """The caller. Who: anyone (the anonymous public gets role public)."""
-    return UserOut(username=p.username, display_name=p.display_name, role=p.role.value, enterprise_id=p.enterprise_id, csrf_token=csrf_token(request) if p.authenticated and not p.via_token else None)
+    return UserOut(
+        username=p.username,
+        display_name=p.display_name,
+        role=p.role.value,
+        enterprise_id=p.enterprise_id,
+        csrf_token=csrf_token(request) if p.authenticated and not p.via_token else None,
+    )
 
 
 @router.post("/auth/tokens", tags=["auth"])
@@ -115,8 +130,14 @@ def park_info(_: Public, db: DB) -> dict[str, Any]:
     """The park and its zones. Who: anyone."""
     park = get_park(db)
     return {
-        "code": park.code, "name_zh": park.name_zh, "name_en": park.name_en, "area_km2": park.area_km2,
-        "zones": [{"code": z.code, "name_zh": z.name_zh, "name_en": z.name_en, "area_km2": z.area_km2} for z in park.zones],
+        "code": park.code,
+        "name_zh": park.name_zh,
+        "name_en": park.name_en,
+        "area_km2": park.area_km2,
+        "zones": [
+            {"code": z.code, "name_zh": z.name_zh, "name_en": z.name_en, "area_km2": z.area_km2}
+            for z in park.zones
+        ],
     }
 
 
@@ -130,7 +151,11 @@ def cockpit_api(_: Public, db: DB, scope: str = "core", year: int | None = None)
 
 @router.get("/inventory", tags=["inventory"])
 def inventory_api(
-    p: Public, db: DB, year: int, scope: str = "park", boundary: str = "all",
+    p: Public,
+    db: DB,
+    year: int,
+    scope: str = "park",
+    boundary: str = "all",
     by: list[str] = Query(default=[]),  # noqa: B008
 ) -> dict[str, Any]:
     """Inventory with lineage. Who: anyone for the park and zones; an enterprise's own users and
@@ -144,8 +169,13 @@ def inventory_api(
 
 @router.get("/inventory/records", tags=["inventory"])
 def inventory_records(
-    p: SignedIn, db: DB, year: int, scope: str = "park", boundary: str = "all",
-    carrier: str | None = None, sector: str | None = None,
+    p: SignedIn,
+    db: DB,
+    year: int,
+    scope: str = "park",
+    boundary: str = "all",
+    carrier: str | None = None,
+    sector: str | None = None,
 ) -> list[dict[str, Any]]:
     """The records behind an inventory figure. Who: signed-in users (enterprise users: own only)."""
     _scope_guard(db, p, scope)
@@ -166,10 +196,16 @@ def inventory_export(p: Public, db: DB, year: int, scope: str = "park", boundary
     except InventoryError as exc:
         raise HTTPException(422, str(exc)) from None
     records = None
-    if p.authenticated and (p.role in auth.READ_ALL or resolve_scope(db, park, scope).enterprise_id == p.enterprise_id):
+    if p.authenticated and (
+        p.role in auth.READ_ALL or resolve_scope(db, park, scope).enterprise_id == p.enterprise_id
+    ):
         records = list_records(db, scope_code=scope, year=year, boundary=boundary, limit=100_000)
     name = f"greenpark-inventory-{scope}-{year}-{boundary}.xlsx"
-    return Response(inventory_workbook(res, records), media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        inventory_workbook(res, records),
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @router.get("/enterprises", tags=["park"])
@@ -186,7 +222,9 @@ def enterprise(code: str, p: SignedIn, db: DB) -> dict[str, Any]:
     """One enterprise. Who: readers, and that enterprise's own users."""
     e = db.scalars(select(m.Enterprise).where(m.Enterprise.code == code)).first()
     if e is None or not p.can_read_enterprise(e.id):
-        raise HTTPException(404 if e is None else 403, "no such enterprise" if e is None else "not your enterprise")
+        raise HTTPException(
+            404 if e is None else 403, "no such enterprise" if e is None else "not your enterprise"
+        )
     return _enterprise(e)
 
 
@@ -195,27 +233,51 @@ def enterprise_activity(code: str, p: SignedIn, db: DB, year: int | None = None)
     """An enterprise's activity records. Who: readers, and that enterprise's own users."""
     e = db.scalars(select(m.Enterprise).where(m.Enterprise.code == code)).first()
     if e is None or not p.can_read_enterprise(e.id):
-        raise HTTPException(404 if e is None else 403, "no such enterprise" if e is None else "not your enterprise")
+        raise HTTPException(
+            404 if e is None else 403, "no such enterprise" if e is None else "not your enterprise"
+        )
     ar = m.ActivityRecord
     stmt = select(ar).where(ar.enterprise_id == e.id).order_by(ar.year, ar.month, ar.id).limit(10_000)
     if year is not None:
         stmt = stmt.where(ar.year == year)
     return [
-        {"id": r.id, "year": r.year, "month": r.month, "sector": r.sector, "boundary": r.boundary, "carrier": r.carrier_code,
-         "quantity": r.quantity, "unit": r.unit, "energy_tce": r.energy_tce, "source_ref": r.source_ref, "quality": r.quality}
+        {
+            "id": r.id,
+            "year": r.year,
+            "month": r.month,
+            "sector": r.sector,
+            "boundary": r.boundary,
+            "carrier": r.carrier_code,
+            "quantity": r.quantity,
+            "unit": r.unit,
+            "energy_tce": r.energy_tce,
+            "source_ref": r.source_ref,
+            "quality": r.quality,
+        }
         for r in db.scalars(stmt)
     ]
 
 
 def _enterprise(e: m.Enterprise) -> dict[str, Any]:
-    return {"code": e.code, "name": e.name, "uscc": e.uscc, "industry_code": e.industry_code, "zone_id": e.zone_id,
-            "land_area_mu": e.land_area_mu, "tags": [t for t in e.tags.split(",") if t], "note": e.note}
+    return {
+        "code": e.code,
+        "name": e.name,
+        "uscc": e.uscc,
+        "industry_code": e.industry_code,
+        "zone_id": e.zone_id,
+        "land_area_mu": e.land_area_mu,
+        "tags": [t for t in e.tags.split(",") if t],
+        "note": e.note,
+    }
 
 
 @router.get("/factor-sets", tags=["factors"])
 def factor_sets(_: Public, db: DB) -> list[dict[str, Any]]:
     """All factor sets, current and superseded. Who: anyone."""
-    return [factor_set_summary(fs) for fs in db.scalars(select(m.FactorSet).order_by(m.FactorSet.code, m.FactorSet.id))]
+    return [
+        factor_set_summary(fs)
+        for fs in db.scalars(select(m.FactorSet).order_by(m.FactorSet.code, m.FactorSet.id))
+    ]
 
 
 @router.get("/factor-sets/{code}", tags=["factors"])
@@ -250,7 +312,11 @@ def plan_api(table: str, _: Public, db: DB) -> list[dict[str, str]]:
 @router.get("/template.xlsx", tags=["import"])
 def template(_: SignedIn, db: DB) -> Response:
     """The Excel import template. Who: signed-in users."""
-    return Response(template_workbook(db), media_type=XLSX, headers={"Content-Disposition": 'attachment; filename="greenpark-template.xlsx"'})
+    return Response(
+        template_workbook(db),
+        media_type=XLSX,
+        headers={"Content-Disposition": 'attachment; filename="greenpark-template.xlsx"'},
+    )
 
 
 @router.post("/import", tags=["import"], response_model=ImportOut)
@@ -268,4 +334,6 @@ async def import_api(p: Importer, db: DB, file: UploadFile = File(...)) -> Any: 
         db.rollback()
         body = ImportOut(ok=False, file=name, errors=[CellErrorOut(**e.__dict__) for e in exc.errors])
         return JSONResponse(body.model_dump(), status_code=422)
-    return ImportOut(ok=True, file=name, rows=res.rows, changed=res.changed, already_imported=res.already_imported)
+    return ImportOut(
+        ok=True, file=name, rows=res.rows, changed=res.changed, already_imported=res.already_imported
+    )

@@ -51,7 +51,9 @@ class Principal:
     def can_read_enterprise(self, enterprise_id: int | None) -> bool:
         if self.role in auth.READ_ALL:
             return True
-        return self.role is Role.ENTERPRISE and enterprise_id is not None and enterprise_id == self.enterprise_id
+        return (
+            self.role is Role.ENTERPRISE and enterprise_id is not None and enterprise_id == self.enterprise_id
+        )
 
 
 ANONYMOUS = Principal(role=Role.PUBLIC)
@@ -88,8 +90,12 @@ def get_principal(request: Request, db: DB) -> Principal:
 
 def _principal(user: m.AppUser, via_token: bool = False) -> Principal:
     return Principal(
-        role=Role(user.role), user_id=user.id, username=user.username, display_name=user.display_name,
-        enterprise_id=user.enterprise_id, via_token=via_token,
+        role=Role(user.role),
+        user_id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        enterprise_id=user.enterprise_id,
+        via_token=via_token,
     )
 
 

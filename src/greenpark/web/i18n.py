@@ -70,12 +70,18 @@ T: dict[str, tuple[str, str]] = {
     "language": ("English", "中文"),
     "login_needed": ("请先登录", "Please log in"),
     "no_data": ("暂无数据", "No data"),
-    "via_total": ("数据未给出分品种分部门矩阵，能流经“终端能耗合计”节点，不做推断分配。", "The data give no carrier x sector matrix, so flows pass through a total node; nothing is allocated by assumption."),
+    "via_total": (
+        "数据未给出分品种分部门矩阵，能流经“终端能耗合计”节点，不做推断分配。",
+        "The data give no carrier x sector matrix, so flows pass through a total node; nothing is allocated by assumption.",
+    ),
     "tce": ("吨标准煤", "tce"),
     "t_co2": ("吨二氧化碳", "tCO₂"),
     "signed_in_as": ("当前用户", "Signed in as"),
     "bad_login": ("用户名或密码错误", "Wrong username or password"),
-    "convention_note": ("电力按当量值 0.1229 kgce/kWh 折标；等价值按当年供电煤耗。", "Electricity at the calorific equivalent 0.1229 kgce/kWh; equal value at the year's coal rate of power supply."),
+    "convention_note": (
+        "电力按当量值 0.1229 kgce/kWh 折标；等价值按当年供电煤耗。",
+        "Electricity at the calorific equivalent 0.1229 kgce/kWh; equal value at the year's coal rate of power supply.",
+    ),
 }
 
 

@@ -32,7 +32,14 @@ def render(request: Request, name: str, p: Principal, status_code: int = 200, **
     response = templates.TemplateResponse(
         request,
         name,
-        {"t": translator(lang), "lang": lang, "user": p, "csrf": csrf_token(request), "path": request.url.path, **ctx},
+        {
+            "t": translator(lang),
+            "lang": lang,
+            "user": p,
+            "csrf": csrf_token(request),
+            "path": request.url.path,
+            **ctx,
+        },
         status_code=status_code,
     )
     if request.query_params.get("lang") in ("zh", "en"):
@@ -62,9 +69,16 @@ def inventory_page(request: Request, p: CurrentPrincipal, db: DB) -> HTMLRespons
     scopes: list[dict[str, str]] = []
     years: list[int] = []
     if park is not None:
-        scopes = [{"code": "park", "name": park.name_zh}] + [{"code": z.code, "name": z.name_zh} for z in park.zones]
+        scopes = [{"code": "park", "name": park.name_zh}] + [
+            {"code": z.code, "name": z.name_zh} for z in park.zones
+        ]
         if p.role in auth.READ_ALL:
-            scopes += [{"code": e.code, "name": e.name} for e in db.scalars(select(m.Enterprise).where(m.Enterprise.park_id == park.id).order_by(m.Enterprise.code))]
+            scopes += [
+                {"code": e.code, "name": e.name}
+                for e in db.scalars(
+                    select(m.Enterprise).where(m.Enterprise.park_id == park.id).order_by(m.Enterprise.code)
+                )
+            ]
         elif p.enterprise_id:
             e = db.get(m.Enterprise, p.enterprise_id)
             if e:
@@ -75,36 +89,67 @@ def inventory_page(request: Request, p: CurrentPrincipal, db: DB) -> HTMLRespons
 
 @router.get("/import", response_class=HTMLResponse)
 def import_page(request: Request, p: CurrentPrincipal, db: DB) -> HTMLResponse:
-    batches = db.scalars(select(m.ImportBatch).order_by(m.ImportBatch.id.desc()).limit(20)).all() if p.role in auth.WRITE_ALL else []
+    batches = (
+        db.scalars(select(m.ImportBatch).order_by(m.ImportBatch.id.desc()).limit(20)).all()
+        if p.role in auth.WRITE_ALL
+        else []
+    )
     return render(request, "import.html", p, result=None, errors=None, batches=batches)
 
 
 @router.post("/import", response_class=HTMLResponse)
 async def import_post(
-    request: Request, p: CurrentPrincipal, db: DB, csrf_token_field: str = Form("", alias="csrf_token"),
+    request: Request,
+    p: CurrentPrincipal,
+    db: DB,
+    csrf_token_field: str = Form("", alias="csrf_token"),
     file: UploadFile = File(...),  # noqa: B008
 ) -> HTMLResponse:
     _check_form_csrf(request, csrf_token_field)
     if p.role not in (auth.Role.ADMIN, auth.Role.PARK_STAFF, auth.Role.ENTERPRISE):
-        raise HTTPException(403 if p.authenticated else 401, "log in as park staff, admin or an enterprise user to import")
+        raise HTTPException(
+            403 if p.authenticated else 401, "log in as park staff, admin or an enterprise user to import"
+        )
     content = await file.read()
     user = db.get(m.AppUser, p.user_id)
     try:
         res = import_file(db, file.filename or "upload", content, user=user)
     except ImportRejected as exc:
         db.rollback()
-        return render(request, "import.html", p, status_code=422, result=None, errors=exc.errors, filename=file.filename, batches=[])
+        return render(
+            request,
+            "import.html",
+            p,
+            status_code=422,
+            result=None,
+            errors=exc.errors,
+            filename=file.filename,
+            batches=[],
+        )
     return render(request, "import.html", p, result=res, errors=None, batches=[])
 
 
 @router.get("/factors", response_class=HTMLResponse)
-def factors_page(request: Request, p: CurrentPrincipal, db: DB, code: str | None = None, version: str | None = None) -> HTMLResponse:
-    sets = [factor_set_summary(fs) for fs in db.scalars(select(m.FactorSet).order_by(m.FactorSet.code, m.FactorSet.id))]
+def factors_page(
+    request: Request, p: CurrentPrincipal, db: DB, code: str | None = None, version: str | None = None
+) -> HTMLResponse:
+    sets = [
+        factor_set_summary(fs)
+        for fs in db.scalars(select(m.FactorSet).order_by(m.FactorSet.code, m.FactorSet.id))
+    ]
     lib = FactorLibrary.load(db, {code: version} if code and version else None)
     selected = None
     if code and code in lib.sets:
         selected = {**factor_set_summary(lib.sets[code]), "rows": [r.as_dict() for r in lib.rows[code]]}
-    return render(request, "factors.html", p, sets=sets, selected=selected, checks=check_factor_sets(lib), restated=restatements(db))
+    return render(
+        request,
+        "factors.html",
+        p,
+        sets=sets,
+        selected=selected,
+        checks=check_factor_sets(lib),
+        restated=restatements(db),
+    )
 
 
 @router.get("/reproduce", response_class=HTMLResponse)
@@ -123,13 +168,19 @@ def login_page(request: Request, p: CurrentPrincipal) -> HTMLResponse:
 
 @router.post("/login", response_model=None)
 def login_post(
-    request: Request, p: CurrentPrincipal, db: DB, username: str = Form(...), password: str = Form(...),
+    request: Request,
+    p: CurrentPrincipal,
+    db: DB,
+    username: str = Form(...),
+    password: str = Form(...),
     csrf_token_field: str = Form("", alias="csrf_token"),
 ) -> Response:
     _check_form_csrf(request, csrf_token_field)
     user = auth.authenticate(db, username, password)
     if user is None:
-        return render(request, "login.html", p, status_code=401, error=translator(lang_of(request))["bad_login"])
+        return render(
+            request, "login.html", p, status_code=401, error=translator(lang_of(request))["bad_login"]
+        )
     request.session.clear()
     request.session["uid"] = user.id
     csrf_token(request)

@@ -1,0 +1,149 @@
+"""The JSON API: roles on every route, enterprise isolation, CSRF, tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from greenpark.services import auth
+from greenpark.settings import Settings
+from greenpark.store import models as m
+from greenpark.store.db import session_scope
+from greenpark.web.app import create_app
+from tests.conftest import demo_logins
+
+
+@pytest.fixture
+def client(demo_url: str) -> Iterator[TestClient]:
+    app = create_app(Settings(), database_url=demo_url)
+    with TestClient(app) as c:
+        yield c
+
+
+def login(c: TestClient, url: str, user: str) -> str:
+    r = c.post("/api/auth/login", json={"username": user, "password": demo_logins[url][user]})
+    assert r.status_code == 200, r.text
+    return str(r.json()["csrf_token"])
+
+
+def _codes(url: str) -> tuple[str, str]:
+    with session_scope(url) as s:
+        u = s.scalars(select(m.AppUser).where(m.AppUser.username == "enterprise")).one()
+        own = s.get(m.Enterprise, u.enterprise_id)
+        other = s.scalars(select(m.Enterprise).where(m.Enterprise.id != u.enterprise_id)).first()
+        assert own is not None and other is not None
+        return own.code, other.code
+
+
+def test_every_api_route_declares_roles() -> None:
+    app = create_app(Settings(), database_url="sqlite://")
+    for route in app.routes:
+        if (
+            not isinstance(route, APIRoute)
+            or not route.path.startswith("/api")
+            or route.path == "/api/auth/login"
+        ):
+            continue
+        deps = [d.call for d in route.dependant.dependencies]
+        assert any(hasattr(d, "allowed_roles") for d in deps), f"{route.path} declares no roles"
+
+
+def test_public_reads_park_figures(client: TestClient) -> None:
+    r = client.get("/api/cockpit?scope=core&year=2020")
+    assert r.status_code == 200
+    assert r.json()["current"]["totals"]["co2_t"] == pytest.approx(513_765, abs=1)
+    assert client.get("/api/factor-sets").status_code == 200
+    assert client.get("/api/reproduce").json()["ok"] is True
+    assert client.get("/api/enterprises").status_code == 401
+    assert client.get("/api/inventory/records?scope=core&year=2020").status_code == 401
+
+
+def test_enterprise_user_cannot_read_another_enterprise(client: TestClient, demo_url: str) -> None:
+    own, other = _codes(demo_url)
+    login(client, demo_url, "enterprise")
+    assert client.get(f"/api/enterprises/{own}").status_code == 200
+    assert client.get(f"/api/enterprises/{other}").status_code == 403
+    assert client.get(f"/api/enterprises/{other}/activity").status_code == 403
+    assert client.get(f"/api/inventory?scope={other}&year=2020").status_code == 403
+    assert client.get(f"/api/inventory/records?scope={other}&year=2020").status_code == 403
+    assert client.get(f"/api/inventory/export.xlsx?scope={other}&year=2020").status_code == 403
+    assert client.get("/api/inventory?scope=park&year=2020&by=enterprise").status_code == 403
+    assert [e["code"] for e in client.get("/api/enterprises").json()] == [own]
+
+
+def test_readers_see_all_enterprises(client: TestClient, demo_url: str) -> None:
+    _own, other = _codes(demo_url)
+    login(client, demo_url, "verifier")
+    assert client.get(f"/api/enterprises/{other}").status_code == 200
+    assert len(client.get("/api/enterprises").json()) >= 14
+
+
+def test_csrf_required_for_cookie_writes(client: TestClient, demo_url: str) -> None:
+    token = login(client, demo_url, "staff")
+    files = {
+        "file": (
+            "x-activity.csv",
+            b"entity,year,boundary,carrier,energy_tce\nzone:core,2030,all,diesel,1\n",
+            "text/csv",
+        )
+    }
+    assert client.post("/api/import", files=files).status_code == 403
+    r = client.post("/api/import", files=files, headers={"X-CSRF-Token": token})
+    assert r.status_code == 200, r.text
+
+
+def test_public_and_verifier_cannot_import(client: TestClient, demo_url: str) -> None:
+    files = {"file": ("x-activity.csv", b"entity,year,boundary\n", "text/csv")}
+    assert client.post("/api/import", files=files).status_code == 401
+    token = login(client, demo_url, "verifier")
+    assert client.post("/api/import", files=files, headers={"X-CSRF-Token": token}).status_code == 403
+
+
+def test_import_errors_as_json(client: TestClient, demo_url: str) -> None:
+    token = login(client, demo_url, "admin")
+    files = {
+        "file": (
+            "bad-activity.csv",
+            b"entity,year,boundary,carrier,energy_tce\nzone:core,20x0,all,diesel,1\n",
+            "text/csv",
+        )
+    }
+    r = client.post("/api/import", files=files, headers={"X-CSRF-Token": token})
+    assert r.status_code == 422
+    err = r.json()["errors"][0]
+    assert (err["file"], err["row"], err["column"]) == ("bad-activity.csv", 2, "year")
+
+
+def test_api_token(client: TestClient, demo_url: str) -> None:
+    with session_scope(demo_url) as s:
+        user = s.scalars(select(m.AppUser).where(m.AppUser.username == "verifier")).one()
+        token = auth.create_api_token(s, user, "test")
+    c = TestClient(client.app)
+    assert c.get("/api/enterprises", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert c.get("/api/enterprises", headers={"Authorization": "Bearer nope"}).status_code == 401
+
+
+def test_wrong_password(client: TestClient) -> None:
+    assert (
+        client.post("/api/auth/login", json={"username": "admin", "password": "wrong-password"}).status_code
+        == 401
+    )
+
+
+def test_pages_render_in_both_languages(client: TestClient) -> None:
+    for path in ("/", "/sankey", "/inventory", "/import", "/factors", "/reproduce", "/login", "/api/docs"):
+        r = client.get(path)
+        assert r.status_code == 200, path
+        assert "cdn" not in r.text.lower() or path == "/api/docs"
+    assert "驾驶舱" in client.get("/").text
+    assert "Cockpit" in client.get("/?lang=en").text
+    assert "Cockpit" in client.get("/").text  # the language choice sticks (cookie)
+
+
+def test_openapi_documents_routes(client: TestClient) -> None:
+    spec = client.get("/api/openapi.json").json()
+    assert "/api/inventory" in spec["paths"] and "/api/import" in spec["paths"]

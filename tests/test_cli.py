@@ -1,0 +1,85 @@
+"""The greenpark command, driven as a user would (exit codes and output)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from greenpark.cli.main import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli_db(fresh_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("GREENPARK_DATABASE_URL", fresh_url)
+    return fresh_url
+
+
+def run(*args: str) -> str:
+    res = runner.invoke(app, list(args))
+    assert res.exit_code == 0, res.output
+    return res.stdout
+
+
+def test_init_demo_inventory_explain(cli_db: str, tmp_path: Path) -> None:
+    run("init")
+    out = run("demo")
+    assert "demo logins" in out and "admin" in out
+    assert "demo users exist" in run("demo")  # idempotent
+    data = json.loads(run("inventory", "--year", "2020", "--scope", "core", "--json"))
+    assert data["totals"]["co2_t"] == pytest.approx(513_765, abs=1)
+    text = run("inventory", "--year", "2020", "--scope", "core", "--by", "sector")
+    assert "工业" in text and "205,600.92" in text
+    xlsx = tmp_path / "inv.xlsx"
+    run("inventory", "--year", "2020", "--scope", "core", "--xlsx", str(xlsx))
+    assert xlsx.stat().st_size > 1000
+    ex = run("explain", "core_co2_2020_t", "--carrier", "electricity")
+    assert "grid-ndrc-2011-2012" in ex and "0.5257" in ex and "方案2.4" in ex
+    ex_json = json.loads(run("explain", "--scope", "core", "--year", "2020", "--json"))
+    assert ex_json["records"] and ex_json["carriers"]
+
+
+def test_factors_commands(cli_db: str) -> None:
+    run("init")
+    listing = run("factors", "list")
+    assert "xianning-plan-2021" in listing and "gbt2589-2020" in listing
+    shown = json.loads(run("factors", "show", "xianning-plan-2021", "--json"))
+    assert any(r["parameter"] == "grid_factor" for r in shown["rows"])
+    res = runner.invoke(app, ["factors", "show", "nope"])
+    assert res.exit_code == 1
+
+
+def test_template_and_import_rejection(cli_db: str, tmp_path: Path) -> None:
+    run("init")
+    run("demo")
+    tpl = tmp_path / "t.xlsx"
+    run("template", "-o", str(tpl))
+    assert tpl.exists()
+    bad = tmp_path / "bad-activity.csv"
+    bad.write_text(
+        "entity,year,boundary,carrier,energy_tce\nzone:core,2020,all,plutonium,1\n", encoding="utf-8"
+    )
+    res = runner.invoke(app, ["import", str(bad), "--json"])
+    assert res.exit_code == 2
+    err = json.loads(res.stdout)["errors"][0]
+    assert (err["row"], err["column"]) == (2, "carrier")
+    good = tmp_path / "good-activity.csv"
+    good.write_text(
+        "entity,year,boundary,carrier,energy_tce\nzone:core,2021,all,diesel,10\n", encoding="utf-8"
+    )
+    assert json.loads(run("import", str(good), "--json"))["changed"]["activity"] == 1
+    assert json.loads(run("import", str(good), "--json"))["changed"]["activity"] == 0
+
+
+def test_reproduce_exit_code(cli_db: str) -> None:
+    run("demo")
+    res = runner.invoke(app, ["reproduce"])
+    assert (
+        res.exit_code == 0
+        and "core_co2_2020_t" in res.stdout
+        and "0.276" not in res.stdout.split("inconsistencies")[0]
+    )
