@@ -87,7 +87,22 @@ def national_targets() -> list[dict[str, Any]]:
 def cockpit(
     session: Session, scope: str = "core", year: int | None = None, park_code: str | None = None
 ) -> dict[str, Any]:
+    """The cockpit of a park or zone, remembered until the data or the factor sets change."""
     park = get_park(session, park_code)
+    key = (*_fingerprint(session, park), "cockpit", scope, year)
+    with _LOCK:
+        hit = _CACHE.get(key)
+    if hit is not None:
+        return hit
+    result = _cockpit(session, park, scope, year)
+    with _LOCK:
+        _CACHE[key] = result
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return result
+
+
+def _cockpit(session: Session, park: m.Park, scope: str, year: int | None) -> dict[str, Any]:
     years = scope_years(session, park, scope)
     if not years:
         return {

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from greenpark.core import carbon, energy, intensity
@@ -226,16 +226,21 @@ def _level_filter(session: Session, scope: Scope, year: int, boundary: str) -> A
 
 
 def fetch_groups(session: Session, scope: Scope, year: int, boundary: str, by_entity: bool) -> list[Group]:
+    """Sums of the scope's records, keyed in the column order of ``ix_activity_rollup``.
+
+    Records given as a physical quantity and records given only in tce are summed apart (a group
+    may hold both), because they go through different conversions.
+    """
     ar = m.ActivityRecord
-    tce_only = ar.quantity.is_(None)
-    keys: list[Any] = [ar.sector, ar.carrier_code, ar.unit, ar.tce_basis, tce_only.label("tce_only")]
+    keys: list[Any] = [ar.sector, ar.carrier_code, ar.unit, ar.tce_basis]
     if by_entity:
         keys = [ar.enterprise_id, ar.zone_id, *keys]
     stmt = (
         select(
             *keys,
             func.coalesce(func.sum(ar.quantity), 0.0),
-            func.coalesce(func.sum(ar.energy_tce), 0.0),
+            func.coalesce(func.sum(case((ar.quantity.is_(None), ar.energy_tce))), 0.0),
+            func.count(ar.quantity),
             func.count(),
             func.min(ar.id),
             func.max(ar.id),
@@ -247,13 +252,16 @@ def fetch_groups(session: Session, scope: Scope, year: int, boundary: str, by_en
     for row_ in session.execute(stmt):
         row: tuple[Any, ...] = tuple(row_)
         if by_entity:
-            ent, zone, sector, carrier, unit, basis, only, q, t, n, lo, hi = row
+            ent, zone, sector, carrier, unit, basis, q, t, n_q, n, lo, hi = row
         else:
             ent, zone = None, None
-            sector, carrier, unit, basis, only, q, t, n, lo, hi = row
-        groups.append(
-            Group(ent, zone, sector, carrier, unit, basis, bool(only), float(q), float(t), n, lo, hi)
-        )
+            sector, carrier, unit, basis, q, t, n_q, n, lo, hi = row
+        if n_q:
+            groups.append(Group(ent, zone, sector, carrier, unit, basis, False, float(q), 0.0, n_q, lo, hi))
+        if n - n_q:
+            groups.append(
+                Group(ent, zone, sector, carrier, None, basis, True, 0.0, float(t), n - n_q, lo, hi)
+            )
     return groups
 
 
@@ -364,32 +372,17 @@ def compute_carrier(
                 "GJ = 实物量 × 低位发热量, 或 tce × 29.3076 (GB/T 2589: 1 kgce = 29 307.6 kJ)",
                 "CO₂ = TJ × 单位热值含碳量 × 碳氧化率 × 44/12 (GB/T 32150-2015 附录A; 方案表2.4.5注)",
             ]
-    quantity, gj, tce_cal, tce_ev, co2 = (
-        np.asarray(a, dtype=float) for a in (quantity, gj, tce_cal, tce_ev, co2)
-    )
-    lines = []
-    for i, g in enumerate(groups):
-        lines.append(
-            Line(
-                group=g,
-                quantity=_f(quantity[i]),
-                energy_gj=_f(gj[i]),
-                tce_calorific=_f(tce_cal[i]),
-                tce_equal_value=_opt(tce_ev[i]),
-                co2_t=_opt(co2[i]),
-            )
-        )
+    cols = [
+        np.broadcast_to(np.asarray(a, dtype=float), (n,)).tolist()
+        for a in (quantity, gj, tce_cal, tce_ev, co2)
+    ]
+    # NaN (x != x) marks a figure that could not be computed (a factor is missing)
+    lines = [
+        Line(g, q, e, tc, None if tv != tv else tv, None if c != c else c)
+        for g, q, e, tc, tv, c in zip(groups, *cols, strict=True)
+    ]
     del nan
     return lines, calc
-
-
-def _f(x: Any) -> float:
-    return float(x)
-
-
-def _opt(x: Any) -> float | None:
-    v = float(x)
-    return None if np.isnan(v) else v
 
 
 # --------------------------------------------------------------------------- assembly
@@ -432,6 +425,7 @@ def compute_inventory(
 
     # carrier lines
     lines: list[Line] = []
+    lines_of: dict[str, list[Line]] = {}
     calcs: dict[str, CarrierCalc] = {}
     if carrier_layer:
         per_carrier: dict[str, list[Group]] = defaultdict(list)
@@ -442,6 +436,7 @@ def compute_inventory(
                 raise InventoryError(f"unknown carrier {code!r} in activity records")
             ls, calc = compute_carrier(carriers[code], gs, year, profile, lib)
             lines += ls
+            lines_of[code] = ls
             calcs[code] = calc
             for miss in calc.missing:
                 checks.append(
@@ -455,7 +450,7 @@ def compute_inventory(
 
     by_carrier: list[dict[str, Any]] = []
     for code, calc in calcs.items():
-        ls = [ln for ln in lines if ln.group.carrier == code]
+        ls = lines_of[code]
         c = carriers[code]
         co2_values = [ln.co2_t for ln in ls]
         ev_values = [ln.tce_equal_value for ln in ls]

@@ -152,6 +152,22 @@ class ActivityRecord(Base):
     __table_args__ = (
         Index("ix_activity_scope", "park_id", "year", "zone_id", "enterprise_id"),
         Index("ix_activity_enterprise_year", "enterprise_id", "year"),
+        # Covers the inventory's GROUP BY in its own column order, so the database aggregates
+        # straight off the index (no sort, no table access).
+        Index(
+            "ix_activity_rollup",
+            "park_id",
+            "year",
+            "boundary",
+            "enterprise_id",
+            "zone_id",
+            "sector",
+            "carrier_code",
+            "unit",
+            "tce_basis",
+            "quantity",
+            "energy_tce",
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     natural_key: Mapped[str] = mapped_column(String(300), unique=True)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 14:46:29.957181
+Create Date: 2026-11-25 14:58:39.664202
 """
 
 from collections.abc import Sequence
@@ -268,6 +268,23 @@ def upgrade() -> None:
     with op.batch_alter_table("activity_record", schema=None) as batch_op:
         batch_op.create_index("ix_activity_enterprise_year", ["enterprise_id", "year"], unique=False)
         batch_op.create_index(
+            "ix_activity_rollup",
+            [
+                "park_id",
+                "year",
+                "boundary",
+                "enterprise_id",
+                "zone_id",
+                "sector",
+                "carrier_code",
+                "unit",
+                "tce_basis",
+                "quantity",
+                "energy_tce",
+            ],
+            unique=False,
+        )
+        batch_op.create_index(
             "ix_activity_scope", ["park_id", "year", "zone_id", "enterprise_id"], unique=False
         )
 
@@ -313,6 +330,7 @@ def downgrade() -> None:
     op.drop_table("economic_record")
     with op.batch_alter_table("activity_record", schema=None) as batch_op:
         batch_op.drop_index("ix_activity_scope")
+        batch_op.drop_index("ix_activity_rollup")
         batch_op.drop_index("ix_activity_enterprise_year")
 
     op.drop_table("activity_record")
