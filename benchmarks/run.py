@@ -24,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
+import httpx2 as httpx
 import numpy as np
 from sqlalchemy import func, insert, select
 

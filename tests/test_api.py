@@ -147,3 +147,23 @@ def test_pages_render_in_both_languages(client: TestClient) -> None:
 def test_openapi_documents_routes(client: TestClient) -> None:
     spec = client.get("/api/openapi.json").json()
     assert "/api/inventory" in spec["paths"] and "/api/import" in spec["paths"]
+
+
+def test_results_change_when_data_change(fresh_demo_url: str) -> None:
+    app = create_app(Settings(), database_url=fresh_demo_url)
+    with TestClient(app) as c:
+        before = c.get("/api/cockpit?scope=core&year=2020").json()["current"]["totals"]["co2_t"]
+        assert (
+            c.get("/api/cockpit?scope=core&year=2020").json()["current"]["totals"]["co2_t"] == before
+        )  # cached
+        token = login(c, fresh_demo_url, "staff")
+        body = b"entity,year,boundary,carrier,quantity,unit\nzone:core,2020,all,heat,1000,GJ\n"
+        r = c.post(
+            "/api/import",
+            files={"file": ("heat-activity.csv", body, "text/csv")},
+            headers={"X-CSRF-Token": token},
+        )
+        assert r.status_code == 200, r.text
+        after = c.get("/api/cockpit?scope=core&year=2020").json()["current"]["totals"]["co2_t"]
+    # 1 000 GJ of purchased heat at the NDRC default 0.11 tCO2/GJ
+    assert after - before == pytest.approx(110.0)

@@ -86,8 +86,13 @@ def serve(
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
 ) -> None:
     """Start the web app (pages and JSON API)."""
+    import threading
+
     import uvicorn
 
+    from greenpark.services.cockpit import warm
+
+    threading.Thread(target=warm, args=(_url(),), name="greenpark-warm-cache", daemon=True).start()
     typer.echo(f"greenpark at http://{host}:{port}  (API docs at /api/docs)")
     uvicorn.run("greenpark.web.app:create_app", factory=True, host=host, port=port, log_level="info")
 

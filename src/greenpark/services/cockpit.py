@@ -191,3 +191,24 @@ def _cockpit(session: Session, park: m.Park, scope: str, year: int | None) -> di
             t for t in national_targets() if t["indicator"] == "energy_per_industrial_value_added"
         ],
     }
+
+
+def warm(database_url: str) -> int:
+    """Compute the cockpit of the park and every zone for the latest year, filling the cache.
+
+    Run in the background at start-up and after an import, so the first page view after a
+    change does not pay for it. Returns how many cockpits were computed.
+    """
+    from greenpark.services.inventory import InventoryError
+    from greenpark.store.db import session_scope
+
+    done = 0
+    try:
+        with session_scope(database_url) as session:
+            park = get_park(session)
+            for scope in ["park", *(z.code for z in park.zones)]:
+                cockpit(session, scope, None, park.code)
+                done += 1
+    except InventoryError:
+        pass  # no park yet
+    return done

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, File, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, BackgroundTasks, File, HTTPException, Query, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy import select
 
 from greenpark.services import auth
-from greenpark.services.cockpit import cached_inventory, cockpit
+from greenpark.services.cockpit import cached_inventory, cockpit, warm
 from greenpark.services.demo import PLAN_TABLES, plan_table
 from greenpark.services.factors import FactorLibrary, factor_set_summary
 from greenpark.services.inventory import InventoryError, get_park, list_records, resolve_scope
@@ -320,7 +320,13 @@ def template(_: SignedIn, db: DB) -> Response:
 
 
 @router.post("/import", tags=["import"], response_model=ImportOut)
-async def import_api(p: Importer, db: DB, file: UploadFile = File(...)) -> Any:  # noqa: B008
+async def import_api(
+    p: Importer,
+    db: DB,
+    request: Request,
+    background: BackgroundTasks,
+    file: UploadFile = File(...),  # noqa: B008
+) -> Any:
     """Import activity and economic data (xlsx or csv); a bad cell rejects the whole file.
     Who: admins and park staff; enterprise users for their own enterprise only."""
     content = await file.read()
@@ -334,6 +340,8 @@ async def import_api(p: Importer, db: DB, file: UploadFile = File(...)) -> Any: 
         db.rollback()
         body = ImportOut(ok=False, file=name, errors=[CellErrorOut(**e.__dict__) for e in exc.errors])
         return JSONResponse(body.model_dump(), status_code=422)
+    db.commit()
+    background.add_task(warm, request.app.state.database_url)
     return ImportOut(
         ok=True, file=name, rows=res.rows, changed=res.changed, already_imported=res.already_imported
     )

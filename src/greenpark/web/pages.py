@@ -6,14 +6,14 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, BackgroundTasks, File, Form, HTTPException, Request, UploadFile
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 
 from greenpark.services import auth
-from greenpark.services.cockpit import scope_years
+from greenpark.services.cockpit import scope_years, warm
 from greenpark.services.factors import FactorLibrary, check_factor_sets, factor_set_summary
 from greenpark.services.inventory import InventoryError, get_park
 from greenpark.services.io import ImportRejected, import_file
@@ -100,6 +100,7 @@ def import_page(request: Request, p: CurrentPrincipal, db: DB) -> HTMLResponse:
 @router.post("/import", response_class=HTMLResponse)
 async def import_post(
     request: Request,
+    background: BackgroundTasks,
     p: CurrentPrincipal,
     db: DB,
     csrf_token_field: str = Form("", alias="csrf_token"),
@@ -126,6 +127,8 @@ async def import_post(
             filename=file.filename,
             batches=[],
         )
+    db.commit()
+    background.add_task(warm, request.app.state.database_url)
     return render(request, "import.html", p, result=res, errors=None, batches=[])
 
 
