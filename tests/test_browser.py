@@ -87,7 +87,7 @@ def _digits(text: str) -> float:
 def test_cockpit_renders_charts_and_matches_api(server: str, browser: object) -> None:
     page = browser.new_page(viewport={"width": 1400, "height": 1600})  # type: ignore[attr-defined]
     errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("pageerror", lambda e: errors.append(e.stack or str(e)))
     page.on("requestfailed", lambda r: errors.append("request failed: " + r.url))
     page.goto(server + "/")
     page.wait_for_selector("body[data-ready='1']", timeout=15_000)
@@ -145,4 +145,15 @@ def test_inventory_lineage_drilldown_after_login(server: str, browser: object) -
     box = page.inner_text("#inv-lineage")
     assert "grid-ndrc-2011-2012" in box and "0.5257" in box and "方案2.4" in box
     page.screenshot(path=str(ARTIFACTS / "inventory-lineage.png"), full_page=True)
+    page.close()
+
+
+def test_api_docs_work_offline(server: str, browser: object) -> None:
+    page = browser.new_page()  # type: ignore[attr-defined]
+    outside: list[str] = []
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(server) else None)
+    page.goto(server + "/api/docs")
+    page.wait_for_selector(".swagger-ui .opblock", timeout=15_000)
+    assert "/api/inventory" in page.inner_text("body")
+    assert not outside, outside
     page.close()

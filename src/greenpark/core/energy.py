@@ -96,6 +96,30 @@ def tce_from_quantity(quantity: FloatOrArray, coefficient_tce_per_unit: FloatOrA
     return quantity * coefficient_tce_per_unit
 
 
+def quantity_from_tce(energy_tce: FloatOrArray, coefficient_tce_per_unit: FloatOrArray) -> FloatOrArray:
+    """Physical quantity behind a standard-coal figure, undoing :func:`tce_from_quantity`.
+
+    Parameters
+    ----------
+    energy_tce : float or array  [tce]
+    coefficient_tce_per_unit : float or array  [tce/unit]
+
+    Returns
+    -------
+    float or array  [unit of the carrier]
+
+    References
+    ----------
+    GB/T 2589-2020, clause 4.3 and Appendix A.
+
+    Examples
+    --------
+    >>> round(quantity_from_tce(14.571, 1.4571), 6)  # t of diesel
+    10.0
+    """
+    return energy_tce / coefficient_tce_per_unit
+
+
 def tce_from_energy_gj(energy_gj: FloatOrArray) -> FloatOrArray:
     """Standard coal equivalent of an energy amount.
 
@@ -248,6 +272,7 @@ __all__ = [
     "energy_gj_from_electricity_kwh",
     "energy_gj_from_quantity",
     "energy_gj_from_tce",
+    "quantity_from_tce",
     "share",
     "tce_from_energy_gj",
     "tce_from_quantity",

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from greenpark.core.carbon import co2_factor_from_carbon_content_kg_per_tj
-from greenpark.core.units import rate_conversion_factor
+from greenpark.core.intensity import relative_difference
+from greenpark.core.units import CO2_PER_C, rate_conversion_factor
 from greenpark.data import FactorSetSpec, load_factor_set_specs
 from greenpark.store import models as m
 
@@ -214,6 +215,10 @@ def _with_inherited(
     return list(mine) + inherited
 
 
+#: A factor and the value implied by its companions agree within this fraction (rounding of
+#: printed tables: 4 significant figures).
+CONSISTENCY_TOLERANCE = 0.005
+
 _PRINTED = re.compile(r"printed\s+([0-9.]+)\s*([^)]+)\)")
 
 #: Plausible range of a grid-average CO2 factor in China [tCO2/MWh] (all published regional and
@@ -231,7 +236,7 @@ def check_factor_sets(library: FactorLibrary) -> list[dict[str, Any]]:
                 cc = index.get((r.carrier, "carbon_content", r.region, r.year))
                 if cc is not None:
                     implied = float(co2_factor_from_carbon_content_kg_per_tj(cc.value))
-                    if abs(implied - r.value) / r.value > 0.005:
+                    if abs(float(relative_difference(implied, r.value))) > CONSISTENCY_TOLERANCE:
                         checks.append(
                             {
                                 "code": "factor.co2_vs_carbon_content",
@@ -251,7 +256,7 @@ def check_factor_sets(library: FactorLibrary) -> list[dict[str, Any]]:
                 per_mwh = r.value * rate_conversion_factor(r.unit, "tCO2/MWh")
                 printed = _PRINTED.search(r.source_table)
                 if printed and printed.group(2).strip() != r.unit:
-                    as_c = per_mwh * 44.0 / 12.0
+                    as_c = per_mwh * CO2_PER_C  # the printed value read as carbon
                     checks.append(
                         {
                             "code": "factor.printed_unit",

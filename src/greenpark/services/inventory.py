@@ -350,7 +350,7 @@ def compute_carrier(
         )
         tce_cal = np.where(only, t_in, energy.tce_from_quantity(q_in, coef_tce_unit))
         tce_ev = tce_cal
-        quantity = np.where(only, t_in / coef_tce_unit, q_in)
+        quantity = np.where(only, energy.quantity_from_tce(t_in, coef_tce_unit), q_in)
         if profile.combustion_method == "emission_factor":
             ef_ref = need(profile.combustion, "co2_factor")
             co2 = carbon.co2_from_emission_factor_t(
@@ -495,8 +495,12 @@ def compute_inventory(
         "records": sum(g.count for g in groups),
     }
     for r in by_carrier:
-        r["share_energy"] = r["energy_tce_calorific"] / energy_total if energy_total else None
-        r["share_co2"] = (r["co2_t"] / totals["co2_t"]) if co2_known and totals["co2_t"] else None
+        r["share_energy"] = (
+            float(energy.share(r["energy_tce_calorific"], energy_total)) if energy_total else None
+        )
+        r["share_co2"] = (
+            float(energy.share(r["co2_t"], totals["co2_t"])) if co2_known and totals["co2_t"] else None
+        )
     if not carrier_layer and groups:
         checks.append(
             _check(
@@ -590,7 +594,7 @@ def _by_sector(
                 "name_zh": zh,
                 "name_en": en,
                 **acc[s],
-                "share_energy": acc[s]["energy_tce_calorific"] / denom if denom else None,
+                "share_energy": float(energy.share(acc[s]["energy_tce_calorific"], denom)) if denom else None,
             }
         )
     return out

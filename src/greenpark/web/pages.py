@@ -205,6 +205,7 @@ def swagger_offline() -> HTMLResponse:
         swagger_js_url="/static/vendor/swagger-ui-bundle.js",
         swagger_css_url="/static/vendor/swagger-ui.css",
         swagger_favicon_url="/static/favicon.svg",
+        swagger_ui_parameters={"validatorUrl": None},  # no call to an outside validator (offline)
     )
 
 

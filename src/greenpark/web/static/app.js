@@ -14,15 +14,28 @@
     return r.json();
   };
   const palette = ['#2e86c1', '#f1c40f', '#e67e22', '#1d6b4f', '#8e44ad', '#c0392b', '#16a085', '#7f8c8d'];
+  const rendering = [];
   function chart(id, option) {
     const el = document.getElementById(id);
     if (!el) return null;
     let c = echarts.getInstanceByDom(el) || echarts.init(el, null, { renderer: 'canvas' });
+    // resolves when ECharts has drawn everything, animations included
+    rendering.push(new Promise((resolve) => { c.off('finished'); c.on('finished', resolve); setTimeout(resolve, 5000); }));
     c.setOption(option, true);
     GP.charts[id] = c;
     return c;
   }
-  window.addEventListener('resize', () => Object.values(GP.charts).forEach((c) => c.resize()));
+  // Mark the page ready once every chart has finished drawing (tests and screenshots wait for it).
+  async function ready() {
+    await Promise.all(rendering.splice(0));
+    document.body.dataset.ready = '1';
+  }
+  // Resize after the window settles, and on the next frame: never in the middle of a render.
+  let resizeTimer = null;
+  window.addEventListener('resize', () => {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(() => requestAnimationFrame(() => Object.values(GP.charts).forEach((c) => c.resize())), 150);
+  });
   const name = (o) => (zh() ? o.name_zh : o.name_en);
 
   function setKpi(id, value, digits) {
@@ -132,7 +145,7 @@
     document.getElementById('sankey-note').textContent = cur.flows.kind === 'via_total' ? L('数据未给出分品种分部门矩阵，能流经“终端能耗合计”节点，不做推断分配。', 'No carrier x sector matrix in the data: flows pass through a total node; nothing is allocated by assumption.') : '';
     const ul = document.getElementById('checks'); ul.innerHTML = '';
     for (const c of cur.checks) { const li = document.createElement('li'); li.className = c.severity; li.textContent = zh() ? c.message_zh : c.message_en; ul.appendChild(li); }
-    document.body.dataset.ready = '1';
+    await ready();
   };
 
   GP.sankeyPage = async function (scope = 'core', year = null) {
@@ -141,7 +154,7 @@
     if (!d.year) return;
     chart('chart-sankey', sankeyOption(d.current.flows, d.current.by_carrier, d.current.by_sector));
     document.getElementById('sankey-note').textContent = d.current.flows.kind === 'via_total' ? L('数据未给出分品种分部门矩阵，能流经“终端能耗合计”节点，不做推断分配。', 'No carrier x sector matrix: flows pass through a total node.') : '';
-    document.body.dataset.ready = '1';
+    await ready();
   };
 
   GP.inventoryPage = function (signedIn) {
