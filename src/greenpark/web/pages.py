@@ -69,8 +69,9 @@ def inventory_page(request: Request, p: CurrentPrincipal, db: DB) -> HTMLRespons
     scopes: list[dict[str, str]] = []
     years: list[int] = []
     if park is not None:
-        scopes = [{"code": "park", "name": park.name_zh}] + [
-            {"code": z.code, "name": z.name_zh} for z in park.zones
+        en = lang_of(request) == "en"
+        scopes = [{"code": "park", "name": park.name_en if en else park.name_zh}] + [
+            {"code": z.code, "name": z.name_en if en else z.name_zh} for z in park.zones
         ]
         if p.role in auth.READ_ALL:
             scopes += [
