@@ -769,6 +769,16 @@ def _check(code: str, severity: str, zh: str, en: str, **values: Any) -> dict[st
     return {"code": code, "severity": severity, "message_zh": zh, "message_en": en, "values": values}
 
 
+def record_dict(r: m.ActivityRecord) -> dict[str, Any]:
+    """An activity record as the API and the exports show it."""
+    return {
+        "id": r.id, "year": r.year, "month": r.month, "sector": r.sector, "boundary": r.boundary,
+        "carrier": r.carrier_code, "quantity": r.quantity, "unit": r.unit, "energy_tce": r.energy_tce,
+        "tce_basis": r.tce_basis, "source_ref": r.source_ref, "quality": r.quality, "note": r.note,
+        "zone_id": r.zone_id, "enterprise_id": r.enterprise_id,
+    }  # fmt: skip
+
+
 def list_records(
     session: Session,
     *,
@@ -789,26 +799,7 @@ def list_records(
         stmt = stmt.where(ar.carrier_code == carrier)
     if sector:
         stmt = stmt.where(ar.sector == sector)
-    return [
-        {
-            "id": r.id,
-            "year": r.year,
-            "month": r.month,
-            "sector": r.sector,
-            "boundary": r.boundary,
-            "carrier": r.carrier_code,
-            "quantity": r.quantity,
-            "unit": r.unit,
-            "energy_tce": r.energy_tce,
-            "tce_basis": r.tce_basis,
-            "source_ref": r.source_ref,
-            "quality": r.quality,
-            "note": r.note,
-            "zone_id": r.zone_id,
-            "enterprise_id": r.enterprise_id,
-        }
-        for r in session.scalars(stmt)
-    ]
+    return [record_dict(r) for r in session.scalars(stmt)]
 
 
 def available_years(session: Session, park_id: int) -> list[int]:

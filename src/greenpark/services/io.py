@@ -412,21 +412,7 @@ def inventory_workbook(result: dict[str, Any], records: list[dict[str, Any]] | N
         wk.append([c["severity"], c["code"], c["message_zh"], c["message_en"]])
     if records is not None:
         wr = wb.create_sheet("records")
-        cols = [
-            "id",
-            "year",
-            "month",
-            "sector",
-            "boundary",
-            "carrier",
-            "quantity",
-            "unit",
-            "energy_tce",
-            "tce_basis",
-            "source_ref",
-            "quality",
-            "note",
-        ]
+        cols = ["id", *(c for c in ACTIVITY_COLUMNS if c not in ("entity", "note")), "note"]
         wr.append(cols)
         for rec in records:
             wr.append([rec.get(c) for c in cols])

@@ -120,6 +120,68 @@ def _int(v: Any) -> int | None:
     return int(x)
 
 
+class _RowCheck:
+    """Collects the errors of one row and checks the cells every record kind shares."""
+
+    def __init__(self, kind: str, raw: dict[str, Any], where: tuple[str, str, int]) -> None:
+        self.raw = raw
+        self.where = where
+        self.errors: list[CellError] = []
+        self.out: dict[str, Any] = {}
+        for col in REQUIRED[kind]:
+            if not _text(raw.get(col)):
+                self.err(col, "is required")
+
+    def err(self, col: str, reason: str) -> None:
+        file, sheet, row = self.where
+        self.errors.append(CellError(file, sheet, row, col, reason))
+
+    def text(self, col: str) -> str:
+        return _text(self.raw.get(col))
+
+    def entity(self, resolver: EntityResolver, allowed_enterprise_id: int | None) -> None:
+        try:
+            ent = resolver.resolve(self.text("entity"))
+            if allowed_enterprise_id is not None and ent.enterprise_id != allowed_enterprise_id:
+                self.err("entity", "an enterprise user may only import data of their own enterprise")
+            self.out["entity"] = ent
+        except ValueError as exc:
+            if self.text("entity"):
+                self.err("entity", str(exc))
+
+    def whole(self, col: str, lo: int, hi: int) -> None:
+        try:
+            v = _int(self.raw.get(col))
+            if v is not None and not lo <= v <= hi:
+                self.err(col, f"{v} is outside {lo}-{hi}")
+            self.out[col] = v
+        except ValueError as exc:
+            self.err(col, str(exc))
+
+    def non_negative(self, col: str) -> float | None:
+        try:
+            v = _number(self.raw.get(col))
+        except ValueError as exc:
+            self.err(col, str(exc))
+            return None
+        if v is not None and v < 0:
+            self.err(col, "must not be negative")
+        self.out[col] = v
+        return v
+
+    def choice(self, col: str, allowed: tuple[str, ...], default: str | None, hint: str = "") -> str | None:
+        v = self.text(col) or default
+        if v is not None and v not in allowed:
+            self.err(col, f"{v!r} is not one of {', '.join(allowed)}{hint}")
+        self.out[col] = v
+        return v
+
+    def result(self) -> tuple[dict[str, Any] | None, list[CellError]]:
+        self.out["source_ref"] = self.text("source_ref")[:300]
+        self.out["note"] = self.text("note")
+        return (None, self.errors) if self.errors else (self.out, [])
+
+
 def validate_activity(
     raw: dict[str, Any],
     resolver: EntityResolver,
@@ -128,85 +190,40 @@ def validate_activity(
     allowed_enterprise_id: int | None = None,
 ) -> tuple[dict[str, Any] | None, list[CellError]]:
     """Check one activity row; return the clean values or the errors (one per bad cell)."""
-    file, sheet, row = where
-    errs: list[CellError] = []
-
-    def err(col: str, reason: str) -> None:
-        errs.append(CellError(file, sheet, row, col, reason))
-
-    for col in REQUIRED["activity"]:
-        if not _text(raw.get(col)):
-            err(col, "is required")
-    out: dict[str, Any] = {}
-    try:
-        ent = resolver.resolve(_text(raw.get("entity")))
-        if allowed_enterprise_id is not None and ent.enterprise_id != allowed_enterprise_id:
-            err("entity", "an enterprise user may only import data of their own enterprise")
-        out["entity"] = ent
-    except ValueError as exc:
-        if _text(raw.get("entity")):
-            err("entity", str(exc))
-    for col, lo, hi in (("year", MIN_YEAR, MAX_YEAR), ("month", 1, 12)):
-        try:
-            v = _int(raw.get(col))
-            if v is not None and not lo <= v <= hi:
-                err(col, f"{v} is outside {lo}-{hi}")
-            out[col] = v
-        except ValueError as exc:
-            err(col, str(exc))
-    sector = _text(raw.get("sector")) or None
-    if sector is not None and sector not in SECTORS:
-        err("sector", f"{sector!r} is not one of {', '.join(SECTORS)} (leave empty for all sectors)")
-    out["sector"] = sector
-    boundary = _text(raw.get("boundary")) or "all"
-    if boundary not in BOUNDARIES:
-        err("boundary", f"{boundary!r} is not one of {', '.join(BOUNDARIES)}")
-    out["boundary"] = boundary
-    carrier = _text(raw.get("carrier")) or None
+    c = _RowCheck("activity", raw, where)
+    c.entity(resolver, allowed_enterprise_id)
+    c.whole("year", MIN_YEAR, MAX_YEAR)
+    c.whole("month", 1, 12)
+    c.choice("sector", SECTORS, None, " (leave empty for all sectors)")
+    c.choice("boundary", BOUNDARIES, "all")
+    carrier = c.text("carrier") or None
     if carrier is not None and carrier not in carriers:
-        err("carrier", f"unknown carrier {carrier!r}; known: {', '.join(carriers)}")
-    out["carrier"] = carrier
-    q = t = None
-    try:
-        q = _number(raw.get("quantity"))
-        if q is not None and q < 0:
-            err("quantity", "must not be negative")
-    except ValueError as exc:
-        err("quantity", str(exc))
-    try:
-        t = _number(raw.get("energy_tce"))
-        if t is not None and t < 0:
-            err("energy_tce", "must not be negative")
-    except ValueError as exc:
-        err("energy_tce", str(exc))
-    unit = _text(raw.get("unit")) or None
-    if q is None and t is None and not any(e.column in ("quantity", "energy_tce") for e in errs):
-        err("quantity", "give a quantity (with its unit) or energy_tce")
+        c.err("carrier", f"unknown carrier {carrier!r}; known: {', '.join(carriers)}")
+    c.out["carrier"] = carrier
+    q = c.non_negative("quantity")
+    t = c.non_negative("energy_tce")
+    unit = c.text("unit") or None
+    if q is None and t is None and not any(e.column in ("quantity", "energy_tce") for e in c.errors):
+        c.err("quantity", "give a quantity (with its unit) or energy_tce")
     if q is not None:
         if carrier is None:
-            err("carrier", "a physical quantity needs its carrier")
+            c.err("carrier", "a physical quantity needs its carrier")
         if unit is None:
-            err("unit", "a quantity needs its unit")
+            c.err("unit", "a quantity needs its unit")
         elif unit not in UNITS:
-            err("unit", f"unknown unit {unit!r}")
+            c.err("unit", f"unknown unit {unit!r}")
         elif carrier in carriers:
             try:
                 if dimension(unit) != dimension(carriers[carrier].unit):
-                    err("unit", f"{unit!r} does not measure {carrier} (recorded in {carriers[carrier].unit})")
+                    c.err(
+                        "unit", f"{unit!r} does not measure {carrier} (recorded in {carriers[carrier].unit})"
+                    )
             except UnitError as exc:
-                err("unit", str(exc))
-    out.update(quantity=q, unit=unit if q is not None else None, energy_tce=t)
-    basis = _text(raw.get("tce_basis")) or "calorific"
-    if basis not in TCE_BASES:
-        err("tce_basis", f"{basis!r} is not one of {', '.join(TCE_BASES)}")
-    out["tce_basis"] = basis
-    quality = _text(raw.get("quality")) or "reported"
-    if quality not in QUALITY:
-        err("quality", f"{quality!r} is not one of {', '.join(QUALITY)}")
-    out["quality"] = quality
-    out["source_ref"] = _text(raw.get("source_ref"))[:300]
-    out["note"] = _text(raw.get("note"))
-    return (None, errs) if errs else (out, [])
+                c.err("unit", str(exc))
+    c.out["unit"] = unit if q is not None else None
+    c.choice("tce_basis", TCE_BASES, "calorific")
+    c.choice("quality", QUALITY, "reported")
+    return c.result()
 
 
 def validate_economic(
@@ -215,46 +232,14 @@ def validate_economic(
     where: tuple[str, str, int],
     allowed_enterprise_id: int | None = None,
 ) -> tuple[dict[str, Any] | None, list[CellError]]:
-    file, sheet, row = where
-    errs: list[CellError] = []
-
-    def err(col: str, reason: str) -> None:
-        errs.append(CellError(file, sheet, row, col, reason))
-
-    for col in REQUIRED["economic"]:
-        if not _text(raw.get(col)):
-            err(col, "is required")
-    out: dict[str, Any] = {}
-    try:
-        ent = resolver.resolve(_text(raw.get("entity")))
-        if allowed_enterprise_id is not None and ent.enterprise_id != allowed_enterprise_id:
-            err("entity", "an enterprise user may only import data of their own enterprise")
-        out["entity"] = ent
-    except ValueError as exc:
-        if _text(raw.get("entity")):
-            err("entity", str(exc))
-    try:
-        y = _int(raw.get("year"))
-        if y is not None and not MIN_YEAR <= y <= MAX_YEAR:
-            err("year", f"{y} is outside {MIN_YEAR}-{MAX_YEAR}")
-        out["year"] = y
-    except ValueError as exc:
-        err("year", str(exc))
-    ind = _text(raw.get("indicator"))
-    if ind and ind not in ECONOMIC_INDICATORS:
-        err("indicator", f"{ind!r} is not one of {', '.join(ECONOMIC_INDICATORS)}")
-    out["indicator"] = ind
-    try:
-        v = _number(raw.get("value_10k_yuan"))
-        if v is not None and v < 0:
-            err("value_10k_yuan", "must not be negative")
-        out["value_10k_yuan"] = v
-    except ValueError as exc:
-        err("value_10k_yuan", str(exc))
-    out["price_basis"] = _text(raw.get("price_basis")) or "current"
-    out["source_ref"] = _text(raw.get("source_ref"))[:300]
-    out["note"] = _text(raw.get("note"))
-    return (None, errs) if errs else (out, [])
+    """Check one economic row; return the clean values or the errors (one per bad cell)."""
+    c = _RowCheck("economic", raw, where)
+    c.entity(resolver, allowed_enterprise_id)
+    c.whole("year", MIN_YEAR, MAX_YEAR)
+    c.choice("indicator", ECONOMIC_INDICATORS, None)
+    c.non_negative("value_10k_yuan")
+    c.out["price_basis"] = c.text("price_basis") or "current"
+    return c.result()
 
 
 def activity_key(park_id: int, v: dict[str, Any]) -> str:
@@ -279,75 +264,63 @@ def economic_key(park_id: int, v: dict[str, Any]) -> str:
     return "|".join(str(x) for x in (park_id, e.key, v["year"], v["indicator"], v["price_basis"]))
 
 
+def _activity_fields(park: m.Park, v: dict[str, Any]) -> dict[str, Any]:
+    e: EntityRef = v["entity"]
+    return {
+        "park_id": park.id, "zone_id": e.zone_id, "enterprise_id": e.enterprise_id, "year": v["year"],
+        "month": v["month"], "sector": v["sector"], "boundary": v["boundary"], "carrier_code": v["carrier"],
+        "quantity": v["quantity"], "unit": v["unit"], "energy_tce": v["energy_tce"], "tce_basis": v["tce_basis"],
+        "source_ref": v["source_ref"], "quality": v["quality"], "note": v["note"],
+    }  # fmt: skip
+
+
+def _economic_fields(park: m.Park, v: dict[str, Any]) -> dict[str, Any]:
+    e: EntityRef = v["entity"]
+    return {
+        "park_id": park.id, "zone_id": e.zone_id, "enterprise_id": e.enterprise_id, "year": v["year"],
+        "indicator": v["indicator"], "value_10k_yuan": v["value_10k_yuan"], "price_basis": v["price_basis"],
+        "source_ref": v["source_ref"], "note": v["note"],
+    }  # fmt: skip
+
+
+def _upsert(
+    session: Session,
+    park: m.Park,
+    model: Any,
+    keys: list[str],
+    fields: list[dict[str, Any]],
+    batch_id: int | None,
+) -> int:
+    """Insert or update records by natural key; return how many changed (and bump the park's
+    data revision when any did, which invalidates cached results)."""
+    existing = {r.natural_key: r for r in _by_keys(session, model, keys)}
+    changed = 0
+    for key, values in zip(keys, fields, strict=True):
+        rec = existing.get(key)
+        if rec is None:
+            session.add(model(natural_key=key, import_batch_id=batch_id, **values))
+            changed += 1
+        elif any(getattr(rec, k) != val for k, val in values.items()):
+            for k, val in values.items():
+                setattr(rec, k, val)
+            rec.import_batch_id = batch_id
+            changed += 1
+    if changed:
+        park.data_revision = (park.data_revision or 0) + 1
+    session.flush()
+    return changed
+
+
 def upsert_activity(session: Session, park: m.Park, rows: list[dict[str, Any]], batch_id: int | None) -> int:
     """Insert or update activity records by natural key; return how many changed."""
     keys = [activity_key(park.id, v) for v in rows]
-    existing = {r.natural_key: r for r in _by_keys(session, m.ActivityRecord, keys)}
-    changed = 0
-    for key, v in zip(keys, rows, strict=True):
-        e: EntityRef = v["entity"]
-        fields = {
-            "park_id": park.id,
-            "zone_id": e.zone_id,
-            "enterprise_id": e.enterprise_id,
-            "year": v["year"],
-            "month": v["month"],
-            "sector": v["sector"],
-            "boundary": v["boundary"],
-            "carrier_code": v["carrier"],
-            "quantity": v["quantity"],
-            "unit": v["unit"],
-            "energy_tce": v["energy_tce"],
-            "tce_basis": v["tce_basis"],
-            "source_ref": v["source_ref"],
-            "quality": v["quality"],
-            "note": v["note"],
-        }
-        rec = existing.get(key)
-        if rec is None:
-            session.add(m.ActivityRecord(natural_key=key, import_batch_id=batch_id, **fields))
-            changed += 1
-        elif any(getattr(rec, k) != val for k, val in fields.items()):
-            for k, val in fields.items():
-                setattr(rec, k, val)
-            rec.import_batch_id = batch_id
-            changed += 1
-    if changed:
-        park.data_revision = (park.data_revision or 0) + 1
-    session.flush()
-    return changed
+    return _upsert(session, park, m.ActivityRecord, keys, [_activity_fields(park, v) for v in rows], batch_id)
 
 
 def upsert_economic(session: Session, park: m.Park, rows: list[dict[str, Any]], batch_id: int | None) -> int:
+    """Insert or update economic records by natural key; return how many changed."""
     keys = [economic_key(park.id, v) for v in rows]
-    existing = {r.natural_key: r for r in _by_keys(session, m.EconomicRecord, keys)}
-    changed = 0
-    for key, v in zip(keys, rows, strict=True):
-        e: EntityRef = v["entity"]
-        fields = {
-            "park_id": park.id,
-            "zone_id": e.zone_id,
-            "enterprise_id": e.enterprise_id,
-            "year": v["year"],
-            "indicator": v["indicator"],
-            "value_10k_yuan": v["value_10k_yuan"],
-            "price_basis": v["price_basis"],
-            "source_ref": v["source_ref"],
-            "note": v["note"],
-        }
-        rec = existing.get(key)
-        if rec is None:
-            session.add(m.EconomicRecord(natural_key=key, import_batch_id=batch_id, **fields))
-            changed += 1
-        elif any(getattr(rec, k) != val for k, val in fields.items()):
-            for k, val in fields.items():
-                setattr(rec, k, val)
-            rec.import_batch_id = batch_id
-            changed += 1
-    if changed:
-        park.data_revision = (park.data_revision or 0) + 1
-    session.flush()
-    return changed
+    return _upsert(session, park, m.EconomicRecord, keys, [_economic_fields(park, v) for v in rows], batch_id)
 
 
 def _by_keys(session: Session, model: Any, keys: list[str]) -> list[Any]:

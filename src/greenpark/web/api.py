@@ -13,7 +13,7 @@ from greenpark.services import auth
 from greenpark.services.cockpit import cached_inventory, cockpit, warm
 from greenpark.services.demo import PLAN_TABLES, plan_table
 from greenpark.services.factors import FactorLibrary, factor_set_summary
-from greenpark.services.inventory import InventoryError, get_park, list_records, resolve_scope
+from greenpark.services.inventory import InventoryError, get_park, list_records, record_dict, resolve_scope
 from greenpark.services.io import ImportRejected, import_file, inventory_workbook, template_workbook
 from greenpark.services.reproduce import reproduce
 from greenpark.services.snapshots import restatements
@@ -240,22 +240,7 @@ def enterprise_activity(code: str, p: SignedIn, db: DB, year: int | None = None)
     stmt = select(ar).where(ar.enterprise_id == e.id).order_by(ar.year, ar.month, ar.id).limit(10_000)
     if year is not None:
         stmt = stmt.where(ar.year == year)
-    return [
-        {
-            "id": r.id,
-            "year": r.year,
-            "month": r.month,
-            "sector": r.sector,
-            "boundary": r.boundary,
-            "carrier": r.carrier_code,
-            "quantity": r.quantity,
-            "unit": r.unit,
-            "energy_tce": r.energy_tce,
-            "source_ref": r.source_ref,
-            "quality": r.quality,
-        }
-        for r in db.scalars(stmt)
-    ]
+    return [record_dict(r) for r in db.scalars(stmt)]
 
 
 def _enterprise(e: m.Enterprise) -> dict[str, Any]:
