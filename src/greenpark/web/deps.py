@@ -13,21 +13,14 @@ from sqlalchemy.orm import Session
 from greenpark.services import auth
 from greenpark.services.auth import Role
 from greenpark.store import models as m
-from greenpark.store.db import session_factory
+from greenpark.store.db import session_scope
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def get_db(request: Request) -> Iterator[Session]:
-    session = session_factory(request.app.state.database_url)()
-    try:
+    with session_scope(request.app.state.database_url) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 DB = Annotated[Session, Depends(get_db)]
