@@ -167,3 +167,11 @@ def test_results_change_when_data_change(fresh_demo_url: str) -> None:
         after = c.get("/api/cockpit?scope=core&year=2020").json()["current"]["totals"]["co2_t"]
     # 1 000 GJ of purchased heat at the NDRC default 0.11 tCO2/GJ
     assert after - before == pytest.approx(110.0)
+
+
+def test_cockpit_required_reduction(client: TestClient) -> None:
+    d = client.get("/api/cockpit?scope=core&year=2020").json()
+    req = d["indicator"]["required_reduction"]
+    # from 0.396 (2020) to the plan's 0.3 in 2025: about 5.4 %/yr (the plan says "at least 5.5 %")
+    assert req["to_year"] == 2025 and req["target"] == 0.3
+    assert req["rate_per_year"] == pytest.approx(0.0538, abs=5e-4)

@@ -229,3 +229,32 @@ def test_missing_factor_is_an_error_check(fresh_demo_url: str) -> None:
     r = inv(url, scope_code="T1", year=2024)
     heat = next(c for c in r["by_carrier"] if c["carrier"] == "heat")
     assert heat["co2_t"] == pytest.approx(110.0)
+
+
+def test_monthly_breakdown_sums_to_total(fresh_demo_url: str) -> None:
+    url = fresh_demo_url
+    _enterprise(url, "T1")
+    _add(
+        url,
+        [
+            {
+                "entity": "enterprise:T1",
+                "year": 2024,
+                "month": str(mo),
+                "sector": "industry",
+                "boundary": "all",
+                "carrier": "electricity",
+                "quantity": str(100 * mo),
+                "unit": "MWh",
+                "source_ref": "meter",
+            }
+            for mo in range(1, 13)
+        ],
+    )
+    r = inv(url, scope_code="T1", year=2024, by=("month",))
+    months = {row["month"]: row for row in r["by_month"]}
+    assert sorted(months) == list(range(1, 13))
+    assert months[3]["co2_t"] == pytest.approx(300 * 0.5257)
+    assert sum(x["co2_t"] for x in r["by_month"]) == pytest.approx(r["totals"]["co2_t"])
+    with pytest.raises(InventoryError, match="breakdowns"):
+        inv(url, scope_code="T1", year=2024, by=("weekday",))

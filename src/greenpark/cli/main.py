@@ -166,7 +166,7 @@ def inventory(
     scope: Annotated[
         str, typer.Option(help="park, a zone code (core, xianan, …) or an enterprise code.")
     ] = "park",
-    by: Annotated[str, typer.Option(help="carrier | sector | zone | enterprise")] = "carrier",
+    by: Annotated[str, typer.Option(help="carrier | sector | zone | enterprise | month")] = "carrier",
     boundary: Annotated[str, typer.Option(help="all | above_scale (规上工业)")] = "all",
     xlsx: Annotated[Path | None, typer.Option(help="Also export the inventory to this .xlsx file.")] = None,
     json_out: JsonOpt = False,
@@ -176,8 +176,8 @@ def inventory(
     from greenpark.services.io import inventory_workbook
     from greenpark.store.db import session_scope
 
-    if by not in ("carrier", "sector", "zone", "enterprise"):
-        _fail("--by must be carrier, sector, zone or enterprise")
+    if by not in ("carrier", "sector", "zone", "enterprise", "month"):
+        _fail("--by must be carrier, sector, zone, enterprise or month")
     try:
         with session_scope(_url()) as s:
             res = compute_inventory(
@@ -185,7 +185,7 @@ def inventory(
                 scope_code=scope,
                 year=year,
                 boundary=boundary,
-                by=(by,) if by in ("zone", "enterprise") else (),
+                by=(by,) if by in ("zone", "enterprise", "month") else (),
             )
             if xlsx:
                 xlsx.write_bytes(
@@ -213,7 +213,13 @@ def inventory(
         + (f"{t['co2_t']:,.0f} t" if t["co2_t"] is not None else "not computable (no carrier breakdown)")
     )
     rows = {"carrier": res["by_carrier"], "sector": res["by_sector"]}.get(by) or res.get(f"by_{by}", [])
-    name_key = {"carrier": "name_zh", "sector": "name_zh", "zone": "zone", "enterprise": "enterprise"}[by]
+    name_key = {
+        "carrier": "name_zh",
+        "sector": "name_zh",
+        "zone": "zone",
+        "enterprise": "enterprise",
+        "month": "month",
+    }[by]
     for r in rows:
         co2 = f"{r['co2_t']:>14,.0f} tCO2" if r.get("co2_t") is not None else " " * 19
         typer.echo(f"    {r[name_key]:<14} {r['energy_tce_calorific']:>16,.2f} tce {co2}")

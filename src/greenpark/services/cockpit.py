@@ -11,6 +11,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from greenpark.core import intensity
 from greenpark.data import DATA_DIR
 from greenpark.services.demo import plan_table
 from greenpark.services.inventory import compute_inventory, get_park
@@ -147,7 +148,7 @@ def _cockpit(session: Session, park: m.Park, scope: str, year: int | None) -> di
         ),
         None,
     )
-    targets = []
+    targets: list[dict[str, Any]] = []
     if indicator:
         targets.append(
             {
@@ -161,6 +162,20 @@ def _cockpit(session: Session, park: m.Park, scope: str, year: int | None) -> di
             parsed = parse_target(indicator.get(f"t{y}", ""))
             if parsed:
                 targets.append({"year": y, "op": parsed[0], "value": parsed[1], "baseline": False})
+    # the annual reduction still needed to reach the final target from the selected year
+    final = max((t for t in targets if not t["baseline"]), key=lambda t: t["year"], default=None)
+    actual = next((x["energy_per_iva"] for x in series if x["year"] == year), None)
+    required = None
+    if final is not None and actual and year < final["year"]:
+        required = {
+            "from_year": year,
+            "to_year": final["year"],
+            "from_value": actual,
+            "target": final["value"],
+            "rate_per_year": float(
+                intensity.required_annual_reduction_rate(actual, final["value"], final["year"] - year)
+            ),
+        }
     zones = [{"code": z.code, "name_zh": z.name_zh, "name_en": z.name_en} for z in park.zones]
     return {
         "park": {"code": park.code, "name_zh": park.name_zh, "name_en": park.name_en},
@@ -185,6 +200,7 @@ def _cockpit(session: Session, park: m.Park, scope: str, year: int | None) -> di
             "name_en": indicator["name_en"] if indicator else None,
             "unit": "tce/10^4 yuan",
             "targets": targets,
+            "required_reduction": required,
             "source": indicator["source_ref"] if indicator else None,
         },
         "national_targets": [

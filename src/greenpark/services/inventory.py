@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -134,6 +135,7 @@ class Group:
     count: int
     min_id: int
     max_id: int
+    month: int | None = None
 
     @property
     def layer(self) -> str:
@@ -225,7 +227,9 @@ def _level_filter(session: Session, scope: Scope, year: int, boundary: str) -> A
     )
 
 
-def fetch_groups(session: Session, scope: Scope, year: int, boundary: str, by_entity: bool) -> list[Group]:
+def fetch_groups(
+    session: Session, scope: Scope, year: int, boundary: str, by_entity: bool, by_month: bool = False
+) -> list[Group]:
     """Sums of the scope's records, keyed in the column order of ``ix_activity_rollup``.
 
     Records given as a physical quantity and records given only in tce are summed apart (a group
@@ -235,6 +239,8 @@ def fetch_groups(session: Session, scope: Scope, year: int, boundary: str, by_en
     keys: list[Any] = [ar.sector, ar.carrier_code, ar.unit, ar.tce_basis]
     if by_entity:
         keys = [ar.enterprise_id, ar.zone_id, *keys]
+    if by_month:
+        keys.append(ar.month)
     stmt = (
         select(
             *keys,
@@ -251,16 +257,22 @@ def fetch_groups(session: Session, scope: Scope, year: int, boundary: str, by_en
     groups = []
     for row_ in session.execute(stmt):
         row: tuple[Any, ...] = tuple(row_)
+        month = None
+        if by_month:
+            month = row[len(keys) - 1]
+            row = row[: len(keys) - 1] + row[len(keys) :]
         if by_entity:
             ent, zone, sector, carrier, unit, basis, q, t, n_q, n, lo, hi = row
         else:
             ent, zone = None, None
             sector, carrier, unit, basis, q, t, n_q, n, lo, hi = row
         if n_q:
-            groups.append(Group(ent, zone, sector, carrier, unit, basis, False, float(q), 0.0, n_q, lo, hi))
+            groups.append(
+                Group(ent, zone, sector, carrier, unit, basis, False, float(q), 0.0, n_q, lo, hi, month)
+            )
         if n - n_q:
             groups.append(
-                Group(ent, zone, sector, carrier, None, basis, True, 0.0, float(t), n - n_q, lo, hi)
+                Group(ent, zone, sector, carrier, None, basis, True, 0.0, float(t), n - n_q, lo, hi, month)
             )
     return groups
 
@@ -413,8 +425,11 @@ def compute_inventory(
     if missing_sets:
         raise InventoryError(f"factor sets named by the accounting profile are not loaded: {missing_sets}")
     carriers = {c.code: c for c in session.scalars(select(m.Carrier))}
+    unknown_by = set(by) - {"zone", "enterprise", "month"}
+    if unknown_by:
+        raise InventoryError(f"breakdowns are by zone, enterprise or month, not {sorted(unknown_by)}")
     by_entity = bool(set(by) & {"zone", "enterprise"})
-    groups = fetch_groups(session, scope, year, boundary, by_entity)
+    groups = fetch_groups(session, scope, year, boundary, by_entity, "month" in by)
 
     layers: dict[str, list[Group]] = defaultdict(list)
     for g in groups:
@@ -540,8 +555,7 @@ def compute_inventory(
         "intensities": intensities,
         "checks": checks + [c for c in check_factor_sets(lib) if c["set"] in profile.all_sets()],
     }
-    if by_entity:
-        result.update(_by_entity(session, lines, by, carriers))
+    result.update(_breakdowns(session, lines, by))
     return result
 
 
@@ -738,31 +752,35 @@ def _intensities(
     return out
 
 
-def _by_entity(
-    session: Session, lines: list[Line], by: tuple[str, ...], carriers: dict[str, m.Carrier]
-) -> dict[str, Any]:
+def _breakdowns(session: Session, lines: list[Line], by: tuple[str, ...]) -> dict[str, Any]:
+    """Energy and CO2 by enterprise, zone and/or month (sums of the computed lines)."""
     out: dict[str, Any] = {}
     if "enterprise" in by:
-        names = {i: c for i, c in session.execute(select(m.Enterprise.id, m.Enterprise.code))}
-        acc: dict[str, dict[str, Any]] = {}
-        for ln in lines:
-            if ln.group.enterprise_id is None:
-                continue
-            code = names.get(ln.group.enterprise_id, str(ln.group.enterprise_id))
-            row = acc.setdefault(code, {"enterprise": code, "energy_tce_calorific": 0.0, "co2_t": 0.0})
-            row["energy_tce_calorific"] += ln.tce_calorific
-            row["co2_t"] = None if row["co2_t"] is None or ln.co2_t is None else row["co2_t"] + ln.co2_t
-        out["by_enterprise"] = sorted(acc.values(), key=lambda r: -r["energy_tce_calorific"])
+        codes = {i: c for i, c in session.execute(select(m.Enterprise.id, m.Enterprise.code))}
+        rows = _sum_lines(
+            lines, "enterprise", lambda g: codes.get(g.enterprise_id) if g.enterprise_id else None
+        )
+        out["by_enterprise"] = sorted(rows, key=lambda r: -r["energy_tce_calorific"])
     if "zone" in by:
         zones = {i: c for i, c in session.execute(select(m.Zone.id, m.Zone.code))}
-        zacc: dict[str, dict[str, Any]] = {}
-        for ln in lines:
-            code = zones.get(ln.group.zone_id, "(none)") if ln.group.zone_id else "(none)"
-            row = zacc.setdefault(code, {"zone": code, "energy_tce_calorific": 0.0, "co2_t": 0.0})
-            row["energy_tce_calorific"] += ln.tce_calorific
-            row["co2_t"] = None if row["co2_t"] is None or ln.co2_t is None else row["co2_t"] + ln.co2_t
-        out["by_zone"] = sorted(zacc.values(), key=lambda r: -r["energy_tce_calorific"])
+        rows = _sum_lines(lines, "zone", lambda g: zones.get(g.zone_id, "(none)") if g.zone_id else "(none)")
+        out["by_zone"] = sorted(rows, key=lambda r: -r["energy_tce_calorific"])
+    if "month" in by:
+        rows = _sum_lines(lines, "month", lambda g: g.month if g.month is not None else 0)
+        out["by_month"] = sorted(rows, key=lambda r: r["month"])  # month 0: records given per year
     return out
+
+
+def _sum_lines(lines: list[Line], name: str, key: Callable[[Group], Any]) -> list[dict[str, Any]]:
+    acc: dict[Any, dict[str, Any]] = {}
+    for ln in lines:
+        k = key(ln.group)
+        if k is None:
+            continue
+        row = acc.setdefault(k, {name: k, "energy_tce_calorific": 0.0, "co2_t": 0.0})
+        row["energy_tce_calorific"] += ln.tce_calorific
+        row["co2_t"] = None if row["co2_t"] is None or ln.co2_t is None else row["co2_t"] + ln.co2_t
+    return list(acc.values())
 
 
 def _check(code: str, severity: str, zh: str, en: str, **values: Any) -> dict[str, Any]:

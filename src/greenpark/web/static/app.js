@@ -114,7 +114,8 @@
     const sel = d.series.find((s) => s.year === d.year) || {};
     setKpi('kpi-iva', sel.energy_per_iva, 3);
     const tgt2025 = (d.indicator.targets || []).find((x) => x.year === 2025);
-    document.getElementById('kpi-iva-target').innerHTML = tgt2025 && sel.energy_per_iva ? `${L('2025年目标', '2025 target')} ${tgt2025.value} · <span class="${sel.energy_per_iva <= tgt2025.value ? 'good' : 'badv'}">${sel.energy_per_iva <= tgt2025.value ? L('已达到', 'met') : L('差距', 'gap') + ' ' + GP.fmt(sel.energy_per_iva - tgt2025.value, 3)}</span>` : '';
+    const req = d.indicator.required_reduction;
+    document.getElementById('kpi-iva-target').innerHTML = tgt2025 && sel.energy_per_iva ? `${L('2025年目标', '2025 target')} ${tgt2025.value} · <span class="${sel.energy_per_iva <= tgt2025.value ? 'good' : 'badv'}">${sel.energy_per_iva <= tgt2025.value ? L('已达到', 'met') : L('差距', 'gap') + ' ' + GP.fmt(sel.energy_per_iva - tgt2025.value, 3)}</span>` + (req && sel.energy_per_iva > tgt2025.value ? `<br><span id="kpi-iva-required" data-value="${req.rate_per_year}">${L('需年均下降', 'needs a yearly fall of')} ${GP.pct(req.rate_per_year, 1)}</span>` : '') : '';
 
     chart('chart-years', {
       tooltip: { trigger: 'axis' }, legend: { top: 0 }, grid: { left: 70, right: 70, top: 40, bottom: 30 },
