@@ -512,3 +512,223 @@ def main() -> None:  # pragma: no cover
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+# ----------------------------------------------------------------------------- environment
+
+
+@app.command("aqi")
+def aqi_cmd(
+    so2: Annotated[float | None, typer.Option(help="SO2 [ug/m3]")] = None,
+    no2: Annotated[float | None, typer.Option(help="NO2 [ug/m3]")] = None,
+    pm10: Annotated[float | None, typer.Option(help="PM10 [ug/m3]")] = None,
+    co: Annotated[float | None, typer.Option(help="CO [mg/m3]")] = None,
+    o3: Annotated[float | None, typer.Option(help="O3 1-h (day: daily max 1-h) [ug/m3]")] = None,
+    o3_8h: Annotated[
+        float | None, typer.Option("--o3-8h", help="O3 8-h (day: daily max 8-h) [ug/m3]")
+    ] = None,
+    pm25: Annotated[float | None, typer.Option(help="PM2.5 [ug/m3]")] = None,
+    so2_24h: Annotated[
+        float | None, typer.Option("--so2-24h", help="SO2 24-h mean, for the 2012 rule when SO2 1-h > 800")
+    ] = None,
+    period: Annotated[str, typer.Option(help="hour (real-time report) or day (daily report)")] = "day",
+    on: Annotated[
+        str | None, typer.Option("--date", help="Date of the data (YYYY-MM-DD); picks the edition.")
+    ] = None,
+    edition: Annotated[str | None, typer.Option(help="2012 or 2026 (default: by --date, else today)")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Air quality index per HJ 633 (2012 or 2026 edition)."""
+    from datetime import date
+
+    from greenpark.services.air import aqi_one
+
+    values = {
+        "so2": so2,
+        "no2": no2,
+        "pm10": pm10,
+        "co": co,
+        "o3": o3,
+        "o3_8h": o3_8h,
+        "pm25": pm25,
+        "so2_24h": so2_24h,
+    }
+    try:
+        day = date.fromisoformat(on) if on else date.today()
+        out = aqi_one({k: v for k, v in values.items() if v is not None}, period, day, edition)
+    except ValueError as exc:
+        _fail(str(exc))
+    if json_out:
+        _dump(out)
+        return
+    cat = out["category"]
+    typer.echo(
+        f"AQI {out['aqi']}  {cat['zh'] if cat else ''} ({cat['en'] if cat else ''})  [{out['edition']}]"
+    )
+    typer.echo("  IAQI: " + ", ".join(f"{k} {v}" for k, v in out["iaqi"].items()))
+    if out["primary"]:
+        typer.echo("  首要污染物 primary: " + ", ".join(out["primary"]))
+    for n in out.get("notes", []):
+        typer.secho(f"  note: {n}", fg=typer.colors.YELLOW)
+
+
+@app.command("aqi-file")
+def aqi_file(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, dir_okay=False, help="CSV: time,so2,no2,co,o3,pm10,pm25 (hourly, Beijing time)"
+        ),
+    ],
+    output_dir: Annotated[
+        Path | None, typer.Option(help="Where to write the results (default: beside the file).")
+    ] = None,
+    edition: Annotated[str | None, typer.Option(help="2012 or 2026 (default: by each day's date)")] = None,
+) -> None:
+    """Hourly rows -> hourly AQI and daily AQI CSV files (validity rules of GB 3095 Table 4)."""
+    import csv
+
+    from greenpark.services.air import AirDataRejected, hourly_and_daily_aqi, read_hourly_csv
+
+    try:
+        series = read_hourly_csv(file.name, file.read_bytes())
+    except AirDataRejected as exc:
+        typer.secho(f"{file}: rejected ({len(exc.errors)} error(s)):", fg=typer.colors.RED, err=True)
+        for e in exc.errors:
+            typer.echo(f"  {e}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"{file}: {len(series.days)} days …")
+    hourly, daily = hourly_and_daily_aqi(series, edition)
+    out_dir = output_dir or file.parent
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for rows, suffix in ((hourly, "hourly-aqi"), (daily, "daily-aqi")):
+        target = out_dir / f"{file.stem}.{suffix}.csv"
+        cols = list(dict.fromkeys(k for r in rows for k in r))
+        with target.open("w", encoding="utf-8", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=cols)
+            w.writeheader()
+            w.writerows(rows)
+        typer.echo(f"  wrote {target} ({len(rows)} rows)")
+
+
+@app.command("water-class")
+def water_class_cmd(
+    values: Annotated[
+        list[str] | None, typer.Argument(help="item=value pairs, e.g. do=6.1 cod=18 (mg/L)")
+    ] = None,
+    codmn: Annotated[float | None, typer.Option(help="高锰酸盐指数 [mg/L]")] = None,
+    nh3n: Annotated[float | None, typer.Option(help="氨氮 [mg/L]")] = None,
+    tp: Annotated[float | None, typer.Option(help="总磷 [mg/L]")] = None,
+    water_body: Annotated[
+        str, typer.Option(help="river or lake (lakes and reservoirs use the lake TP limits)")
+    ] = "river",
+    target: Annotated[str | None, typer.Option(help="Target class (I-V) for exceedance multiples")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Surface-water class per GB 3838-2002 (worst evaluated item decides)."""
+    from greenpark.services.air import water_class
+
+    items: dict[str, float] = {
+        k: v for k, v in {"codmn": codmn, "nh3n": nh3n, "tp": tp}.items() if v is not None
+    }
+    for pair in values or []:
+        k, _, v = pair.partition("=")
+        try:
+            items[k.strip()] = float(v)
+        except ValueError:
+            _fail(f"{pair!r}: give item=value, e.g. do=6.1")
+    if not items:
+        _fail("give at least one item (e.g. --codmn 5.8 or do=6.1)")
+    try:
+        out = water_class(items, water_body, target)
+    except ValueError as exc:
+        _fail(str(exc))
+    if json_out:
+        _dump(out)
+        return
+    typer.echo(f"{out['class']} 类 ({water_body}, GB 3838-2002); worst: {', '.join(out['worst'])}")
+    for k, c in out["items"].items():
+        typer.echo(f"  {k:<8} {items[k]:>10g}  {c}")
+    if target:
+        typer.echo(
+            f"  target {target}: {'met' if out['meets_target'] else 'missed'} "
+            + ", ".join(f"{k} +{m:.2f}x" for k, m in out["exceedance"].items())
+        )
+
+
+@app.command("noise")
+def noise_cmd(
+    zone_class: Annotated[str, typer.Option("--zone-class", help="0, 1, 2, 3, 4a or 4b (GB 3096-2008)")],
+    leq: Annotated[float, typer.Option(help="Equivalent level L_Aeq [dB(A)]")],
+    period: Annotated[str, typer.Option(help="day (06-22) or night (22-06)")] = "day",
+    json_out: JsonOpt = False,
+) -> None:
+    """Noise compliance of an equivalent level per GB 3096-2008."""
+    from greenpark.services.air import noise_check
+
+    try:
+        out = noise_check(zone_class, leq, period)
+    except ValueError as exc:
+        _fail(str(exc))
+    if json_out:
+        _dump(out)
+        return
+    verdict = "达标 complies" if out["complies"] else f"超标 exceeds by {out['exceedance_db']:.1f} dB"
+    typer.echo(f"{zone_class} 类 {period}: {leq} dB(A) vs limit {out['limit_db']} dB(A) — {verdict}")
+
+
+@app.command("air-annual")
+def air_annual(
+    year: Annotated[int, typer.Option(help="Year to evaluate.")],
+    station: Annotated[
+        str | None, typer.Option(help="A demo station (synthetic hourly year matching its published values).")
+    ] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, help="Hourly CSV (time,so2,no2,co,o3,pm10,pm25)."),
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Annual air evaluation per HJ 663-2013: statistics, GB 3095 grade II compliance, composite index, good days."""
+    from greenpark.services.air import (
+        AirDataRejected,
+        annual_evaluation,
+        read_hourly_csv,
+        station_annual_values,
+        stations,
+    )
+    from greenpark.services.air_synthetic import SYNTHETIC_LABEL, synthetic_year
+    from greenpark.store.db import session_scope
+
+    source = ""
+    if file is not None:
+        try:
+            series = read_hourly_csv(file.name, file.read_bytes())
+        except AirDataRejected as exc:
+            _fail("rejected: " + str(exc), 2)
+            return
+        source = str(file)
+    elif station is not None:
+        with session_scope(_url()) as s:
+            try:
+                targets = station_annual_values(s, station, year)
+            except ValueError as exc:
+                _fail(f"{exc}; stations: {', '.join(stations(s))}")
+                return
+        series = synthetic_year(year, targets, seed=year)
+        source = f"{station}: {SYNTHETIC_LABEL}"
+    else:
+        _fail("give --station or --file")
+        return
+    out = {"source": source, **annual_evaluation(series, year)}
+    if json_out:
+        _dump(out)
+        return
+    typer.echo(f"{year} — {source}\n  {out['standard']}; AQI {', '.join(out['aqi_editions'])}")
+    for p, st in out["statistics"].items():
+        value = st.get("annual_mean", st.get("daily_p95", st.get("daily_max_8h_p90")))
+        typer.echo(f"  {p:<6} {value:>8.2f} {st['unit']:<6} {'达标' if st['meets_limit'] else '超标'}")
+    typer.echo(
+        f"  综合指数 composite index {out['composite_index']:.2f} (primary {out['composite_primary']})"
+    )
+    typer.echo(f"  优良天数 good days {out['good_days']} of {out['days_with_aqi']} ({out['good_ratio']:.1%})")

@@ -99,6 +99,7 @@ _F: dict[str, Callable[[Ctx], float]] = {
             c.intensity("core", 2020, "above_scale", "energy_per_above_scale_value_added"), 0.3, 5
         )
     ),
+    "env_composite_index_2020": lambda c: _composite_2020(c),
     # inconsistencies
     "park_carriers_energy_per_iva_2020": lambda c: c.intensity(
         "park", 2020, "above_scale", "energy_per_industrial_value_added"
@@ -111,6 +112,15 @@ _F: dict[str, Callable[[Ctx], float]] = {
         )
     ),
 }
+
+
+def _composite_2020(c: Ctx) -> float:
+    from datetime import date
+
+    from greenpark.services.air import composite_index_from_annual_values, station_annual_values, stations
+
+    values = station_annual_values(c.session, stations(c.session)[0], 2020)
+    return composite_index_from_annual_values(values, date(2020, 12, 31))[0]
 
 
 def within(computed: float, plan: float, tol: dict[str, Any]) -> bool:

@@ -1,0 +1,125 @@
+"""Hourly data to hourly/daily AQI and the annual evaluation, through the service and the CLI."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from greenpark.cli.main import app
+from greenpark.services.air import AirDataRejected, annual_evaluation, read_hourly_csv, water_class
+from greenpark.services.air_synthetic import synthetic_year, to_csv
+from greenpark.services.reproduce import reproduce
+from greenpark.store.db import session_scope
+
+# The plan's station table, 2020 (方案1.5(二)): PM2.5 31, PM10 53, O3 140, NO2 18, SO2 9, CO 1.4
+PLAN_2020 = {"pm25": 31, "pm10": 53, "o3": 140, "no2": 18, "so2": 9, "co": 1.4}
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def year_2020() -> object:
+    return synthetic_year(2020, PLAN_2020, seed=2020)
+
+
+def test_synthetic_year_reproduces_the_station_table(year_2020: object) -> None:
+    ev = annual_evaluation(year_2020, 2020)  # type: ignore[arg-type]
+    st = ev["statistics"]
+    for p in ("so2", "no2", "pm10", "pm25"):
+        assert st[p]["annual_mean"] == pytest.approx(PLAN_2020[p]) and st[p]["valid"]
+    assert st["co"]["daily_p95"] == pytest.approx(1.4)
+    assert st["o3_8h"]["daily_max_8h_p90"] == pytest.approx(140)
+    # with GB 3095-2012 grade II denominators: about 3.47 (issue 3), the plan states 3.34
+    assert ev["composite_index"] == pytest.approx(3.468, abs=0.001)
+    assert ev["standard"] == "GB 3095-2012" and ev["aqi_editions"] == ["HJ 633-2012"]
+    assert sum(ev["days_by_level"].values()) == ev["days_with_aqi"] <= 366
+
+
+def test_2026_data_use_the_new_editions() -> None:
+    ev = annual_evaluation(synthetic_year(2027, PLAN_2020, seed=1), 2027)
+    assert ev["aqi_editions"] == ["HJ 633-2026"]
+    assert ev["standard"] == "GB 3095-2026 (transition)"
+    assert ev["statistics"]["pm25"]["limit_annual"] == 30  # transition limit; 31 > 30: not met
+    assert not ev["statistics"]["pm25"]["meets_limit"] and not ev["attained"]
+
+
+def test_aqi_file_cli(year_2020: object, tmp_path: Path) -> None:
+    f = tmp_path / "station.csv"
+    f.write_text(to_csv(year_2020), encoding="utf-8")  # type: ignore[arg-type]
+    res = runner.invoke(app, ["aqi-file", str(f)])
+    assert res.exit_code == 0, res.output
+    daily = list(csv.DictReader((tmp_path / "station.daily-aqi.csv").read_text(encoding="utf-8").splitlines()))
+    hourly = list(csv.DictReader((tmp_path / "station.hourly-aqi.csv").read_text(encoding="utf-8").splitlines()))
+    assert len(daily) == 366 and len(hourly) == 366 * 24
+    assert all(r["edition"] == "HJ 633-2012" for r in daily)
+    assert {r["category"] for r in daily} <= {"优", "良", "轻度污染", "中度污染", "重度污染", "严重污染", ""}
+
+
+def test_bad_hourly_file_names_row_and_column(tmp_path: Path) -> None:
+    f = tmp_path / "bad.csv"
+    f.write_text(
+        "time,so2,no2,co,o3,pm10,pm25\n2021-01-01 00:00,5,10,0.5,30,40,20\n2021-01-01 01:00,5,ten,0.5,30,40,20\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(AirDataRejected) as exc:
+        read_hourly_csv("bad.csv", f.read_bytes())
+    e = exc.value.errors[0]
+    assert (e.file, e.row, e.column) == ("bad.csv", 3, "no2")
+    res = runner.invoke(app, ["aqi-file", str(f)])
+    assert res.exit_code == 2 and not (tmp_path / "bad.daily-aqi.csv").exists()
+
+
+def test_aqi_cli_json_shape() -> None:
+    res = runner.invoke(
+        app, ["aqi", "--pm25", "75.5", "--pm10", "150.9", "--co", "3.9", "--date", "2020-06-01", "--json"]
+    )
+    assert res.exit_code == 0
+    d = json.loads(res.stdout)
+    assert d == {"aqi": 101, "iaqi": {"pm10": 101, "co": 98, "pm25": 101}, "primary": ["pm10", "pm25"],
+                 "category": {"level": 3, "zh": "轻度污染", "en": "Lightly polluted", "color": "#FF7E00"}, "edition": "HJ 633-2012"}  # fmt: skip
+    res = runner.invoke(app, ["aqi", "--so2", "900", "--period", "hour", "--edition", "2026", "--json"])
+    assert json.loads(res.stdout)["aqi"] == 200
+
+
+def test_water_and_noise_cli() -> None:
+    res = runner.invoke(
+        app,
+        ["water-class", "--codmn", "5.8", "--nh3n", "0.9", "--tp", "0.12", "--water-body", "river", "--json"],
+    )
+    d = json.loads(res.stdout)
+    assert d["class"] == "III" and d["items"] == {"codmn": "III", "nh3n": "III", "tp": "III"}
+    out = water_class({"nh3n": 1.3, "do": 6.5}, "river", target="III")
+    assert out["class"] == "IV" and not out["meets_target"] and out["exceedance"] == {"nh3n": 0.3}
+    res = runner.invoke(app, ["noise", "--zone-class", "4b", "--leq", "62", "--period", "night", "--json"])
+    n = json.loads(res.stdout)
+    assert n["limit_db"] == 60 and not n["complies"] and n["exceedance_db"] == pytest.approx(2.0)
+
+
+def test_air_annual_cli_for_demo_station(demo_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GREENPARK_DATABASE_URL", demo_url)
+    res = runner.invoke(app, ["air-annual", "--station", "长江产业园(停用)", "--year", "2020", "--json"])
+    assert res.exit_code == 0, res.output
+    d = json.loads(res.stdout)
+    assert "synthetic" in d["source"] and d["composite_index"] == pytest.approx(3.468, abs=0.001)
+
+
+def test_reproduce_reports_the_composite_index(demo_url: str) -> None:
+    with session_scope(demo_url) as s:
+        w = {x.get("figure"): x for x in reproduce(s)["warnings"]}
+    ci = w["env_composite_index_2020"]
+    assert ci["plan"] == 3.34 and ci["computed"] == pytest.approx(3.468, abs=0.001)
+    assert "3.34" in ci["message_zh"]
+
+
+def test_missing_hours_make_days_invalid(year_2020: object) -> None:
+    from greenpark.services.air import HourlySeries, daily_statistics
+
+    s: HourlySeries = year_2020  # type: ignore[assignment]
+    v = {p: a.copy() for p, a in s.values.items()}
+    v["pm25"][0, :6] = np.nan  # 18 hours left on day 1: no valid daily mean
+    d = daily_statistics(HourlySeries(s.days, v))
+    assert np.isnan(d["pm25"][0]) and d["pm25_hours"][0] <= 18
