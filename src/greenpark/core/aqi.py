@@ -14,7 +14,9 @@ GB/T 8170-2008 数值修约规则与极限数值的表示和判定, §3.3 (round
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -30,9 +32,14 @@ IAQI_LEVELS: FloatArray = np.array([0.0, 50.0, 100.0, 150.0, 200.0, 300.0, 400.0
 #: Upper AQI of levels 1-5; above the last one is level 6 (HJ 633-2012 Table 2).
 CATEGORY_UPPER_AQI = (50, 100, 150, 200, 300)
 
-#: Decimals kept in the float arithmetic before the ceiling, so that an IAQI that is exactly an
-#: integer (e.g. PM2.5 35 ug/m3 -> 50) is not pushed to the next integer by binary rounding error.
+#: Decimals kept when rounding concentrations (GB/T 8170), so that 2.45 written in decimal is
+#: treated as exactly 2.45 although its binary value is 2.4500000000000002.
 _EXACT_DECIMALS = 9
+#: Tolerance before the IAQI ceiling: an IAQI within 1e-9 above an integer is that integer (e.g.
+#: PM2.5 35 ug/m3 -> 50, not 51). Float error here is ~1e-13; real IAQI steps are >= 1e-4.
+_EXACT_EPSILON = 1e-9
+#: Elements per chunk in the vectorised path (fits the CPU cache; chunks run on all cores).
+_CHUNK = 1 << 16
 
 #: Pollutants the caller may give, and the HJ 633 indicator each maps to per report period.
 #: Hourly (real-time) report: 1-h values; PM uses the 24-h breakpoints (HJ 633-2012 §5.1: 24-h
@@ -184,16 +191,25 @@ def iaqi_from_breakpoints(conc: float | FloatArray, breakpoints: FloatArray) -> 
     >>> [int(v) for v in iaqi_from_breakpoints(np.array([35.0, 35.4, 75.5, 0.0]), pm25)]
     [50, 51, 101, 0]
     """
-    bp = np.asarray(breakpoints, dtype=float)
-    defined = ~np.isnan(bp)
-    bp_d = bp[defined]
-    lv_d = IAQI_LEVELS[defined]
+    bp, slope, intercept = _segments(breakpoints)
     c = np.asarray(conc, dtype=float)
-    idx = np.clip(np.searchsorted(bp_d, c, side="right") - 1, 0, len(bp_d) - 2)
-    bp_lo, bp_hi = bp_d[idx], bp_d[idx + 1]
-    iaqi_lo, iaqi_hi = lv_d[idx], lv_d[idx + 1]
-    raw = (iaqi_hi - iaqi_lo) * (np.minimum(c, bp_d[-1]) - bp_lo) / (bp_hi - bp_lo) + iaqi_lo
-    return np.asarray(np.ceil(np.round(raw, _EXACT_DECIMALS)))
+    idx = np.clip(np.searchsorted(bp, c, side="right") - 1, 0, len(bp) - 2)
+    raw = np.minimum(c, bp[-1])
+    raw *= slope[idx]
+    raw += intercept[idx]
+    # an IAQI that is exactly an integer must not be pushed up by binary rounding error
+    raw -= _EXACT_EPSILON
+    return np.asarray(np.ceil(raw, out=raw) if isinstance(raw, np.ndarray) else np.ceil(raw))
+
+
+def _segments(breakpoints: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Defined breakpoints and each segment's slope and intercept of Formula (1)."""
+    b = np.asarray(breakpoints, dtype=float)
+    defined = ~np.isnan(b)
+    bp, lv = b[defined], IAQI_LEVELS[defined]
+    slope = np.diff(lv) / np.diff(bp)
+    intercept = lv[:-1] - slope * bp[:-1]
+    return bp, np.r_[slope, slope[-1:]], np.r_[intercept, intercept[-1:]]
 
 
 def above_top(conc: float | FloatArray, breakpoints: FloatArray) -> npt.NDArray[np.bool_]:
@@ -304,6 +320,9 @@ def aqi_arrays(
 ) -> dict[str, Any]:
     """Vectorised AQI: IAQI per pollutant, AQI = max IAQI (Formula 2), level, primary-pollutant masks.
 
+    Large inputs are processed in cache-sized chunks on all cores; the result does not depend on
+    the chunking.
+
     Parameters
     ----------
     values : mapping pollutant -> array  [ug/m3; CO mg/m3]  (all of one shape; NaN = missing).
@@ -322,20 +341,45 @@ def aqi_arrays(
     """
     used = HOURLY_INDICATOR if period == "hour" else DAILY_INDICATOR
     allowed = edition.hourly_pollutants if period == "hour" else edition.daily_pollutants
-    iaqis: dict[str, FloatArray] = {}
-    for p, v in values.items():
-        if p == "so2_24h" or (allowed and p not in allowed):
-            continue
+    pollutants = [p for p in values if p != "so2_24h" and not (allowed and p not in allowed)]
+    for p in pollutants:
         if p not in used:
             raise ValueError(f"unknown pollutant {p!r}")
-        iaqis[p] = iaqi(p, v, edition, period, so2_24h=values.get("so2_24h"), o3_1h=values.get("o3"))
-    if not iaqis:
+    if not pollutants:
         raise ValueError("no pollutant given")
-    stack = np.stack(list(iaqis.values()))
-    all_nan = np.all(np.isnan(stack), axis=0)
-    total = np.where(all_nan, np.nan, np.nanmax(np.where(np.isnan(stack), -1.0, stack), axis=0))
-    primary = {p: np.asarray((v == total) & (total > 50)) for p, v in iaqis.items()}
-    return {"iaqi": iaqis, "aqi": total, "level": category_level(total), "primary": primary}
+    shape = np.shape(np.asarray(values[pollutants[0]]))
+    flat = {p: np.asarray(v, dtype=float).reshape(-1) for p, v in values.items()}
+    n = flat[pollutants[0]].size
+    iaqis = {p: np.empty(n) for p in pollutants}
+    total = np.empty(n)
+
+    def work(lo: int) -> None:
+        hi = min(lo + _CHUNK, n)
+        best = np.full(hi - lo, np.nan)
+        for p in pollutants:
+            v = iaqi(
+                p, flat[p][lo:hi], edition, period,
+                so2_24h=flat["so2_24h"][lo:hi] if "so2_24h" in flat else None,
+                o3_1h=flat["o3"][lo:hi] if "o3" in flat else None,
+            )  # fmt: skip
+            iaqis[p][lo:hi] = v
+            np.fmax(best, v, out=best)  # NaN-ignoring maximum
+        total[lo:hi] = best
+
+    starts = range(0, n, _CHUNK)
+    if n > _CHUNK and (os.cpu_count() or 1) > 1:
+        with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
+            list(pool.map(work, starts))
+    else:
+        for lo in starts:
+            work(lo)
+    primary = {p: ((v == total) & (total > 50)).reshape(shape) for p, v in iaqis.items()}
+    return {
+        "iaqi": {p: v.reshape(shape) for p, v in iaqis.items()},
+        "aqi": total.reshape(shape),
+        "level": category_level(total).reshape(shape),
+        "primary": primary,
+    }
 
 
 def aqi(values: Mapping[str, float | None], edition: AqiEdition, period: str = "day") -> AqiResult:
