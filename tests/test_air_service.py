@@ -52,8 +52,12 @@ def test_aqi_file_cli(year_2020: object, tmp_path: Path) -> None:
     f.write_text(to_csv(year_2020), encoding="utf-8")  # type: ignore[arg-type]
     res = runner.invoke(app, ["aqi-file", str(f)])
     assert res.exit_code == 0, res.output
-    daily = list(csv.DictReader((tmp_path / "station.daily-aqi.csv").read_text(encoding="utf-8").splitlines()))
-    hourly = list(csv.DictReader((tmp_path / "station.hourly-aqi.csv").read_text(encoding="utf-8").splitlines()))
+    daily = list(
+        csv.DictReader((tmp_path / "station.daily-aqi.csv").read_text(encoding="utf-8").splitlines())
+    )
+    hourly = list(
+        csv.DictReader((tmp_path / "station.hourly-aqi.csv").read_text(encoding="utf-8").splitlines())
+    )
     assert len(daily) == 366 and len(hourly) == 366 * 24
     assert all(r["edition"] == "HJ 633-2012" for r in daily)
     assert {r["category"] for r in daily} <= {"优", "良", "轻度污染", "中度污染", "重度污染", "严重污染", ""}

@@ -175,3 +175,30 @@ def test_cockpit_required_reduction(client: TestClient) -> None:
     # from 0.396 (2020) to the plan's 0.3 in 2025: about 5.4 %/yr (the plan says "at least 5.5 %")
     assert req["to_year"] == 2025 and req["target"] == 0.3
     assert req["rate_per_year"] == pytest.approx(0.0538, abs=5e-4)
+
+
+def test_environment_api(client: TestClient) -> None:
+    r = client.get(
+        "/api/env/aqi", params={"pm25": 75.5, "pm10": 150.9, "co": 3.9, "date": "2020-06-01"}
+    ).json()
+    assert r["aqi"] == 101 and r["edition"] == "HJ 633-2012"
+    assert (
+        client.get("/api/env/aqi", params={"pm25": 75.5, "date": "2026-06-01"}).json()["edition"]
+        == "HJ 633-2026"
+    )
+    assert client.get("/api/env/aqi", params={"pm25": 10, "period": "week"}).status_code == 422
+    assert (
+        client.get("/api/env/water-class", params={"codmn": 5.8, "nh3n": 0.9, "tp": 0.12}).json()["class"]
+        == "III"
+    )
+    assert client.get("/api/env/noise", params={"zone_class": "3", "leq": 66}).json()["complies"] is False
+    assert len(client.get("/api/env/water-sections").json()) == 8
+    zones = client.get("/api/env/noise-zones").json()
+    assert {z["zone_class"] for z in zones} == {"2", "3", "4a", "4b"}
+    st = client.get("/api/env/stations").json()[0]
+    assert st["years"] == [2016, 2017, 2018, 2019, 2020]
+    ev = client.get("/api/env/air/annual", params={"station": st["station"], "year": 2016}).json()[
+        "evaluation"
+    ]
+    # the station table's 2016 values: PM2.5 48 > 35, so the year is not attained
+    assert ev["statistics"]["pm25"]["annual_mean"] == pytest.approx(48) and not ev["attained"]

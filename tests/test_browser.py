@@ -157,3 +157,26 @@ def test_api_docs_work_offline(server: str, browser: object) -> None:
     assert "/api/inventory" in page.inner_text("body")
     assert not outside, outside
     page.close()
+
+
+def test_environment_page(server: str, browser: object) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 1300})  # type: ignore[attr-defined]
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(e.stack or str(e)))
+    page.goto(server + "/environment")
+    page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    stations = httpx.get(server + "/api/env/stations").json()
+    st = stations[0]
+    api = httpx.get(
+        server + "/api/env/air/annual", params={"station": st["station"], "year": st["years"][-1]}
+    ).json()
+    assert float(page.get_attribute("#env-index", "data-value") or 0) == pytest.approx(
+        api["evaluation"]["composite_index"]
+    )
+    days = page.evaluate("window.GP.charts['chart-calendar'].getOption().series[0].data.length")
+    assert days == len(api["daily"]) == 366
+    assert "模拟数据" in page.inner_text("#env-source")  # synthetic data are labelled
+    assert page.locator("#env-water tbody tr").count() == 8  # Table 1.5.1
+    page.screenshot(path=str(ARTIFACTS / "environment.png"), full_page=True)
+    assert not errors, errors
+    page.close()

@@ -8,6 +8,7 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -327,3 +328,43 @@ def composite_index_from_annual_values(values: dict[str, float], day: date) -> t
         "o3_8h": values["o3"],
     }
     return aq.composite_index(conc, s)
+
+
+def station_year_view(session: Any, station: str, year: int) -> dict[str, Any]:
+    """Everything the environment page shows for a station and year: the annual evaluation, the
+    daily AQI calendar and daily concentrations against their limits. The hourly data of the demo
+    station are synthetic (matched to the published annual values) and labelled so."""
+    from greenpark.services.air_synthetic import SYNTHETIC_LABEL, synthetic_year
+
+    targets = station_annual_values(session, station, year)
+    return _station_year_view(station, year, tuple(sorted(targets.items())), SYNTHETIC_LABEL, synthetic_year)
+
+
+@lru_cache(maxsize=64)
+def _station_year_view(
+    station: str, year: int, targets: tuple[tuple[str, float], ...], label: str, gen: Any
+) -> dict[str, Any]:
+    series = gen(year, dict(targets), seed=year)
+    evaluation = annual_evaluation(series, year)
+    _, daily_rows = hourly_and_daily_aqi(series)
+    limits = gb3095_in_force(date(year, 12, 31))
+    cats = aqi_categories()
+    return {
+        "station": station,
+        "year": year,
+        "data_source": label,
+        "published": dict(targets),
+        "evaluation": evaluation,
+        "daily": daily_rows,
+        "categories": [
+            {"level": c.level, "zh": c.name_zh, "en": c.name_en, "color": c.color} for c in cats.values()
+        ],
+        "daily_limits": {
+            "so2": limits[("so2", "24h")].grade_2,
+            "no2": limits[("no2", "24h")].grade_2,
+            "pm10": limits[("pm10", "24h")].grade_2,
+            "pm25": limits[("pm25", "24h")].grade_2,
+            "co": limits[("co", "24h")].grade_2,
+            "o3_8h": limits[("o3", "8h_max")].grade_2,
+        },
+    }

@@ -63,6 +63,11 @@ def sankey_page(request: Request, p: CurrentPrincipal, db: DB) -> HTMLResponse:
     return render(request, "sankey.html", p, park=_park_or_none(db))
 
 
+@router.get("/environment", response_class=HTMLResponse)
+def environment_page(request: Request, p: CurrentPrincipal) -> HTMLResponse:
+    return render(request, "environment.html", p)
+
+
 @router.get("/inventory", response_class=HTMLResponse)
 def inventory_page(request: Request, p: CurrentPrincipal, db: DB) -> HTMLResponse:
     park = _park_or_none(db)

@@ -158,6 +158,52 @@
     await ready();
   };
 
+  GP.environmentPage = async function (station = null, year = null) {
+    const stations = await GP.api('/api/env/stations');
+    if (!stations.length) return;
+    const st = station || stations[0].station;
+    const years = (stations.find((s) => s.station === st) || stations[0]).years;
+    const yr = year || years[years.length - 1];
+    const sSel = document.getElementById('env-station'), ySel = document.getElementById('env-year');
+    fillSelect(sSel, stations.map((s) => ({ value: s.station, label: s.station })), st);
+    fillSelect(ySel, years.map((y) => ({ value: y, label: y })), yr);
+    sSel.onchange = () => GP.environmentPage(sSel.value, null);
+    ySel.onchange = () => GP.environmentPage(sSel.value, Number(ySel.value));
+    const d = await GP.api('/api/env/air/annual?' + new URLSearchParams({ station: st, year: yr }));
+    GP.env = d;
+    const ev = d.evaluation, stats = ev.statistics;
+    setKpi('env-index', ev.composite_index, 2);
+    document.getElementById('env-standard').textContent = `${ev.standard} · ${ev.aqi_editions.join(', ')}`;
+    setKpi('env-good', ev.good_days, 0);
+    document.getElementById('env-good-ratio').textContent = `${GP.pct(ev.good_ratio, 1)} · ${ev.days_with_aqi} ${L('天', 'days')}`;
+    setKpi('env-pm25', stats.pm25.annual_mean, 1);
+    document.getElementById('env-pm25-limit').textContent = `${L('限值', 'limit')} ${stats.pm25.limit_annual}`;
+    setKpi('env-o3', stats.o3_8h.daily_max_8h_p90, 1);
+    document.getElementById('env-o3-limit').textContent = `${L('限值', 'limit')} ${stats.o3_8h.limit}`;
+    const cats = d.categories;
+    chart('chart-calendar', {
+      tooltip: { formatter: (p) => `${p.value[0]}<br>AQI ${p.value[1] ?? '–'}` },
+      visualMap: { type: 'piecewise', orient: 'horizontal', left: 'center', bottom: 0,
+        pieces: cats.map((c) => ({ min: c.level === 1 ? 0 : [0, 51, 101, 151, 201, 301][c.level - 1], max: [50, 100, 150, 200, 300, 9999][c.level - 1], label: zh() ? c.zh : c.en, color: c.color })) },
+      calendar: { range: String(d.year), top: 30, left: 40, right: 20, cellSize: ['auto', 16], dayLabel: { nameMap: zh() ? 'ZH' : 'EN' }, monthLabel: { nameMap: zh() ? 'ZH' : 'EN' }, yearLabel: { show: false } },
+      series: [{ type: 'heatmap', coordinateSystem: 'calendar', data: d.daily.map((r) => [r.date, r.aqi]) }],
+    });
+    const names = { so2: 'SO₂', no2: 'NO₂', pm10: 'PM10', pm25: 'PM2.5', co: 'CO', o3_8h: 'O₃-8h' };
+    const tb = document.querySelector('#env-eval tbody'); tb.innerHTML = '';
+    for (const [p, s] of Object.entries(stats)) {
+      const v = s.annual_mean ?? s.daily_p95 ?? s.daily_max_8h_p90; const lim = s.limit_annual ?? s.limit;
+      tb.insertAdjacentHTML('beforeend', `<tr><td>${names[p] || p}</td><td class="num">${GP.fmt(v, p === 'co' ? 2 : 1)}</td><td class="num">${lim}</td><td class="${s.meets_limit ? 'good' : 'bad'}">${s.meets_limit ? L('达标', 'met') : L('超标', 'exceeded')}</td></tr>`);
+    }
+    const series = ['pm25', 'pm10', 'o3_8h', 'no2'].map((p, i) => ({ name: names[p], type: 'line', showSymbol: false, data: d.daily.map((r) => [r.date, r[p]]),
+      lineStyle: { width: 1 }, itemStyle: { color: palette[i] }, markLine: { symbol: 'none', silent: true, data: [{ yAxis: d.daily_limits[p], name: names[p] }], lineStyle: { color: palette[i], type: 'dashed' }, label: { formatter: `${names[p]} ${d.daily_limits[p]}` } } }));
+    chart('chart-trend', { tooltip: { trigger: 'axis' }, legend: { top: 0 }, grid: { left: 50, right: 90, top: 40, bottom: 30 }, xAxis: { type: 'time' }, yAxis: { type: 'value', name: 'μg/m³' }, series });
+    const water = await GP.api('/api/env/water-sections');
+    document.querySelector('#env-water tbody').innerHTML = water.map((w) => `<tr><td>${w.name}</td><td><span class="status ${w.target_class === 'II' ? 'confirmed' : ''}">${w.target_class} ${L('类', '')}</span></td></tr>`).join('');
+    const noise = await GP.api('/api/env/noise-zones');
+    document.querySelector('#env-noise tbody').innerHTML = noise.map((z) => `<tr><td>${z.zone_class} ${L('类', '')}</td><td>${z.description}</td><td class="num">${z.day_db}</td><td class="num">${z.night_db}</td></tr>`).join('');
+    await ready();
+  };
+
   GP.inventoryPage = function (signedIn) {
     const s = document.getElementById('inv-scope'), y = document.getElementById('inv-year'), b = document.getElementById('inv-boundary');
     const load = async () => {
