@@ -130,14 +130,25 @@ def fresh_url(backend: str, tmp_path: Path) -> Iterator[str]:
     dispose_engine(url)
 
 
-@pytest.fixture
-def fresh_demo_url(backend: str, tmp_path: Path) -> Iterator[str]:
+def _fresh_demo(backend: str, tmp_path: Path, synthetic_air: bool) -> Iterator[str]:
     url = new_database(backend, tmp_path)
     with session_scope(url) as s:
-        report = load_demo(s)
+        report = load_demo(s, synthetic_air=synthetic_air)
     demo_logins[url] = {u: p for u, p, _r in report.logins}
     yield url
     dispose_engine(url)
+
+
+@pytest.fixture
+def fresh_demo_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    """A new demo database (without the synthetic hourly air data) for tests that change data."""
+    yield from _fresh_demo(backend, tmp_path, synthetic_air=False)
+
+
+@pytest.fixture
+def fresh_demo_air_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    """A new demo database with the synthetic hourly air data."""
+    yield from _fresh_demo(backend, tmp_path, synthetic_air=True)
 
 
 @pytest.fixture(autouse=True)

@@ -127,3 +127,66 @@ def test_missing_hours_make_days_invalid(year_2020: object) -> None:
     v["pm25"][0, :6] = np.nan  # 18 hours left on day 1: no valid daily mean
     d = daily_statistics(HourlySeries(s.days, v))
     assert np.isnan(d["pm25"][0]) and d["pm25_hours"][0] <= 18
+
+
+def test_stored_station_year_and_reimport(
+    fresh_demo_air_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from greenpark.services import monitoring
+
+    fresh_demo_url = fresh_demo_air_url
+    monkeypatch.setenv("GREENPARK_DATABASE_URL", fresh_demo_url)
+    with session_scope(fresh_demo_url) as s:
+        before = monitoring.station_year_view(s, "air01", 2020)
+    assert before["evaluation"]["composite_index"] == pytest.approx(3.468, abs=0.001)
+    assert before["data_source"].startswith("synthetic")
+    # a measured day replaces the synthetic one: the cached evaluation must change with the data
+    rows = "\n".join(f"2020-07-01 {h:02d}:00,5,20,0.6,60,300,250" for h in range(24))
+    f = tmp_path / "july.csv"
+    f.write_text("time,so2,no2,co,o3,pm10,pm25\n" + rows + "\n", encoding="utf-8")
+    res = runner.invoke(app, ["import-air", str(f), "--station", "air01", "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["hours_changed"] == 24
+    again = runner.invoke(app, ["import-air", str(f), "--station", "air01", "--json"])
+    assert json.loads(again.stdout)["hours_changed"] == 0  # re-import changes nothing
+    with session_scope(fresh_demo_url) as s:
+        after = monitoring.station_year_view(s, "air01", 2020)
+    day = next(r for r in after["daily"] if r["date"] == "2020-07-01")
+    assert day["pm25"] == pytest.approx(250) and day["aqi"] == 300  # PM2.5 250 -> IAQI 300
+    assert (
+        after["evaluation"]["statistics"]["pm25"]["annual_mean"]
+        > before["evaluation"]["statistics"]["pm25"]["annual_mean"]
+    )
+    # stored in UTC: Beijing 00:00 on 2020-07-01 is 16:00 UTC the day before
+    from sqlalchemy import select
+
+    from greenpark.store import models as m
+
+    with session_scope(fresh_demo_url) as s:
+        first = s.scalars(
+            select(m.AirHour).where(m.AirHour.pm25_ug_m3 == 250).order_by(m.AirHour.hour_utc)
+        ).first()
+        assert first is not None and first.hour_utc.isoformat() == "2020-06-30T16:00:00"
+
+
+def test_water_samples_and_section_class(
+    fresh_demo_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("GREENPARK_DATABASE_URL", fresh_demo_url)
+    f = tmp_path / "samples.csv"
+    f.write_text(
+        "section,date,item,value\nws05,2024-05-10,codmn,5.8\nws05,2024-05-10,nh3n,1.2\nws05,2024-05-10,tp,0.12\n",
+        encoding="utf-8",
+    )
+    assert runner.invoke(app, ["import-water", str(f)]).exit_code == 0
+    res = runner.invoke(app, ["water-class", "--section", "ws05", "--date", "2024-05-10", "--json"])
+    d = json.loads(res.stdout)
+    # 淦河西河桥: a river section with target class III (Table 1.5.1); NH3-N 1.2 is class IV
+    assert (
+        d["section"] == "淦河西河桥" and d["class"] == "IV" and d["target"] == "III" and not d["meets_target"]
+    )
+    assert d["exceedance"] == {"nh3n": pytest.approx(0.2)}
+    bad = tmp_path / "bad.csv"
+    bad.write_text("section,date,item,value\nws05,2024-05-11,arsenicum,1\n", encoding="utf-8")
+    r = runner.invoke(app, ["import-water", str(bad)])
+    assert r.exit_code == 2 and "row 2, column item" in r.output

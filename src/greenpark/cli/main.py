@@ -623,10 +623,37 @@ def water_class_cmd(
         str, typer.Option(help="river or lake (lakes and reservoirs use the lake TP limits)")
     ] = "river",
     target: Annotated[str | None, typer.Option(help="Target class (I-V) for exceedance multiples")] = None,
+    section: Annotated[
+        str | None, typer.Option(help="A section's stored samples (with --date) instead of values.")
+    ] = None,
+    on: Annotated[str | None, typer.Option("--date", help="Sampling date of --section (YYYY-MM-DD).")] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Surface-water class per GB 3838-2002 (worst evaluated item decides)."""
     from greenpark.services.air import water_class
+
+    if section:
+        from datetime import date
+
+        from greenpark.services import monitoring
+        from greenpark.store.db import session_scope
+
+        if not on:
+            _fail("--section needs --date")
+            return
+        with session_scope(_url()) as s:
+            try:
+                res = monitoring.section_class_on(s, section, date.fromisoformat(on))
+            except ValueError as exc:
+                _fail(str(exc))
+                return
+        if json_out:
+            _dump(res)
+        else:
+            typer.echo(
+                f"{res['section']} {res['date']}: {res['class']} 类 (target {res.get('target')}: {'met' if res.get('meets_target') else 'missed'})"
+            )
+        return
 
     items: dict[str, float] = {
         k: v for k, v in {"codmn": codmn, "nh3n": nh3n, "tp": tp}.items() if v is not None
@@ -679,52 +706,45 @@ def noise_cmd(
 
 @app.command("air-annual")
 def air_annual(
-    year: Annotated[int, typer.Option(help="Year to evaluate.")],
-    station: Annotated[
-        str | None, typer.Option(help="A demo station (synthetic hourly year matching its published values).")
-    ] = None,
+    year: Annotated[int, typer.Option(help="Year to evaluate (Beijing time).")],
+    station: Annotated[str | None, typer.Option(help="Station code or name (stored hourly data).")] = None,
     file: Annotated[
         Path | None,
-        typer.Option(exists=True, dir_okay=False, help="Hourly CSV (time,so2,no2,co,o3,pm10,pm25)."),
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="Hourly CSV (time,so2,no2,co,o3,pm10,pm25) instead of a station.",
+        ),
     ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Annual air evaluation per HJ 663-2013: statistics, GB 3095 grade II compliance, composite index, good days."""
-    from greenpark.services.air import (
-        AirDataRejected,
-        annual_evaluation,
-        read_hourly_csv,
-        station_annual_values,
-        stations,
-    )
-    from greenpark.services.air_synthetic import SYNTHETIC_LABEL, synthetic_year
+    from greenpark.services import monitoring
+    from greenpark.services.air import AirDataRejected, annual_evaluation, read_hourly_csv
     from greenpark.store.db import session_scope
 
-    source = ""
     if file is not None:
         try:
             series = read_hourly_csv(file.name, file.read_bytes())
         except AirDataRejected as exc:
             _fail("rejected: " + str(exc), 2)
             return
-        source = str(file)
+        out = {"source": str(file), **annual_evaluation(series, year)}
     elif station is not None:
         with session_scope(_url()) as s:
             try:
-                targets = station_annual_values(s, station, year)
+                view = monitoring.station_year_view(s, station, year)
             except ValueError as exc:
-                _fail(f"{exc}; stations: {', '.join(stations(s))}")
+                _fail(str(exc))
                 return
-        series = synthetic_year(year, targets, seed=year)
-        source = f"{station}: {SYNTHETIC_LABEL}"
+        out = {"source": f"{view['station']} ({view['code']}): {view['data_source']}", **view["evaluation"]}
     else:
         _fail("give --station or --file")
         return
-    out = {"source": source, **annual_evaluation(series, year)}
     if json_out:
         _dump(out)
         return
-    typer.echo(f"{year} — {source}\n  {out['standard']}; AQI {', '.join(out['aqi_editions'])}")
+    typer.echo(f"{year} — {out['source']}\n  {out['standard']}; AQI {', '.join(out['aqi_editions'])}")
     for p, st in out["statistics"].items():
         value = st.get("annual_mean", st.get("daily_p95", st.get("daily_max_8h_p90")))
         typer.echo(f"  {p:<6} {value:>8.2f} {st['unit']:<6} {'达标' if st['meets_limit'] else '超标'}")
@@ -732,3 +752,60 @@ def air_annual(
         f"  综合指数 composite index {out['composite_index']:.2f} (primary {out['composite_primary']})"
     )
     typer.echo(f"  优良天数 good days {out['good_days']} of {out['days_with_aqi']} ({out['good_ratio']:.1%})")
+
+
+@app.command("import-air")
+def import_air(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, dir_okay=False, help="Hourly CSV: time,so2,no2,co,o3,pm10,pm25 (Beijing time)"
+        ),
+    ],
+    station: Annotated[str, typer.Option(help="Station code or name.")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Import hourly air data into a station; a bad cell rejects the file; re-import changes nothing."""
+    from greenpark.services import monitoring
+    from greenpark.services.air import AirDataRejected
+    from greenpark.store.db import session_scope
+
+    try:
+        with session_scope(_url()) as s:
+            out = monitoring.import_air_csv(s, station, file.name, file.read_bytes())
+    except AirDataRejected as exc:
+        typer.secho(
+            f"{file}: rejected, nothing imported ({len(exc.errors)} error(s)):", fg=typer.colors.RED, err=True
+        )
+        for e in exc.errors:
+            typer.echo(f"  {e}", err=True)
+        raise typer.Exit(2) from None
+    except ValueError as exc:
+        _fail(str(exc))
+        return
+    _dump(out) if json_out else typer.echo(
+        f"{file}: {out['days']} days into {out['station']}; {out['hours_changed']} hours changed"
+    )
+
+
+@app.command("import-water")
+def import_water(
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="CSV: section,date,item,value (mg/L)")
+    ],
+    json_out: JsonOpt = False,
+) -> None:
+    """Import water samples; a bad cell rejects the file."""
+    from greenpark.services import monitoring
+    from greenpark.services.air import AirDataRejected
+    from greenpark.store.db import session_scope
+
+    try:
+        with session_scope(_url()) as s:
+            out = monitoring.import_water_csv(s, file.name, file.read_bytes())
+    except AirDataRejected as exc:
+        typer.secho(f"{file}: rejected, nothing imported:", fg=typer.colors.RED, err=True)
+        for e in exc.errors:
+            typer.echo(f"  {e}", err=True)
+        raise typer.Exit(2) from None
+    _dump(out) if json_out else typer.echo(f"{file}: {out['rows']} samples, {out['changed']} changed")

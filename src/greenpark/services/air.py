@@ -8,7 +8,6 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -330,30 +329,18 @@ def composite_index_from_annual_values(values: dict[str, float], day: date) -> t
     return aq.composite_index(conc, s)
 
 
-def station_year_view(session: Any, station: str, year: int) -> dict[str, Any]:
-    """Everything the environment page shows for a station and year: the annual evaluation, the
-    daily AQI calendar and daily concentrations against their limits. The hourly data of the demo
-    station are synthetic (matched to the published annual values) and labelled so."""
-    from greenpark.services.air_synthetic import SYNTHETIC_LABEL, synthetic_year
-
-    targets = station_annual_values(session, station, year)
-    return _station_year_view(station, year, tuple(sorted(targets.items())), SYNTHETIC_LABEL, synthetic_year)
-
-
-@lru_cache(maxsize=64)
-def _station_year_view(
-    station: str, year: int, targets: tuple[tuple[str, float], ...], label: str, gen: Any
-) -> dict[str, Any]:
-    series = gen(year, dict(targets), seed=year)
+def year_view(series: HourlySeries, year: int) -> dict[str, Any]:
+    """What the environment page shows for a station-year: annual evaluation, daily AQI calendar,
+    daily limits and AQI categories."""
     evaluation = annual_evaluation(series, year)
-    _, daily_rows = hourly_and_daily_aqi(series)
+    _, daily_rows = hourly_and_daily_aqi(HourlySeries(
+        [d for d in series.days if d.year == year],
+        {p: v[[k for k, d in enumerate(series.days) if d.year == year]] for p, v in series.values.items()},
+    ))  # fmt: skip
     limits = gb3095_in_force(date(year, 12, 31))
     cats = aqi_categories()
     return {
-        "station": station,
         "year": year,
-        "data_source": label,
-        "published": dict(targets),
         "evaluation": evaluation,
         "daily": daily_rows,
         "categories": [

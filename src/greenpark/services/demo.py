@@ -87,9 +87,13 @@ def load_reference(session: Session) -> None:
 
 
 def load_demo(
-    session: Session, directory: Path = XIANNING, progress: Callable[[str], None] | None = None
+    session: Session,
+    directory: Path = XIANNING,
+    progress: Callable[[str], None] | None = None,
+    synthetic_air: bool = True,
 ) -> DemoReport:
-    """Load (or refresh) the demo park; idempotent."""
+    """Load (or refresh) the demo park; idempotent. ``synthetic_air`` adds the labelled synthetic
+    hourly air data of the demo station (one year per published year)."""
     say = progress or (lambda _msg: None)
     say("reference data")
     load_reference(session)
@@ -141,6 +145,11 @@ def load_demo(
     say("plan tables")
     for name, (file, title, ref) in PLAN_TABLES.items():
         _load_plan_table(session, park, name, title, ref, read_csv(directory / file))
+
+    say("monitoring points and the synthetic demo air data")
+    from greenpark.services.monitoring import load_demo_points
+
+    load_demo_points(session, park, synthetic_air)
 
     say("users")
     _demo_users(session, park, report)

@@ -283,3 +283,66 @@ class PlanCell(Base):
     row_no: Mapped[int] = mapped_column(Integer)
     column: Mapped[str] = mapped_column(String(64))
     value: Mapped[str] = mapped_column(Text)
+
+
+# Environmental monitoring (issue 3). Times are stored in UTC; days are Beijing days.
+
+
+class MonitoringPoint(Base):
+    """An air station, a river/lake section or a noise point of the park."""
+
+    __tablename__ = "monitoring_point"
+    __table_args__ = (UniqueConstraint("park_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    park_id: Mapped[int] = mapped_column(ForeignKey("park.id"))
+    zone_id: Mapped[int | None] = mapped_column(ForeignKey("zone.id"))
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))  # air | water | noise
+    water_body: Mapped[str | None] = mapped_column(String(16))  # river | lake
+    target_class: Mapped[str | None] = mapped_column(String(8))  # GB 3838 I-V
+    noise_zone_class: Mapped[str | None] = mapped_column(String(4))  # GB 3096 0-4b
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    data_note: Mapped[str] = mapped_column(Text, default="")  # e.g. that demo data are synthetic
+    source_ref: Mapped[str] = mapped_column(String(200), default="")
+    data_revision: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AirHour(Base):
+    """Hourly ambient concentrations of one station (hour_utc = start of the hour, UTC)."""
+
+    __tablename__ = "air_hour"
+    __table_args__ = (UniqueConstraint("point_id", "hour_utc"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    point_id: Mapped[int] = mapped_column(ForeignKey("monitoring_point.id"))
+    hour_utc: Mapped[datetime] = mapped_column(DateTime)
+    so2_ug_m3: Mapped[float | None] = mapped_column(Float)
+    no2_ug_m3: Mapped[float | None] = mapped_column(Float)
+    co_mg_m3: Mapped[float | None] = mapped_column(Float)
+    o3_ug_m3: Mapped[float | None] = mapped_column(Float)
+    pm10_ug_m3: Mapped[float | None] = mapped_column(Float)
+    pm25_ug_m3: Mapped[float | None] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(64), default="import")
+
+
+class WaterSample(Base):
+    __tablename__ = "water_sample"
+    __table_args__ = (UniqueConstraint("point_id", "sampled_on", "item"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    point_id: Mapped[int] = mapped_column(ForeignKey("monitoring_point.id"))
+    sampled_on: Mapped[date] = mapped_column(Date)
+    item: Mapped[str] = mapped_column(String(16))
+    value: Mapped[float] = mapped_column(Float)  # mg/L (pH dimensionless)
+    source: Mapped[str] = mapped_column(String(64), default="import")
+
+
+class NoiseMeasurement(Base):
+    __tablename__ = "noise_measurement"
+    __table_args__ = (UniqueConstraint("point_id", "measured_on", "period"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    point_id: Mapped[int] = mapped_column(ForeignKey("monitoring_point.id"))
+    measured_on: Mapped[date] = mapped_column(Date)
+    period: Mapped[str] = mapped_column(String(8))  # day | night
+    leq_db: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(64), default="import")

@@ -5,12 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, File, HTTPException, Query, UploadFile
 
-from greenpark.services import air
-from greenpark.services.demo import plan_table
-from greenpark.services.inventory import get_park
-from greenpark.web.deps import DB, Public
+from greenpark.services import air, monitoring
+from greenpark.web.deps import DB, Public, Staff
 
 router = APIRouter(prefix="/api/env", tags=["environment"])
 
@@ -82,27 +80,51 @@ def noise_api(_: Public, zone_class: str, leq: float, period: str = "day") -> di
 
 @router.get("/stations")
 def stations_api(_: Public, db: DB) -> list[dict[str, Any]]:
-    """Air stations with published annual values (the plan's station table). Who: anyone."""
-    rows = plan_table(db, get_park(db).id, "air_quality_annual")
+    """Air stations and the years they have data for. Who: anyone."""
     return [
-        {"station": s, "years": sorted(int(r["year"]) for r in rows if r["station"] == s)}
-        for s in sorted({r["station"] for r in rows})
+        {
+            "code": p.code,
+            "station": p.name,
+            "years": monitoring.station_years(db, p),
+            "data_note": p.data_note,
+        }
+        for p in monitoring.points(db, "air")
     ]
 
 
 @router.get("/air/annual")
 def air_annual_api(_: Public, db: DB, station: str, year: int) -> dict[str, Any]:
-    """Annual evaluation (HJ 663-2013) and daily AQI calendar of a station. Who: anyone."""
+    """Annual evaluation (HJ 663-2013) and daily AQI calendar of a station (code or name). Who: anyone."""
     try:
-        return air.station_year_view(db, station, year)
+        return monitoring.station_year_view(db, station, year)
     except ValueError as exc:
         raise HTTPException(404, str(exc)) from None
 
 
 @router.get("/water-sections")
 def water_sections_api(_: Public, db: DB) -> list[dict[str, Any]]:
-    """The park's water sections and their target classes (the plan's Table 1.5.1). Who: anyone."""
-    return [dict(r) for r in plan_table(db, get_park(db).id, "water_sections")]
+    """Water sections with water body and target class (the plan's Table 1.5.1). Who: anyone."""
+    return [
+        {
+            "code": p.code,
+            "name": p.name,
+            "water_body": p.water_body,
+            "target_class": p.target_class,
+            "source_ref": p.source_ref,
+        }
+        for p in monitoring.points(db, "water")
+    ]
+
+
+@router.get("/water-sections/{code}/class")
+def water_section_class_api(
+    code: str, _: Public, db: DB, on: Annotated[date, Query(alias="date")]
+) -> dict[str, Any]:
+    """GB 3838 class of a section on a sampling day, against its target. Who: anyone."""
+    try:
+        return monitoring.section_class_on(db, code, on)
+    except ValueError as exc:
+        raise HTTPException(404, str(exc)) from None
 
 
 @router.get("/noise-zones")
@@ -112,6 +134,29 @@ def noise_zones_api(_: Public, db: DB) -> list[dict[str, Any]]:
 
     lim = gb3096_limits()
     return [
-        {**r, "day_db": lim[r["zone_class"]][0], "night_db": lim[r["zone_class"]][1]}
-        for r in plan_table(db, get_park(db).id, "noise_zones")
+        {
+            "code": p.code,
+            "zone_class": p.noise_zone_class,
+            "description": p.name,
+            "day_db": lim[p.noise_zone_class][0],
+            "night_db": lim[p.noise_zone_class][1],
+        }
+        for p in monitoring.points(db, "noise")
+        if p.noise_zone_class
     ]
+
+
+@router.post("/air/import")
+async def air_import_api(_: Staff, db: DB, station: str, file: UploadFile = File(...)) -> Any:  # noqa: B008
+    """Import hourly air data (CSV time,so2,no2,co,o3,pm10,pm25; Beijing time) into a station.
+    A bad cell rejects the file. Who: admins and park staff."""
+    from fastapi.responses import JSONResponse
+
+    content = await file.read()
+    try:
+        return monitoring.import_air_csv(db, station, file.filename or "upload.csv", content)
+    except air.AirDataRejected as exc:
+        db.rollback()
+        return JSONResponse({"ok": False, "errors": [e.__dict__ for e in exc.errors]}, status_code=422)
+    except ValueError as exc:
+        raise HTTPException(404, str(exc)) from None

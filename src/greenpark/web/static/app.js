@@ -161,17 +161,18 @@
   GP.environmentPage = async function (station = null, year = null) {
     const stations = await GP.api('/api/env/stations');
     if (!stations.length) return;
-    const st = station || stations[0].station;
-    const years = (stations.find((s) => s.station === st) || stations[0]).years;
+    const st = station || stations[0].code;
+    const years = (stations.find((s) => s.code === st) || stations[0]).years;
     const yr = year || years[years.length - 1];
     const sSel = document.getElementById('env-station'), ySel = document.getElementById('env-year');
-    fillSelect(sSel, stations.map((s) => ({ value: s.station, label: s.station })), st);
+    fillSelect(sSel, stations.map((s) => ({ value: s.code, label: s.station })), st);
     fillSelect(ySel, years.map((y) => ({ value: y, label: y })), yr);
     sSel.onchange = () => GP.environmentPage(sSel.value, null);
     ySel.onchange = () => GP.environmentPage(sSel.value, Number(ySel.value));
     const d = await GP.api('/api/env/air/annual?' + new URLSearchParams({ station: st, year: yr }));
     GP.env = d;
     const ev = d.evaluation, stats = ev.statistics;
+    document.getElementById('env-source').textContent = d.data_source && d.data_source.startsWith('synthetic') ? L('小时数据为系统按站点年均值生成的模拟数据（非监测数据），仅用于演示。', 'The hourly data are synthetic, generated to match the station\'s published annual values (not measurements); for demonstration only.') : (d.data_source || '');
     setKpi('env-index', ev.composite_index, 2);
     document.getElementById('env-standard').textContent = `${ev.standard} · ${ev.aqi_editions.join(', ')}`;
     setKpi('env-good', ev.good_days, 0);
@@ -198,7 +199,7 @@
       lineStyle: { width: 1 }, itemStyle: { color: palette[i] }, markLine: { symbol: 'none', silent: true, data: [{ yAxis: d.daily_limits[p], name: names[p] }], lineStyle: { color: palette[i], type: 'dashed' }, label: { formatter: `${names[p]} ${d.daily_limits[p]}` } } }));
     chart('chart-trend', { tooltip: { trigger: 'axis' }, legend: { top: 0 }, grid: { left: 50, right: 90, top: 40, bottom: 30 }, xAxis: { type: 'time' }, yAxis: { type: 'value', name: 'μg/m³' }, series });
     const water = await GP.api('/api/env/water-sections');
-    document.querySelector('#env-water tbody').innerHTML = water.map((w) => `<tr><td>${w.name}</td><td><span class="status ${w.target_class === 'II' ? 'confirmed' : ''}">${w.target_class} ${L('类', '')}</span></td></tr>`).join('');
+    document.querySelector('#env-water tbody').innerHTML = water.map((w) => `<tr><td>${w.name}</td><td>${w.water_body === 'lake' ? L('湖库', 'lake') : L('河流', 'river')}</td><td><span class="status ${w.target_class === 'II' ? 'confirmed' : ''}">${w.target_class} ${L('类', '')}</span></td></tr>`).join('');
     const noise = await GP.api('/api/env/noise-zones');
     document.querySelector('#env-noise tbody').innerHTML = noise.map((z) => `<tr><td>${z.zone_class} ${L('类', '')}</td><td>${z.description}</td><td class="num">${z.day_db}</td><td class="num">${z.night_db}</td></tr>`).join('');
     await ready();

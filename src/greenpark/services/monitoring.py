@@ -1,0 +1,315 @@
+"""Monitoring points and their data in the store: air stations (hourly), water sections (samples),
+noise points (equivalent levels). Times are stored in UTC and evaluated by Beijing day."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from datetime import date, datetime, timedelta
+from threading import Lock
+from typing import Any
+
+import numpy as np
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from greenpark.services import air
+from greenpark.services.air_synthetic import SYNTHETIC_LABEL, synthetic_year
+from greenpark.services.demo import plan_table
+from greenpark.services.inventory import get_park
+from greenpark.services.records import CellError
+from greenpark.store import models as m
+
+#: Beijing time is UTC+8 all year (HJ 212 DataTime and Chinese monitoring data are Beijing time).
+BEIJING_OFFSET = timedelta(hours=8)
+COLUMNS = {
+    "so2": "so2_ug_m3",
+    "no2": "no2_ug_m3",
+    "co": "co_mg_m3",
+    "o3": "o3_ug_m3",
+    "pm10": "pm10_ug_m3",
+    "pm25": "pm25_ug_m3",
+}
+
+
+class MonitoringError(ValueError):
+    pass
+
+
+def get_point(session: Session, key: str, kind: str | None = None) -> m.MonitoringPoint:
+    """A point by code or name."""
+    park = get_park(session)
+    stmt = select(m.MonitoringPoint).where(m.MonitoringPoint.park_id == park.id)
+    if kind:
+        stmt = stmt.where(m.MonitoringPoint.kind == kind)
+    for p in session.scalars(stmt):
+        if key in (p.code, p.name):
+            return p
+    known = ", ".join(p.code for p in session.scalars(stmt))
+    raise MonitoringError(f"unknown {kind or 'monitoring'} point {key!r}; known: {known}")
+
+
+def points(session: Session, kind: str | None = None) -> list[m.MonitoringPoint]:
+    park = get_park(session)
+    stmt = (
+        select(m.MonitoringPoint).where(m.MonitoringPoint.park_id == park.id).order_by(m.MonitoringPoint.id)
+    )
+    if kind:
+        stmt = stmt.where(m.MonitoringPoint.kind == kind)
+    return list(session.scalars(stmt))
+
+
+def _upsert_point(session: Session, park: m.Park, code: str, **fields: Any) -> m.MonitoringPoint:
+    p = session.scalars(
+        select(m.MonitoringPoint).where(m.MonitoringPoint.park_id == park.id, m.MonitoringPoint.code == code)
+    ).first()
+    if p is None:
+        p = m.MonitoringPoint(park_id=park.id, code=code)
+        session.add(p)
+    for k, v in fields.items():
+        setattr(p, k, v)
+    session.flush()
+    return p
+
+
+def load_demo_points(session: Session, park: m.Park, synthetic_air: bool = True) -> dict[str, int]:
+    """Air station(s), water sections (Table 1.5.1) and noise zones (Table 1.5.2) of the demo park,
+    plus a synthetic hourly record of each published station year (labelled synthetic)."""
+    counts = {"air": 0, "water": 0, "noise": 0, "air_hours": 0}
+    station_rows = plan_table(session, park.id, "air_quality_annual")
+    for k, name in enumerate(sorted({r["station"] for r in station_rows}), start=1):
+        st = _upsert_point(
+            session,
+            park,
+            f"air{k:02d}",
+            name=name,
+            kind="air",
+            data_note=SYNTHETIC_LABEL,
+            source_ref="方案1.5(二) 站点表",
+        )
+        counts["air"] += 1
+        for r in station_rows if synthetic_air else []:
+            if r["station"] != name:
+                continue
+            year = int(r["year"])
+            if _has_air_year(session, st, year):
+                continue
+            targets = air.station_annual_values(session, name, year)
+            series = synthetic_year(year, targets, seed=year)
+            counts["air_hours"] += _store_series(session, st, series, source="synthetic")
+    for k, r in enumerate(plan_table(session, park.id, "water_sections"), start=1):
+        body = "lake" if ("湖" in r["name"] or "水库" in r["name"]) else "river"
+        _upsert_point(
+            session,
+            park,
+            f"ws{k:02d}",
+            name=r["name"],
+            kind="water",
+            water_body=body,
+            target_class=r["target_class"],
+            source_ref=r["source_ref"],
+        )
+        counts["water"] += 1
+    for r in plan_table(session, park.id, "noise_zones"):
+        _upsert_point(
+            session,
+            park,
+            f"noise-{r['zone_class']}",
+            name=f"{r['zone_class']}类区 {r['description'][:40]}",
+            kind="noise",
+            noise_zone_class=r["zone_class"],
+            source_ref=r["source_ref"],
+        )
+        counts["noise"] += 1
+    return counts
+
+
+def _has_air_year(session: Session, point: m.MonitoringPoint, year: int) -> bool:
+    start = datetime(year, 1, 1) - BEIJING_OFFSET
+    stmt = (
+        select(m.AirHour.id)
+        .where(
+            m.AirHour.point_id == point.id,
+            m.AirHour.hour_utc >= start,
+            m.AirHour.hour_utc < start + timedelta(days=1),
+        )
+        .limit(1)
+    )
+    return session.scalars(stmt).first() is not None
+
+
+def _store_series(session: Session, point: m.MonitoringPoint, series: air.HourlySeries, source: str) -> int:
+    """Upsert a series' hours; returns how many rows changed."""
+    if not series.days:
+        return 0
+    first = datetime.combine(series.days[0], datetime.min.time()) - BEIJING_OFFSET
+    last = datetime.combine(series.days[-1], datetime.min.time()) + timedelta(days=1) - BEIJING_OFFSET
+    existing = {
+        r.hour_utc: r
+        for r in session.scalars(
+            select(m.AirHour).where(
+                m.AirHour.point_id == point.id, m.AirHour.hour_utc >= first, m.AirHour.hour_utc < last
+            )
+        )
+    }
+    changed = 0
+    new_rows = []
+    for k, d in enumerate(series.days):
+        base = datetime.combine(d, datetime.min.time()) - BEIJING_OFFSET
+        for h in range(24):
+            vals = {col: _f(series.values[p][k, h]) for p, col in COLUMNS.items()}
+            if all(v is None for v in vals.values()):
+                continue
+            t = base + timedelta(hours=h)
+            row = existing.get(t)
+            if row is None:
+                new_rows.append({"point_id": point.id, "hour_utc": t, "source": source, **vals})
+                changed += 1
+            elif any(getattr(row, c) != v for c, v in vals.items()):
+                for c, v in vals.items():
+                    setattr(row, c, v)
+                row.source = source
+                changed += 1
+    if new_rows:
+        session.execute(insert(m.AirHour), new_rows)
+    if changed:
+        point.data_revision = (point.data_revision or 0) + 1
+    session.flush()
+    return changed
+
+
+def _f(x: float) -> float | None:
+    return None if np.isnan(x) else float(x)
+
+
+def import_air_csv(session: Session, point_key: str, filename: str, content: bytes) -> dict[str, Any]:
+    """Hourly CSV (Beijing time) into a station; all-or-nothing; re-import changes nothing."""
+    point = get_point(session, point_key, "air")
+    series = air.read_hourly_csv(filename, content)
+    changed = _store_series(session, point, series, source=f"import:{filename[:50]}")
+    if changed and point.data_note == SYNTHETIC_LABEL:
+        point.data_note = "measured data imported over the synthetic demo year where they overlap"
+    return {"station": point.code, "days": len(series.days), "hours_changed": changed}
+
+
+def air_series(session: Session, point: m.MonitoringPoint, year: int) -> air.HourlySeries:
+    """A station's hours of a Beijing-time year as (days, 24) arrays."""
+    start = datetime(year, 1, 1) - BEIJING_OFFSET
+    end = datetime(year + 1, 1, 1) - BEIJING_OFFSET
+    n_days = (date(year + 1, 1, 1) - date(year, 1, 1)).days
+    days = [date(year, 1, 1) + timedelta(days=k) for k in range(n_days)]
+    values = {p: np.full((n_days, 24), np.nan) for p in COLUMNS}
+    cols = [m.AirHour.hour_utc, *(getattr(m.AirHour, c) for c in COLUMNS.values())]
+    for row in session.execute(
+        select(*cols).where(
+            m.AirHour.point_id == point.id, m.AirHour.hour_utc >= start, m.AirHour.hour_utc < end
+        )
+    ):
+        local = row[0] + BEIJING_OFFSET
+        k, h = (local.date() - days[0]).days, local.hour
+        for i, p in enumerate(COLUMNS, start=1):
+            if row[i] is not None:
+                values[p][k, h] = row[i]
+    return air.HourlySeries(days, values)
+
+
+def station_years(session: Session, point: m.MonitoringPoint) -> list[int]:
+    hours = session.scalars(
+        select(m.AirHour.hour_utc).where(m.AirHour.point_id == point.id).order_by(m.AirHour.hour_utc)
+    ).all()
+    return sorted(
+        {(t + BEIJING_OFFSET).year for t in hours[:: 24 * 7]}
+        | ({(hours[-1] + BEIJING_OFFSET).year} if hours else set())
+    )
+
+
+_CACHE: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
+_LOCK = Lock()
+
+
+def station_year_view(session: Session, point_key: str, year: int) -> dict[str, Any]:
+    """Annual evaluation, daily AQI and limits of a stored station year (cached per data revision)."""
+    point = get_point(session, point_key, "air")
+    key = (str(session.get_bind().engine.url), point.id, point.data_revision, year)
+    with _LOCK:
+        hit = _CACHE.get(key)
+    if hit is not None:
+        return hit
+    series = air_series(session, point, year)
+    if not any(np.any(~np.isnan(v)) for v in series.values.values()):
+        raise MonitoringError(f"no data for station {point.code} in {year}")
+    view = air.year_view(series, year)
+    view.update(station=point.name, code=point.code, data_source=point.data_note or "measured")
+    with _LOCK:
+        _CACHE[key] = view
+        while len(_CACHE) > 64:
+            _CACHE.popitem(last=False)
+    return view
+
+
+def import_water_csv(session: Session, filename: str, content: bytes) -> dict[str, Any]:
+    """Water samples ``section,date,item,value`` (mg/L); every bad cell reported; all or nothing."""
+    import csv
+    import io
+
+    from greenpark.data.environment import gb3838_items
+
+    known = {w.item for w in gb3838_items()}
+    text = content.decode("utf-8-sig")
+    errors: list[CellError] = []
+    rows = []
+    for i, r in enumerate(csv.DictReader(io.StringIO(text)), start=2):
+        try:
+            point = get_point(session, (r.get("section") or "").strip(), "water")
+        except MonitoringError as exc:
+            errors.append(CellError(filename, "", i, "section", str(exc)))
+            continue
+        try:
+            on = date.fromisoformat((r.get("date") or "").strip())
+        except ValueError:
+            errors.append(CellError(filename, "", i, "date", "not a date (YYYY-MM-DD)"))
+            continue
+        item = (r.get("item") or "").strip()
+        if item not in known:
+            errors.append(CellError(filename, "", i, "item", f"unknown GB 3838 item {item!r}"))
+            continue
+        try:
+            value = float(r.get("value") or "")
+            if value < 0:
+                raise ValueError
+        except ValueError:
+            errors.append(CellError(filename, "", i, "value", "must be a non-negative number"))
+            continue
+        rows.append((point, on, item, value))
+    if errors:
+        raise air.AirDataRejected(errors)
+    changed = 0
+    for point, on, item, value in rows:
+        s = session.scalars(
+            select(m.WaterSample).where(
+                m.WaterSample.point_id == point.id, m.WaterSample.sampled_on == on, m.WaterSample.item == item
+            )
+        ).first()
+        if s is None:
+            session.add(
+                m.WaterSample(
+                    point_id=point.id, sampled_on=on, item=item, value=value, source=f"import:{filename[:50]}"
+                )
+            )
+            changed += 1
+        elif s.value != value:
+            s.value = value
+            changed += 1
+    session.flush()
+    return {"rows": len(rows), "changed": changed}
+
+
+def section_class_on(session: Session, section: str, on: date) -> dict[str, Any]:
+    """GB 3838 class of a section from its samples of one day, against its target class."""
+    point = get_point(session, section, "water")
+    samples = session.scalars(
+        select(m.WaterSample).where(m.WaterSample.point_id == point.id, m.WaterSample.sampled_on == on)
+    ).all()
+    if not samples:
+        raise MonitoringError(f"no samples for {point.code} on {on}")
+    out = air.water_class({s.item: s.value for s in samples}, point.water_body or "river", point.target_class)
+    return {"section": point.name, "code": point.code, "date": on.isoformat(), **out}
