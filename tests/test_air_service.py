@@ -190,3 +190,73 @@ def test_water_samples_and_section_class(
     bad.write_text("section,date,item,value\nws05,2024-05-11,arsenicum,1\n", encoding="utf-8")
     r = runner.invoke(app, ["import-water", str(bad)])
     assert r.exit_code == 2 and "row 2, column item" in r.output
+
+
+def test_hourly_excel_import_and_errors(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "hourly"
+    ws.append(["time", "so2", "no2", "co", "o3", "pm10", "pm25"])
+    for h in range(24):
+        ws.append([datetime(2021, 3, 1, h), 5, 20, 0.5, 60, 40, 30])
+    f = tmp_path / "h.xlsx"
+    wb.save(f)
+    series = read_hourly_csv("h.xlsx", f.read_bytes())
+    assert series.days[0].isoformat() == "2021-03-01" and np.nanmean(series.values["pm25"]) == 30
+    ws.cell(row=5, column=6, value="lots")  # row 5, column pm10
+    wb.save(f)
+    with pytest.raises(AirDataRejected) as exc:
+        read_hourly_csv("h.xlsx", f.read_bytes())
+    e = exc.value.errors[0]
+    assert (e.file, e.sheet, e.row, e.column) == ("h.xlsx", "hourly", 5, "pm10")
+
+
+def test_noise_measurements(fresh_demo_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("GREENPARK_DATABASE_URL", fresh_demo_url)
+    f = tmp_path / "noise.csv"
+    f.write_text(
+        "point,date,period,leq_db\nnoise-4b,2024-06-01,day,66.5\nnoise-4b,2024-06-01,night,61.2\n",
+        encoding="utf-8",
+    )
+    assert runner.invoke(app, ["import-noise", str(f)]).exit_code == 0
+    rows = json.loads(
+        runner.invoke(app, ["noise", "--point", "noise-4b", "--date", "2024-06-01", "--json"]).stdout
+    )
+    by = {r["period"]: r for r in rows}
+    # GB 3096-2008 Table 1, class 4b: day 70, night 60
+    assert (
+        by["day"]["complies"]
+        and not by["night"]["complies"]
+        and by["night"]["exceedance_db"] == pytest.approx(1.2)
+    )
+    bad = tmp_path / "bad.csv"
+    bad.write_text("point,date,period,leq_db\nnoise-4b,2024-06-02,evening,50\n", encoding="utf-8")
+    assert runner.invoke(app, ["import-noise", str(bad)]).exit_code == 2
+
+
+def test_water_sections_api_shows_latest_class(
+    fresh_demo_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from greenpark.settings import Settings
+    from greenpark.web.app import create_app
+
+    monkeypatch.setenv("GREENPARK_DATABASE_URL", fresh_demo_url)
+    f = tmp_path / "s.csv"
+    f.write_text(
+        "section,date,item,value\nws01,2024-05-10,nh3n,0.4\nws01,2024-05-10,codmn,3.5\n", encoding="utf-8"
+    )
+    assert runner.invoke(app, ["import-water", str(f)]).exit_code == 0
+    with TestClient(create_app(Settings(), database_url=fresh_demo_url)) as c:
+        sections = {w["code"]: w for w in c.get("/api/env/water-sections").json()}
+        assert sections["ws01"]["latest"]["class"] == "II" and sections["ws01"]["latest"]["meets_target"]
+        assert sections["ws02"]["latest"] is None
+        assert (
+            c.get("/api/env/water-sections/ws01/class", params={"date": "2024-05-10"}).json()["class"] == "II"
+        )

@@ -685,13 +685,45 @@ def water_class_cmd(
 
 @app.command("noise")
 def noise_cmd(
-    zone_class: Annotated[str, typer.Option("--zone-class", help="0, 1, 2, 3, 4a or 4b (GB 3096-2008)")],
-    leq: Annotated[float, typer.Option(help="Equivalent level L_Aeq [dB(A)]")],
+    zone_class: Annotated[
+        str | None, typer.Option("--zone-class", help="0, 1, 2, 3, 4a or 4b (GB 3096-2008)")
+    ] = None,
+    leq: Annotated[float | None, typer.Option(help="Equivalent level L_Aeq [dB(A)]")] = None,
     period: Annotated[str, typer.Option(help="day (06-22) or night (22-06)")] = "day",
+    point: Annotated[
+        str | None, typer.Option(help="A noise point's stored levels (with --date) instead.")
+    ] = None,
+    on: Annotated[
+        str | None, typer.Option("--date", help="Measurement date of --point (YYYY-MM-DD).")
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Noise compliance of an equivalent level per GB 3096-2008."""
     from greenpark.services.air import noise_check
+
+    if point:
+        from datetime import date
+
+        from greenpark.services import monitoring
+        from greenpark.store.db import session_scope
+
+        with session_scope(_url()) as s:
+            try:
+                rows = monitoring.noise_point_on(s, point, date.fromisoformat(on or ""))
+            except ValueError as exc:
+                _fail(str(exc))
+                return
+        if json_out:
+            _dump(rows)
+        else:
+            for r in rows:
+                typer.echo(
+                    f"{r['point']} {r['date']} {r['period']}: {r['leq_db']} dB(A) vs {r['limit_db']} — {'达标' if r['complies'] else '超标'}"
+                )
+        return
+    if zone_class is None or leq is None:
+        _fail("give --zone-class and --leq, or --point and --date")
+        return
 
     try:
         out = noise_check(zone_class, leq, period)
@@ -809,3 +841,24 @@ def import_water(
             typer.echo(f"  {e}", err=True)
         raise typer.Exit(2) from None
     _dump(out) if json_out else typer.echo(f"{file}: {out['rows']} samples, {out['changed']} changed")
+
+
+@app.command("import-noise")
+def import_noise(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV: point,date,period,leq_db")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Import noise measurements (day/night equivalent levels); a bad cell rejects the file."""
+    from greenpark.services import monitoring
+    from greenpark.services.air import AirDataRejected
+    from greenpark.store.db import session_scope
+
+    try:
+        with session_scope(_url()) as s:
+            out = monitoring.import_noise_csv(s, file.name, file.read_bytes())
+    except AirDataRejected as exc:
+        typer.secho(f"{file}: rejected, nothing imported:", fg=typer.colors.RED, err=True)
+        for e in exc.errors:
+            typer.echo(f"  {e}", err=True)
+        raise typer.Exit(2) from None
+    _dump(out) if json_out else typer.echo(f"{file}: {out['rows']} measurements, {out['changed']} changed")

@@ -58,58 +58,93 @@ class HourlySeries:
 
 
 def read_hourly_csv(filename: str, content: bytes) -> HourlySeries:
-    """Hourly rows ``time,so2,no2,co,o3,pm10,pm25`` (Beijing time, ug/m3, CO mg/m3; empty = missing).
-
-    Every bad cell is reported with file, row and column; nothing is returned then.
-    """
+    """Hourly rows ``time,so2,no2,co,o3,pm10,pm25`` from a .csv or .xlsx file (Beijing time, ug/m3,
+    CO mg/m3; empty = missing). Every bad cell is reported with file, sheet, row and column;
+    nothing is returned then."""
+    if filename.lower().endswith((".xlsx", ".xlsm")):
+        return _read_hourly_rows(filename, *_xlsx_rows(filename, content))
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise AirDataRejected([CellError(filename, "", 0, "", "CSV files must be UTF-8 encoded")]) from None
     reader = csv.DictReader(io.StringIO(text))
-    header = reader.fieldnames or []
-    errors = [CellError(filename, "", 1, c, "missing column") for c in HOURLY_COLUMNS if c not in header]
+    return _read_hourly_rows(
+        filename, "", list(reader.fieldnames or []), [(i, r) for i, r in enumerate(reader, start=2)]
+    )
+
+
+def _xlsx_rows(filename: str, content: bytes) -> tuple[str, list[str], list[tuple[int, dict[str, Any]]]]:
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as exc:
+        raise AirDataRejected(
+            [CellError(filename, "", 0, "", f"not a readable Excel file ({exc.__class__.__name__})")]
+        ) from None
+    ws = wb.worksheets[0]
+    it = ws.iter_rows(values_only=True)
+    header = [str(h).strip() if h is not None else "" for h in next(it, ())]
+    rows = []
+    for i, vals in enumerate(it, start=2):
+        if vals is None or all(v is None for v in vals):
+            continue
+        cells = {
+            h: ("" if v is None else (v.isoformat(sep=" ") if isinstance(v, datetime) else str(v)))
+            for h, v in zip(header, vals, strict=False)
+            if h
+        }
+        rows.append((i, cells))
+    title = ws.title
+    wb.close()
+    return title, header, rows
+
+
+def _read_hourly_rows(
+    filename: str, sheet: str, header: list[str], data: list[tuple[int, dict[str, Any]]]
+) -> HourlySeries:
+    errors = [CellError(filename, sheet, 1, c, "missing column") for c in HOURLY_COLUMNS if c not in header]
     errors += [
-        CellError(filename, "", 1, c, f"unknown column; expected {', '.join(HOURLY_COLUMNS)}")
+        CellError(filename, sheet, 1, c, f"unknown column; expected {', '.join(HOURLY_COLUMNS)}")
         for c in header
-        if c not in HOURLY_COLUMNS
+        if c and c not in HOURLY_COLUMNS
     ]
     if errors:
         raise AirDataRejected(errors)
     rows: list[tuple[datetime, dict[str, float]]] = []
     seen: set[datetime] = set()
-    for i, r in enumerate(reader, start=2):
+    for i, r in data:
         try:
-            t = datetime.fromisoformat(r["time"].strip())
+            t = datetime.fromisoformat(str(r["time"]).strip())
             if t.minute or t.second:
-                errors.append(CellError(filename, "", i, "time", "hourly data must be on the hour"))
+                errors.append(CellError(filename, sheet, i, "time", "hourly data must be on the hour"))
             if t in seen:
-                errors.append(CellError(filename, "", i, "time", "this hour appears twice"))
+                errors.append(CellError(filename, sheet, i, "time", "this hour appears twice"))
             seen.add(t)
         except ValueError:
             errors.append(
-                CellError(filename, "", i, "time", f"{r['time']!r} is not a date-time (YYYY-MM-DD HH:MM)")
+                CellError(filename, sheet, i, "time", f"{r['time']!r} is not a date-time (YYYY-MM-DD HH:MM)")
             )
             continue
         vals: dict[str, float] = {}
         for p in POLLUTANTS:
-            cell = (r.get(p) or "").strip()
+            cell = str(r.get(p) or "").strip()
             if not cell:
                 vals[p] = np.nan
                 continue
             try:
                 v = float(cell)
             except ValueError:
-                errors.append(CellError(filename, "", i, p, f"{cell!r} is not a number"))
+                errors.append(CellError(filename, sheet, i, p, f"{cell!r} is not a number"))
                 continue
             if v < 0 or not np.isfinite(v):
-                errors.append(CellError(filename, "", i, p, "must be a non-negative number"))
+                errors.append(CellError(filename, sheet, i, p, "must be a non-negative number"))
             vals[p] = v
         rows.append((t, vals))
     if errors:
         raise AirDataRejected(errors)
     if not rows:
-        raise AirDataRejected([CellError(filename, "", 2, "", "no data rows")])
+        raise AirDataRejected([CellError(filename, sheet, 2, "", "no data rows")])
     days = sorted({t.date() for t, _ in rows})
     index = {d: k for k, d in enumerate(days)}
     arrays = {p: np.full((len(days), 24), np.nan) for p in POLLUTANTS}

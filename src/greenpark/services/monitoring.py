@@ -313,3 +313,96 @@ def section_class_on(session: Session, section: str, on: date) -> dict[str, Any]
         raise MonitoringError(f"no samples for {point.code} on {on}")
     out = air.water_class({s.item: s.value for s in samples}, point.water_body or "river", point.target_class)
     return {"section": point.name, "code": point.code, "date": on.isoformat(), **out}
+
+
+def import_noise_csv(session: Session, filename: str, content: bytes) -> dict[str, Any]:
+    """Noise measurements ``point,date,period,leq_db`` (day/night, dB(A)); all or nothing."""
+    import csv
+    import io
+
+    errors: list[CellError] = []
+    rows = []
+    for i, r in enumerate(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))), start=2):
+        try:
+            point = get_point(session, (r.get("point") or "").strip(), "noise")
+        except MonitoringError as exc:
+            errors.append(CellError(filename, "", i, "point", str(exc)))
+            continue
+        try:
+            on = date.fromisoformat((r.get("date") or "").strip())
+        except ValueError:
+            errors.append(CellError(filename, "", i, "date", "not a date (YYYY-MM-DD)"))
+            continue
+        period = (r.get("period") or "").strip()
+        if period not in ("day", "night"):
+            errors.append(CellError(filename, "", i, "period", "must be day or night"))
+            continue
+        try:
+            leq = float(r.get("leq_db") or "")
+            if not 0 < leq < 200:
+                raise ValueError
+        except ValueError:
+            errors.append(CellError(filename, "", i, "leq_db", "must be a level in dB(A) between 0 and 200"))
+            continue
+        rows.append((point, on, period, leq))
+    if errors:
+        raise air.AirDataRejected(errors)
+    changed = 0
+    for point, on, period, leq in rows:
+        stmt = select(m.NoiseMeasurement).where(
+            m.NoiseMeasurement.point_id == point.id,
+            m.NoiseMeasurement.measured_on == on,
+            m.NoiseMeasurement.period == period,
+        )
+        row = session.scalars(stmt).first()
+        if row is None:
+            session.add(
+                m.NoiseMeasurement(
+                    point_id=point.id,
+                    measured_on=on,
+                    period=period,
+                    leq_db=leq,
+                    source=f"import:{filename[:50]}",
+                )
+            )
+            changed += 1
+        elif row.leq_db != leq:
+            row.leq_db = leq
+            changed += 1
+    session.flush()
+    return {"rows": len(rows), "changed": changed}
+
+
+def noise_point_on(session: Session, point_key: str, on: date) -> list[dict[str, Any]]:
+    """GB 3096 compliance of a noise point's day and night levels on a date."""
+    point = get_point(session, point_key, "noise")
+    rows = session.scalars(
+        select(m.NoiseMeasurement).where(
+            m.NoiseMeasurement.point_id == point.id, m.NoiseMeasurement.measured_on == on
+        )
+    ).all()
+    if not rows:
+        raise MonitoringError(f"no noise measurement at {point.code} on {on}")
+    return [
+        {
+            "point": point.code,
+            "date": on.isoformat(),
+            **air.noise_check(point.noise_zone_class or "", r.leq_db, r.period),
+        }
+        for r in rows
+    ]
+
+
+def latest_section_classes(session: Session) -> dict[str, dict[str, Any]]:
+    """Each water section's class on its latest sampling day (for the page)."""
+    out: dict[str, dict[str, Any]] = {}
+    for p in points(session, "water"):
+        last = session.scalars(
+            select(m.WaterSample.sampled_on)
+            .where(m.WaterSample.point_id == p.id)
+            .order_by(m.WaterSample.sampled_on.desc())
+            .limit(1)
+        ).first()
+        if last is not None:
+            out[p.code] = section_class_on(session, p.code, last)
+    return out

@@ -104,6 +104,7 @@ def air_annual_api(_: Public, db: DB, station: str, year: int) -> dict[str, Any]
 @router.get("/water-sections")
 def water_sections_api(_: Public, db: DB) -> list[dict[str, Any]]:
     """Water sections with water body and target class (the plan's Table 1.5.1). Who: anyone."""
+    latest = monitoring.latest_section_classes(db)
     return [
         {
             "code": p.code,
@@ -111,6 +112,7 @@ def water_sections_api(_: Public, db: DB) -> list[dict[str, Any]]:
             "water_body": p.water_body,
             "target_class": p.target_class,
             "source_ref": p.source_ref,
+            "latest": latest.get(p.code),
         }
         for p in monitoring.points(db, "water")
     ]

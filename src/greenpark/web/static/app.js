@@ -199,7 +199,11 @@
       lineStyle: { width: 1 }, itemStyle: { color: palette[i] }, markLine: { symbol: 'none', silent: true, data: [{ yAxis: d.daily_limits[p], name: names[p] }], lineStyle: { color: palette[i], type: 'dashed' }, label: { formatter: `${names[p]} ${d.daily_limits[p]}` } } }));
     chart('chart-trend', { tooltip: { trigger: 'axis' }, legend: { top: 0 }, grid: { left: 50, right: 90, top: 40, bottom: 30 }, xAxis: { type: 'time' }, yAxis: { type: 'value', name: 'μg/m³' }, series });
     const water = await GP.api('/api/env/water-sections');
-    document.querySelector('#env-water tbody').innerHTML = water.map((w) => `<tr><td>${w.name}</td><td>${w.water_body === 'lake' ? L('湖库', 'lake') : L('河流', 'river')}</td><td><span class="status ${w.target_class === 'II' ? 'confirmed' : ''}">${w.target_class} ${L('类', '')}</span></td></tr>`).join('');
+    const classColor = { I: '#3b82f6', II: '#3b82f6', III: '#22c55e', IV: '#eab308', V: '#f97316', '劣V': '#dc2626' };
+    document.querySelector('#env-water tbody').innerHTML = water.map((w) => {
+      const got = w.latest ? `<span class="status" style="background:${classColor[w.latest.class]};color:#fff" title="${w.latest.date}">${w.latest.class}</span> ${w.latest.meets_target ? L('达标', 'met') : L('未达标', 'missed')}` : `<span class="note">${L('无监测数据', 'no samples')}</span>`;
+      return `<tr data-section="${w.code}"><td>${w.name}</td><td>${w.water_body === 'lake' ? L('湖库', 'lake') : L('河流', 'river')}</td><td>${L('目标', 'target')} ${w.target_class}</td><td>${got}</td></tr>`;
+    }).join('');
     const noise = await GP.api('/api/env/noise-zones');
     document.querySelector('#env-noise tbody').innerHTML = noise.map((z) => `<tr><td>${z.zone_class} ${L('类', '')}</td><td>${z.description}</td><td class="num">${z.day_db}</td><td class="num">${z.night_db}</td></tr>`).join('');
     await ready();
