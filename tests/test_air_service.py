@@ -119,6 +119,17 @@ def test_reproduce_reports_the_composite_index(demo_url: str) -> None:
     assert "3.34" in ci["message_zh"]
 
 
+def test_invalid_days_are_reported(year_2020: object) -> None:
+    from greenpark.services.air import HourlySeries
+
+    s: HourlySeries = year_2020  # type: ignore[assignment]
+    v = {p: a.copy() for p, a in s.values.items()}
+    v["pm25"][10:15, :6] = np.nan  # five days with at most 18 hours
+    ev = annual_evaluation(HourlySeries(s.days, v), 2020)
+    assert ev["statistics"]["pm25"]["invalid_days"] >= 5
+    assert ev["statistics"]["pm25"]["valid_days"] <= 366 - 5
+
+
 def test_missing_hours_make_days_invalid(year_2020: object) -> None:
     from greenpark.services.air import HourlySeries, daily_statistics
 

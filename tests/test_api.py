@@ -202,3 +202,32 @@ def test_environment_api(client: TestClient) -> None:
     ]
     # the station table's 2016 values: PM2.5 48 > 35, so the year is not attained
     assert ev["statistics"]["pm25"]["annual_mean"] == pytest.approx(48) and not ev["attained"]
+
+
+def test_environment_imports_need_staff(fresh_demo_url: str) -> None:
+    app = create_app(Settings(), database_url=fresh_demo_url)
+    body = b"section,date,item,value\nws05,2024-05-10,nh3n,1.2\n"
+    with TestClient(app) as c:
+        assert c.post("/api/env/water/import", files={"file": ("w.csv", body, "text/csv")}).status_code == 401
+        token = login(c, fresh_demo_url, "staff")
+        r = c.post(
+            "/api/env/water/import",
+            files={"file": ("w.csv", body, "text/csv")},
+            headers={"X-CSRF-Token": token},
+        )
+        assert r.status_code == 200 and r.json()["changed"] == 1
+        bad = b"point,date,period,leq_db\nnoise-2,2024-06-01,day,loud\n"
+        r = c.post(
+            "/api/env/noise/import",
+            files={"file": ("n.csv", bad, "text/csv")},
+            headers={"X-CSRF-Token": token},
+        )
+        assert r.status_code == 422 and r.json()["errors"][0]["column"] == "leq_db"
+        hourly = b"time,so2,no2,co,o3,pm10,pm25\n2021-01-01 00:00,5,10,0.5,30,40,20\n"
+        r = c.post(
+            "/api/env/air/import",
+            params={"station": "air01"},
+            files={"file": ("a.csv", hourly, "text/csv")},
+            headers={"X-CSRF-Token": token},
+        )
+        assert r.status_code == 200 and r.json()["hours_changed"] == 1

@@ -231,7 +231,9 @@ def annual_evaluation(series: HourlySeries, year: int, edition_day: date | None 
         mean = float(np.nanmean(daily[p])) if np.any(~np.isnan(daily[p])) else float("nan")
         pct = 98 if p in ("so2", "no2") else 95
         lim = limits[(p, "annual")]
+        hours = daily[f"{p}_hours"]
         stats[p] = {
+            "invalid_days": int(np.sum((hours > 0) & (hours < aq.MIN_HOURS_DAILY_MEAN))),
             "annual_mean": mean, "valid": valid, "valid_days": int(np.sum(~np.isnan(daily[p]))),
             f"daily_p{pct}": aq.percentile_hj663(daily[p], pct),
             "limit_annual": lim.grade_2, "meets_limit": bool(valid and mean <= lim.grade_2), "unit": lim.unit,
@@ -276,8 +278,17 @@ def annual_evaluation(series: HourlySeries, year: int, edition_day: date | None 
         "good_ratio": good / len(levels) if levels else None,
         "days_by_level": by_level,
         "notes": [
-            "O3 daily max 8-h needs >= 14 valid 8-hour means a day: rule recalled from HJ 663-2013, unconfirmed"
-        ],
+            "O3 daily max 8-h needs >= 14 valid 8-hour means a day: rule recalled from HJ 663-2013, unconfirmed",
+            "Days with some but too few hourly values (< 20) are counted in invalid_days and left out of every statistic",
+        ]
+        + (
+            [
+                "HJ 663-2026 (three-year moving evaluation, exception events) is not applied: its text was not "
+                "available; HJ 663-2013 statistics are used with the GB 3095-2026 limits in force"
+            ]
+            if day >= date(2026, 3, 1)
+            else []
+        ),
     }
 
 

@@ -162,3 +162,29 @@ async def air_import_api(_: Staff, db: DB, station: str, file: UploadFile = File
         return JSONResponse({"ok": False, "errors": [e.__dict__ for e in exc.errors]}, status_code=422)
     except ValueError as exc:
         raise HTTPException(404, str(exc)) from None
+
+
+@router.post("/water/import")
+async def water_import_api(_: Staff, db: DB, file: UploadFile = File(...)) -> Any:  # noqa: B008
+    """Import water samples (CSV section,date,item,value in mg/L); a bad cell rejects the file.
+    Who: admins and park staff."""
+    from fastapi.responses import JSONResponse
+
+    try:
+        return monitoring.import_water_csv(db, file.filename or "upload.csv", await file.read())
+    except air.AirDataRejected as exc:
+        db.rollback()
+        return JSONResponse({"ok": False, "errors": [e.__dict__ for e in exc.errors]}, status_code=422)
+
+
+@router.post("/noise/import")
+async def noise_import_api(_: Staff, db: DB, file: UploadFile = File(...)) -> Any:  # noqa: B008
+    """Import noise measurements (CSV point,date,period,leq_db); a bad cell rejects the file.
+    Who: admins and park staff."""
+    from fastapi.responses import JSONResponse
+
+    try:
+        return monitoring.import_noise_csv(db, file.filename or "upload.csv", await file.read())
+    except air.AirDataRejected as exc:
+        db.rollback()
+        return JSONResponse({"ok": False, "errors": [e.__dict__ for e in exc.errors]}, status_code=422)
