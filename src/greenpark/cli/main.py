@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -29,6 +29,16 @@ def _url() -> str:
 
 def _dump(obj: Any) -> None:
     typer.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+
+
+def _rejected(file: Path, errors: list[Any]) -> NoReturn:
+    """Say why a file was refused (every bad cell) and exit 2; nothing was imported."""
+    typer.secho(
+        f"{file}: rejected, nothing imported ({len(errors)} error(s)):", fg=typer.colors.RED, err=True
+    )
+    for e in errors:
+        typer.echo(f"  {e}", err=True)
+    raise typer.Exit(2)
 
 
 def _fail(msg: str, code: int = 1) -> None:
@@ -593,10 +603,7 @@ def aqi_file(
     try:
         series = read_hourly_csv(file.name, file.read_bytes())
     except AirDataRejected as exc:
-        typer.secho(f"{file}: rejected ({len(exc.errors)} error(s)):", fg=typer.colors.RED, err=True)
-        for e in exc.errors:
-            typer.echo(f"  {e}", err=True)
-        raise typer.Exit(2) from None
+        _rejected(file, exc.errors)
     typer.echo(f"{file}: {len(series.days)} days …")
     hourly, daily = hourly_and_daily_aqi(series, edition)
     out_dir = output_dir or file.parent
@@ -806,12 +813,7 @@ def import_air(
         with session_scope(_url()) as s:
             out = monitoring.import_air_csv(s, station, file.name, file.read_bytes())
     except AirDataRejected as exc:
-        typer.secho(
-            f"{file}: rejected, nothing imported ({len(exc.errors)} error(s)):", fg=typer.colors.RED, err=True
-        )
-        for e in exc.errors:
-            typer.echo(f"  {e}", err=True)
-        raise typer.Exit(2) from None
+        _rejected(file, exc.errors)
     except ValueError as exc:
         _fail(str(exc))
         return
@@ -836,10 +838,7 @@ def import_water(
         with session_scope(_url()) as s:
             out = monitoring.import_water_csv(s, file.name, file.read_bytes())
     except AirDataRejected as exc:
-        typer.secho(f"{file}: rejected, nothing imported:", fg=typer.colors.RED, err=True)
-        for e in exc.errors:
-            typer.echo(f"  {e}", err=True)
-        raise typer.Exit(2) from None
+        _rejected(file, exc.errors)
     _dump(out) if json_out else typer.echo(f"{file}: {out['rows']} samples, {out['changed']} changed")
 
 
@@ -857,8 +856,5 @@ def import_noise(
         with session_scope(_url()) as s:
             out = monitoring.import_noise_csv(s, file.name, file.read_bytes())
     except AirDataRejected as exc:
-        typer.secho(f"{file}: rejected, nothing imported:", fg=typer.colors.RED, err=True)
-        for e in exc.errors:
-            typer.echo(f"  {e}", err=True)
-        raise typer.Exit(2) from None
+        _rejected(file, exc.errors)
     _dump(out) if json_out else typer.echo(f"{file}: {out['rows']} measurements, {out['changed']} changed")

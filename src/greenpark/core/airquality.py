@@ -65,6 +65,37 @@ def daily_mean(hourly: FloatArray, min_hours: int = MIN_HOURS_DAILY_MEAN) -> tup
     return np.asarray(means), np.asarray(counts, dtype=np.int64)
 
 
+def daily_max_1h(hourly: FloatArray, min_hours: int = MIN_HOURS_DAILY_MEAN) -> tuple[FloatArray, IntArray]:
+    """Daily maximum of hourly values (O3 daily max 1-h of the HJ 633-2012 daily report).
+
+    GB 3095 Table 4 gives no validity rule for it; the daily-mean rule (≥ 20 hours) is applied so
+    that a day with few hours cannot report a maximum — an assumption, stated here.
+
+    Parameters
+    ----------
+    hourly : array (days, 24)  [ug/m3]
+    min_hours : int  [h]
+
+    Returns
+    -------
+    (maxima, counts) : arrays (days,)
+
+    References
+    ----------
+    HJ 633-2012 §5.1 (日报: 臭氧日最大1小时平均).
+
+    Examples
+    --------
+    >>> h = np.full((1, 24), 80.0); h[0, 14] = 190.0
+    >>> float(daily_max_1h(h)[0][0])
+    190.0
+    """
+    h = np.asarray(hourly, dtype=float)
+    counts = np.sum(~np.isnan(h), axis=-1)
+    best = np.max(np.where(np.isnan(h), -np.inf, h), axis=-1)
+    return np.asarray(np.where(counts >= min_hours, best, np.nan)), np.asarray(counts, dtype=np.int64)
+
+
 def moving_8h_mean(hourly: FloatArray, min_hours: int = MIN_HOURS_8H_MEAN) -> tuple[FloatArray, IntArray]:
     """8-hour moving means of a continuous hourly series, labelled by the window's last hour.
 

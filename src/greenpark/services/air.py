@@ -161,12 +161,7 @@ def daily_statistics(series: HourlySeries) -> dict[str, np.ndarray]:
     for p in ("so2", "no2", "co", "pm10", "pm25"):
         out[p], out[f"{p}_hours"] = aq.daily_mean(series.values[p])
     o3 = series.values["o3"]
-    hours = np.sum(~np.isnan(o3), axis=1)
-    with np.errstate(all="ignore"):
-        out["o3"] = np.where(
-            hours >= aq.MIN_HOURS_DAILY_MEAN, np.nanmax(np.where(np.isnan(o3), -np.inf, o3), axis=1), np.nan
-        )
-    out["o3_hours"] = hours
+    out["o3"], out["o3_hours"] = aq.daily_max_1h(o3)
     out["o3_8h"], out["o3_8h_windows"] = aq.daily_max_8h(o3)
     return out
 

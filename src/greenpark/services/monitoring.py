@@ -246,6 +246,28 @@ def station_year_view(session: Session, point_key: str, year: int) -> dict[str, 
     return view
 
 
+def _point_and_date(
+    session: Session,
+    r: dict[str, str],
+    where: tuple[str, int],
+    column: str,
+    kind: str,
+    errors: list[CellError],
+) -> tuple[m.MonitoringPoint, date] | None:
+    """The point and date of one import row, or None with the cell errors recorded."""
+    filename, row = where
+    try:
+        point = get_point(session, (r.get(column) or "").strip(), kind)
+    except MonitoringError as exc:
+        errors.append(CellError(filename, "", row, column, str(exc)))
+        return None
+    try:
+        return point, date.fromisoformat((r.get("date") or "").strip())
+    except ValueError:
+        errors.append(CellError(filename, "", row, "date", "not a date (YYYY-MM-DD)"))
+        return None
+
+
 def import_water_csv(session: Session, filename: str, content: bytes) -> dict[str, Any]:
     """Water samples ``section,date,item,value`` (mg/L); every bad cell reported; all or nothing."""
     import csv
@@ -258,16 +280,10 @@ def import_water_csv(session: Session, filename: str, content: bytes) -> dict[st
     errors: list[CellError] = []
     rows = []
     for i, r in enumerate(csv.DictReader(io.StringIO(text)), start=2):
-        try:
-            point = get_point(session, (r.get("section") or "").strip(), "water")
-        except MonitoringError as exc:
-            errors.append(CellError(filename, "", i, "section", str(exc)))
+        found = _point_and_date(session, r, (filename, i), "section", "water", errors)
+        if found is None:
             continue
-        try:
-            on = date.fromisoformat((r.get("date") or "").strip())
-        except ValueError:
-            errors.append(CellError(filename, "", i, "date", "not a date (YYYY-MM-DD)"))
-            continue
+        point, on = found
         item = (r.get("item") or "").strip()
         if item not in known:
             errors.append(CellError(filename, "", i, "item", f"unknown GB 3838 item {item!r}"))
@@ -323,16 +339,10 @@ def import_noise_csv(session: Session, filename: str, content: bytes) -> dict[st
     errors: list[CellError] = []
     rows = []
     for i, r in enumerate(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))), start=2):
-        try:
-            point = get_point(session, (r.get("point") or "").strip(), "noise")
-        except MonitoringError as exc:
-            errors.append(CellError(filename, "", i, "point", str(exc)))
+        found = _point_and_date(session, r, (filename, i), "point", "noise", errors)
+        if found is None:
             continue
-        try:
-            on = date.fromisoformat((r.get("date") or "").strip())
-        except ValueError:
-            errors.append(CellError(filename, "", i, "date", "not a date (YYYY-MM-DD)"))
-            continue
+        point, on = found
         period = (r.get("period") or "").strip()
         if period not in ("day", "night"):
             errors.append(CellError(filename, "", i, "period", "must be day or night"))
