@@ -248,6 +248,15 @@ def test_noise_measurements(fresh_demo_url: str, monkeypatch: pytest.MonkeyPatch
     bad = tmp_path / "bad.csv"
     bad.write_text("point,date,period,leq_db\nnoise-4b,2024-06-02,evening,50\n", encoding="utf-8")
     assert runner.invoke(app, ["import-noise", str(bad)]).exit_code == 2
+    from fastapi.testclient import TestClient
+
+    from greenpark.settings import Settings
+    from greenpark.web.app import create_app
+
+    with TestClient(create_app(Settings(), database_url=fresh_demo_url)) as c:
+        zones = {z["code"]: z for z in c.get("/api/env/noise-zones").json()}
+    latest = {m["period"]: m for m in zones["noise-4b"]["latest"]}
+    assert latest["night"]["complies"] is False and zones["noise-2"]["latest"] == []
 
 
 def test_water_sections_api_shows_latest_class(

@@ -416,3 +416,18 @@ def latest_section_classes(session: Session) -> dict[str, dict[str, Any]]:
         if last is not None:
             out[p.code] = section_class_on(session, p.code, last)
     return out
+
+
+def latest_noise_levels(session: Session) -> dict[str, list[dict[str, Any]]]:
+    """Each noise point's levels on its latest measurement day, with compliance (for the page)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for p in points(session, "noise"):
+        last = session.scalars(
+            select(m.NoiseMeasurement.measured_on)
+            .where(m.NoiseMeasurement.point_id == p.id)
+            .order_by(m.NoiseMeasurement.measured_on.desc())
+            .limit(1)
+        ).first()
+        if last is not None:
+            out[p.code] = noise_point_on(session, p.code, last)
+    return out

@@ -135,6 +135,7 @@ def noise_zones_api(_: Public, db: DB) -> list[dict[str, Any]]:
     from greenpark.data.environment import gb3096_limits
 
     lim = gb3096_limits()
+    latest = monitoring.latest_noise_levels(db)
     return [
         {
             "code": p.code,
@@ -142,6 +143,7 @@ def noise_zones_api(_: Public, db: DB) -> list[dict[str, Any]]:
             "description": p.name,
             "day_db": lim[p.noise_zone_class][0],
             "night_db": lim[p.noise_zone_class][1],
+            "latest": latest.get(p.code, []),
         }
         for p in monitoring.points(db, "noise")
         if p.noise_zone_class

@@ -195,9 +195,12 @@
       const v = s.annual_mean ?? s.daily_p95 ?? s.daily_max_8h_p90; const lim = s.limit_annual ?? s.limit;
       tb.insertAdjacentHTML('beforeend', `<tr><td>${names[p] || p}</td><td class="num">${GP.fmt(v, p === 'co' ? 2 : 1)}</td><td class="num">${lim}</td><td class="${s.meets_limit ? 'good' : 'bad'}">${s.meets_limit ? L('达标', 'met') : L('超标', 'exceeded')}</td></tr>`);
     }
-    const series = ['pm25', 'pm10', 'o3_8h', 'no2'].map((p, i) => ({ name: names[p], type: 'line', showSymbol: false, data: d.daily.map((r) => [r.date, r[p]]),
-      lineStyle: { width: 1 }, itemStyle: { color: palette[i] }, markLine: { symbol: 'none', silent: true, data: [{ yAxis: d.daily_limits[p], name: names[p] }], lineStyle: { color: palette[i], type: 'dashed' }, label: { formatter: `${names[p]} ${d.daily_limits[p]}` } } }));
-    chart('chart-trend', { tooltip: { trigger: 'axis' }, legend: { top: 0 }, grid: { left: 50, right: 90, top: 40, bottom: 30 }, xAxis: { type: 'time' }, yAxis: { type: 'value', name: 'μg/m³' }, series });
+    const trend = ['pm25', 'pm10', 'o3_8h', 'no2', 'so2', 'co'];
+    const series = trend.map((p, i) => ({ name: names[p], type: 'line', showSymbol: false, yAxisIndex: p === 'co' ? 1 : 0, data: d.daily.map((r) => [r.date, r[p]]),
+      lineStyle: { width: 1 }, itemStyle: { color: palette[i % palette.length] },
+      markLine: { symbol: 'none', silent: true, data: [{ yAxis: d.daily_limits[p], name: names[p] }], lineStyle: { color: palette[i % palette.length], type: 'dashed' }, label: { formatter: `${names[p]} ${d.daily_limits[p]}` } } }));
+    chart('chart-trend', { tooltip: { trigger: 'axis' }, legend: { top: 0 }, grid: { left: 50, right: 110, top: 40, bottom: 30 }, xAxis: { type: 'time' },
+      yAxis: [{ type: 'value', name: 'μg/m³' }, { type: 'value', name: 'CO mg/m³', position: 'right', offset: 0, splitLine: { show: false } }], series });
     const water = await GP.api('/api/env/water-sections');
     const classColor = { I: '#3b82f6', II: '#3b82f6', III: '#22c55e', IV: '#eab308', V: '#f97316', '劣V': '#dc2626' };
     document.querySelector('#env-water tbody').innerHTML = water.map((w) => {
@@ -205,7 +208,8 @@
       return `<tr data-section="${w.code}"><td>${w.name}</td><td>${w.water_body === 'lake' ? L('湖库', 'lake') : L('河流', 'river')}</td><td>${L('目标', 'target')} ${w.target_class}</td><td>${got}</td></tr>`;
     }).join('');
     const noise = await GP.api('/api/env/noise-zones');
-    document.querySelector('#env-noise tbody').innerHTML = noise.map((z) => `<tr><td>${z.zone_class} ${L('类', '')}</td><td>${z.description}</td><td class="num">${z.day_db}</td><td class="num">${z.night_db}</td></tr>`).join('');
+    const measured = (z, period) => { const m = (z.latest || []).find((x) => x.period === period); return m ? ` <span class="${m.complies ? 'good' : 'bad'}" title="${m.date}">${m.leq_db}</span>` : ''; };
+    document.querySelector('#env-noise tbody').innerHTML = noise.map((z) => `<tr><td>${z.zone_class} ${L('类', '')}</td><td>${z.description}</td><td class="num">${z.day_db}${measured(z, 'day')}</td><td class="num">${z.night_db}${measured(z, 'night')}</td></tr>`).join('');
     await ready();
   };
 
