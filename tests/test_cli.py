@@ -83,3 +83,16 @@ def test_reproduce_exit_code(cli_db: str) -> None:
         and "core_co2_2020_t" in res.stdout
         and "0.276" not in res.stdout.split("inconsistencies")[0]
     )
+
+
+def test_serve_refuses_an_old_schema(fresh_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from alembic import command
+
+    from greenpark.store.migrate import alembic_config, schema_status
+
+    command.downgrade(alembic_config(fresh_url), "0001")  # an install from before the monitoring tables
+    monkeypatch.setenv("GREENPARK_DATABASE_URL", fresh_url)
+    current, head = schema_status(fresh_url)
+    assert current == "0001" and head != "0001"
+    res = runner.invoke(app, ["serve", "--port", "1"])
+    assert res.exit_code == 1 and "greenpark init" in res.output

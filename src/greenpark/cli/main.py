@@ -101,7 +101,13 @@ def serve(
     import uvicorn
 
     from greenpark.services.cockpit import warm
+    from greenpark.store.migrate import schema_status
 
+    current, head = schema_status(_url())
+    if current != head:
+        _fail(
+            f"the database schema is at {current or 'nothing'}, this greenpark needs {head}: run `greenpark init` first"
+        )
     threading.Thread(target=warm, args=(_url(),), name="greenpark-warm-cache", daemon=True).start()
     typer.echo(f"greenpark at http://{host}:{port}  (API docs at /api/docs)")
     uvicorn.run("greenpark.web.app:create_app", factory=True, host=host, port=port, log_level="info")

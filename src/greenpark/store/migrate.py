@@ -34,3 +34,13 @@ def model_migration_diff(url: str) -> list[Any]:
     with engine_for(url).connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True})
         return list(compare_metadata(ctx, Base.metadata))
+
+
+def schema_status(url: str) -> tuple[str | None, str]:
+    """(revision the database is at, revision this greenpark needs)."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head() or ""
+    with engine_for(url).connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    return current, head
