@@ -201,3 +201,50 @@ def test_public_vectors_parse_leniently_and_keep_their_data() -> None:
         except HJ212Error:
             pass
     assert strict_ok == 29
+    # every public 9014 data reply equals what greenpark builds for the same QN, PW and MN
+    from greenpark.hj212.protocol import data_reply
+
+    acks = [p for p in lines if ";ST=91;CN=9014;" in p and ";Flag=4;CP=&&&&" in p]  # the standard form (C.14)
+    assert acks
+    for pkt in acks:
+        f = parse(pkt.encode() + b"\r\n", strict=False)
+        up = make_frame(qn=f.qn, st="32", cn="2011", pw=f.pw or "", mn=f.mn or "", flag=5)
+        assert build(data_reply(up)).decode().upper() == (pkt + "\r\n").upper()
+
+
+def test_platform_replies_follow_appendix_c() -> None:
+    from greenpark.hj212.protocol import data_reply, execution_result, needs_reply, request_reply
+
+    up = parse(upload())
+    assert needs_reply(up) == "9014"  # 2051 upload with Flag=5 (A=1)
+    ack = parse(build(data_reply(up)))
+    # C.14: same QN, PW and MN; ST=91; CN=9014; Flag=4; CP=&&&&
+    assert (ack.qn, ack.st, ack.cn, ack.pw, ack.mn, ack.flag, ack.cp.items) == (
+        up.qn,
+        "91",
+        "9014",
+        up.pw,
+        up.mn,
+        4,
+        [],
+    )
+    assert not ack.ack_wanted and needs_reply(ack) is None
+    assert parse(build(request_reply(up, 1))).cp.get("QnRtn") == "1"
+    assert parse(build(execution_result(up, 100))).cp.get("ExeRtn") == "100"
+    with pytest.raises(ValueError, match="QnRtn"):
+        request_reply(up, 42)
+
+
+def test_subpackets_are_reassembled() -> None:
+    from greenpark.hj212.protocol import Reassembler
+
+    def part(pno: int, qn: str, items: list[tuple[str, str]]) -> bytes:
+        return build(make_frame(qn=qn, st="32", cn="2061", pw="123456", mn="88888880000001", flag=7, pnum=2, pno=pno,
+                                cp=[("DataTime", "20240501100000"), *items]))  # fmt: skip
+
+    r = Reassembler()
+    assert r.add(parse(part(2, "20240501110000535", [("w21003-Avg", "1.8")]))) is None  # out of order
+    merged = r.add(parse(part(1, "20240501110000534", [("w01018-Avg", "35.2")])))
+    assert merged is not None and not merged.subpacketed
+    assert merged.cp.groups()[0]["pollutants"] == {"w01018": {"Avg": "35.2"}, "w21003": {"Avg": "1.8"}}
+    assert not r.pending
