@@ -248,3 +248,32 @@ def test_subpackets_are_reassembled() -> None:
     assert merged is not None and not merged.subpacketed
     assert merged.cp.groups()[0]["pollutants"] == {"w01018": {"Avg": "35.2"}, "w21003": {"Avg": "1.8"}}
     assert not r.pending
+
+
+def test_2005_codes_upgrade_per_appendix_b() -> None:
+    from greenpark.hj212.codes import code_info, upgrade_codes
+
+    # HJ 212-2017 Appendix B "原编码": water B01 -> w00000, 011 -> w01018 (COD), 060 -> w21003 (NH3-N);
+    # gas 02 -> a21026 (SO2), 01 -> a34013 (烟尘), S01 -> a19001 (O2)
+    water = make_frame(st="32", cn="2011", pw="123456", mn="LD130133000015", flag=None,
+                       cp=[("DataTime", "20160824003817"), ("B01-Rtd", "36.91"), ("011-Rtd", "231.0"), ("011-Flag", "N"), ("060-Rtd", "1.803")])  # fmt: skip
+    g, mapped = upgrade_codes(water)
+    assert mapped == [("B01", "w00000"), ("011", "w01018"), ("060", "w21003")]
+    assert g.cp.groups()[0]["pollutants"] == {
+        "w00000": {"Rtd": "36.91"},
+        "w01018": {"Rtd": "231.0", "Flag": "N"},
+        "w21003": {"Rtd": "1.803"},
+    }
+    gas = make_frame(
+        st="31",
+        cn="2011",
+        pw="123456",
+        mn="LD130133000016",
+        flag=None,
+        cp=[("02-Rtd", "35"), ("01-Rtd", "8"), ("S01-Rtd", "9.1")],
+    )
+    assert upgrade_codes(gas)[1] == [("02", "a21026"), ("01", "a34013"), ("S01", "a19001")]
+    # a 2017 frame is left as it is
+    assert upgrade_codes(parse(upload()))[1] == []
+    info = code_info("w01018")
+    assert info is not None and info.name_zh == "化学需氧量" and info.conc_unit == "mg/L"
