@@ -277,5 +277,3 @@ __all__ = [
     "tce_from_energy_gj",
     "tce_from_quantity",
 ]
-
-_ = np  # numpy is the array type behind FloatOrArray

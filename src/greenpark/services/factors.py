@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -305,7 +304,3 @@ def factor_set_summary(fs: m.FactorSet) -> dict[str, Any]:
         "is_current": fs.is_current,
         "rows": len(fs.factors),
     }
-
-
-def dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, sort_keys=True, default=str)

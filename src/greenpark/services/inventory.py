@@ -305,7 +305,6 @@ def compute_carrier(
     )
     t_in = np.array([g.energy_tce for g in groups])
     n = len(groups)
-    nan = np.full(n, np.nan)
 
     if carrier.kind == "electricity":
         coef = need(profile.coal_coefficient, "coal_coefficient")
@@ -393,7 +392,6 @@ def compute_carrier(
         Line(g, q, e, tc, None if tv != tv else tv, None if c != c else c)
         for g, q, e, tc, tv, c in zip(groups, *cols, strict=True)
     ]
-    del nan
     return lines, calc
 
 
@@ -818,9 +816,3 @@ def list_records(
     if sector:
         stmt = stmt.where(ar.sector == sector)
     return [record_dict(r) for r in session.scalars(stmt)]
-
-
-def available_years(session: Session, park_id: int) -> list[int]:
-    return sorted(
-        session.scalars(select(m.ActivityRecord.year).where(m.ActivityRecord.park_id == park_id).distinct())
-    )

@@ -9,7 +9,7 @@ from threading import Lock
 from typing import Any
 
 import numpy as np
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from greenpark.services import air
@@ -213,13 +213,25 @@ def air_series(session: Session, point: m.MonitoringPoint, year: int) -> air.Hou
 
 
 def station_years(session: Session, point: m.MonitoringPoint) -> list[int]:
-    hours = session.scalars(
-        select(m.AirHour.hour_utc).where(m.AirHour.point_id == point.id).order_by(m.AirHour.hour_utc)
-    ).all()
-    return sorted(
-        {(t + BEIJING_OFFSET).year for t in hours[:: 24 * 7]}
-        | ({(hours[-1] + BEIJING_OFFSET).year} if hours else set())
+    """Beijing-time years with at least one stored hour (one indexed look-up per candidate year)."""
+    first, last = session.execute(
+        select(func.min(m.AirHour.hour_utc), func.max(m.AirHour.hour_utc)).where(
+            m.AirHour.point_id == point.id
+        )
+    ).one()
+    if first is None:
+        return []
+    span = range((first + BEIJING_OFFSET).year, (last + BEIJING_OFFSET).year + 1)
+    return [y for y in span if _has_air_in_year(session, point, y)]
+
+
+def _has_air_in_year(session: Session, point: m.MonitoringPoint, year: int) -> bool:
+    start = datetime(year, 1, 1) - BEIJING_OFFSET
+    end = datetime(year + 1, 1, 1) - BEIJING_OFFSET
+    stmt = select(m.AirHour.id).where(
+        m.AirHour.point_id == point.id, m.AirHour.hour_utc >= start, m.AirHour.hour_utc < end
     )
+    return session.scalars(stmt.limit(1)).first() is not None
 
 
 _CACHE: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()

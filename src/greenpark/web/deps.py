@@ -75,7 +75,7 @@ def get_principal(request: Request, db: DB) -> Principal:
         request.session.clear()
         return ANONYMOUS
     if request.method in UNSAFE:
-        sent = request.headers.get("x-csrf-token") or request.state.__dict__.get("form_csrf")
+        sent = request.headers.get("x-csrf-token")
         if not sent or not secrets.compare_digest(str(sent), str(request.session.get("csrf", ""))):
             raise HTTPException(403, "missing or wrong CSRF token (send X-CSRF-Token)")
     return _principal(user)
