@@ -7,11 +7,12 @@ BIN    := $(VENV)/bin
 VENDOR := src/greenpark/web/static/vendor
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+HJ212_PORT ?= 9212
 
 .PHONY: run test setup assets db demo lint typecheck bench clean
 
 run: setup db
-	$(BIN)/greenpark serve --host $(HOST) --port $(PORT)
+	$(BIN)/greenpark serve --host $(HOST) --port $(PORT) --hj212-port $(HJ212_PORT) --simulate 14
 
 test: setup
 	$(BIN)/ruff check src tests benchmarks

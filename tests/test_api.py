@@ -192,7 +192,8 @@ def test_environment_api(client: TestClient) -> None:
         == "III"
     )
     assert client.get("/api/env/noise", params={"zone_class": "3", "leq": 66}).json()["complies"] is False
-    assert len(client.get("/api/env/water-sections").json()) == 8
+    # Table 1.5.1 (8) and the three 横沟河 stations of project 11 (illustrative)
+    assert len(client.get("/api/env/water-sections").json()) == 11
     zones = client.get("/api/env/noise-zones").json()
     assert {z["zone_class"] for z in zones} == {"2", "3", "4a", "4b"}
     st = client.get("/api/env/stations").json()[0]

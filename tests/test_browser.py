@@ -176,7 +176,7 @@ def test_environment_page(server: str, browser: object) -> None:
     days = page.evaluate("window.GP.charts['chart-calendar'].getOption().series[0].data.length")
     assert days == len(api["daily"]) == 366
     assert "模拟数据" in page.inner_text("#env-source")  # synthetic data are labelled
-    assert page.locator("#env-water tbody tr").count() == 8  # Table 1.5.1
+    assert page.locator("#env-water tbody tr").count() == 11  # Table 1.5.1 + 3 横沟河 stations (project 11)
     page.screenshot(path=str(ARTIFACTS / "environment.png"), full_page=True)
     assert not errors, errors
     page.close()

@@ -94,8 +94,17 @@ def demo() -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    hj212_port: Annotated[
+        int, typer.Option(help="Also run the HJ 212 ingestion server on this port (0: do not).")
+    ] = 0,
+    simulate: Annotated[
+        int,
+        typer.Option(
+            help="Also run this many simulated data loggers against it (demo; data marked synthetic)."
+        ),
+    ] = 0,
 ) -> None:
-    """Start the web app (pages and JSON API)."""
+    """Start the web app (pages and JSON API), optionally with the HJ 212 server and a simulation."""
     import threading
 
     import uvicorn
@@ -109,8 +118,44 @@ def serve(
             f"the database schema is at {current or 'nothing'}, this greenpark needs {head}: run `greenpark init` first"
         )
     threading.Thread(target=warm, args=(_url(),), name="greenpark-warm-cache", daemon=True).start()
+    if hj212_port:
+        _start_hj212(host, hj212_port, simulate)
     typer.echo(f"greenpark at http://{host}:{port}  (API docs at /api/docs)")
     uvicorn.run("greenpark.web.app:create_app", factory=True, host=host, port=port, log_level="info")
+
+
+def _start_hj212(host: str, port: int, simulate: int) -> None:
+    """The ingestion server (and a simulation of ``simulate`` devices) in background threads."""
+    import asyncio
+    import threading
+
+    from greenpark.ingest.server import ServerConfig, run_server
+
+    url = _url()
+    ready = threading.Event()
+    threading.Thread(
+        target=lambda: asyncio.run(run_server(url, ServerConfig(host=host, port=port), ready)),
+        name="hj212-server",
+        daemon=True,
+    ).start()
+    ready.wait(30)
+    typer.echo(f"HJ 212 server on {host}:{port}")
+    if simulate:
+        from greenpark.ingest.simulator import SimDevice, devices_from_store
+        from greenpark.ingest.simulator import simulate as run_simulation
+
+        devs = devices_from_store(url, simulate)
+        devs += [SimDevice.synthetic(i, "2017") for i in range(len(devs), simulate + 1)]  # one unknown device
+        threading.Thread(
+            target=lambda: asyncio.run(
+                run_simulation(
+                    host, port, devs, duration_s=10 * 365 * 24 * 3600, backfill_hours=24, faults=True
+                )
+            ),
+            name="hj212-simulator",
+            daemon=True,
+        ).start()
+        typer.echo(f"simulating {len(devs)} data loggers (24 h of history first; synthetic data)")
 
 
 @app.command("import")
@@ -864,3 +909,7 @@ def import_noise(
     except AirDataRejected as exc:
         _rejected(file, exc.errors)
     _dump(out) if json_out else typer.echo(f"{file}: {out['rows']} measurements, {out['changed']} changed")
+
+
+# Pollution-source monitoring commands live in their own module; importing it registers them.
+from greenpark.cli import sources as _sources  # noqa: E402,F401

@@ -394,29 +394,48 @@ class FrameSplitter:
     buffer: bytearray = field(default_factory=bytearray)
 
     def feed(self, data: bytes) -> list[Frame | HJ212Error]:
+        return [event for _raw, event in self.feed_raw(data)]
+
+    def feed_raw(self, data: bytes) -> list[tuple[bytes, Frame | HJ212Error]]:
+        """Like :meth:`feed`, each event with the bytes it came from (for an audit log)."""
         self.buffer += data
-        out: list[Frame | HJ212Error] = []
+        out: list[tuple[bytes, Frame | HJ212Error]] = []
         while True:
             start = self.buffer.find(HEADER)
             if start < 0:
                 keep = 1 if self.buffer.endswith(b"#") else 0
                 if len(self.buffer) > keep:
-                    out.append(HJ212Error(f"{len(self.buffer) - keep} bytes outside any frame skipped"))
+                    out.append(
+                        (
+                            bytes(self.buffer[: len(self.buffer) - keep]),
+                            HJ212Error(f"{len(self.buffer) - keep} bytes outside any frame skipped"),
+                        )
+                    )
                 del self.buffer[: len(self.buffer) - keep]
                 return out
             if start:
-                out.append(HJ212Error(f"{start} bytes before '##' skipped"))
+                out.append((bytes(self.buffer[:start]), HJ212Error(f"{start} bytes before '##' skipped")))
                 del self.buffer[:start]
             if len(self.buffer) < 6:
                 return out
             digits = bytes(self.buffer[2:6])
             if not digits.isdigit():
-                out.append(HJ212Error("the 4-digit length after ## is not decimal; skipped", 2))
+                out.append(
+                    (
+                        bytes(self.buffer[:6]),
+                        HJ212Error("the 4-digit length after ## is not decimal; skipped", 2),
+                    )
+                )
                 del self.buffer[:2]
                 continue
             declared = int(digits)
             if declared > self.max_segment:
-                out.append(HJ212Error(f"declared length {declared} exceeds {self.max_segment}; skipped", 2))
+                out.append(
+                    (
+                        bytes(self.buffer[:6]),
+                        HJ212Error(f"declared length {declared} exceeds {self.max_segment}; skipped", 2),
+                    )
+                )
                 del self.buffer[:2]
                 continue
             end = 6 + declared + 4
@@ -433,13 +452,18 @@ class FrameSplitter:
                 nl = self.buffer.find(b"\n", 6)
                 if nl < 0:
                     if len(self.buffer) > 6 + self.max_segment + 8:
-                        out.append(HJ212Error("no frame end within the maximum frame size; skipped"))
+                        out.append(
+                            (
+                                bytes(self.buffer[:64]),
+                                HJ212Error("no frame end within the maximum frame size; skipped"),
+                            )
+                        )
                         del self.buffer[:2]
                         continue
                     return out
                 raw = bytes(self.buffer[: nl + 1])
                 del self.buffer[: nl + 1]
             try:
-                out.append(parse(raw, strict=self.strict))
+                out.append((raw, parse(raw, strict=self.strict)))
             except HJ212Error as exc:
-                out.append(exc)
+                out.append((raw, exc))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -150,6 +151,13 @@ def load_demo(
     from greenpark.services.monitoring import load_demo_points
 
     load_demo_points(session, park, synthetic_air)
+
+    say("enterprise file (illustrative) and synthetic 横沟河 samples")
+    from greenpark.services.sources import load_demo_sources
+    from greenpark.services.tracing import demo_section_samples
+
+    load_demo_sources(session)
+    demo_section_samples(session, (datetime.now(UTC) + timedelta(hours=8)).date())
 
     say("users")
     _demo_users(session, park, report)

@@ -12,8 +12,10 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 
-def make_engine(url: str) -> Engine:
-    """Create an engine; SQLite gets foreign keys, WAL and a busy timeout."""
+def make_engine(url: str, durable: bool = False) -> Engine:
+    """Create an engine; SQLite gets foreign keys, WAL and a busy timeout. ``durable`` makes every
+    SQLite commit reach the disk before it returns (synchronous=FULL: survives power loss, not only
+    a crash), as the HJ 212 writer needs before it acknowledges."""
     if url.startswith("sqlite"):
         path = url.removeprefix("sqlite:///")
         if path and path != ":memory:":
@@ -25,7 +27,7 @@ def make_engine(url: str) -> Engine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA synchronous=FULL" if durable else "PRAGMA synchronous=NORMAL")
             cur.close()
 
         return engine

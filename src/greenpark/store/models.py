@@ -346,3 +346,249 @@ class NoiseMeasurement(Base):
     period: Mapped[str] = mapped_column(String(8))  # day | night
     leq_db: Mapped[float] = mapped_column(Float)
     source: Mapped[str] = mapped_column(String(64), default="import")
+
+
+# Pollution sources over HJ 212 (issue 4): the enterprise file (一企一档), devices, raw frames,
+# readings, roll-ups, alarms. Times are UTC (HJ 212 DataTime is Beijing time, converted on entry).
+
+
+class River(Base):
+    """A river or lake with its tributary link: ``confluence_km`` is where it joins ``parent``,
+    measured along the parent from its upstream end (km grow downstream)."""
+
+    __tablename__ = "river"
+    __table_args__ = (UniqueConstraint("park_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    park_id: Mapped[int] = mapped_column(ForeignKey("park.id"))
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("river.id"))
+    confluence_km: Mapped[float | None] = mapped_column(Float)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class RiverSection(Base):
+    """A water monitoring point's place on a river (km from the river's upstream end)."""
+
+    __tablename__ = "river_section"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    point_id: Mapped[int] = mapped_column(ForeignKey("monitoring_point.id"), unique=True)
+    river_id: Mapped[int] = mapped_column(ForeignKey("river.id"))
+    km: Mapped[float] = mapped_column(Float)
+
+
+class Outlet(Base):
+    """A discharge outlet (排口) of an enterprise: waste water or waste gas."""
+
+    __tablename__ = "outlet"
+    __table_args__ = (UniqueConstraint("enterprise_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"))
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    medium: Mapped[str] = mapped_column(String(8))  # water | gas
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    receiving_water: Mapped[str] = mapped_column(String(200), default="")  # 受纳水体
+    river_id: Mapped[int | None] = mapped_column(ForeignKey("river.id"))
+    river_km: Mapped[float | None] = mapped_column(Float)
+    discharge_rule: Mapped[str] = mapped_column(String(200), default="")  # e.g. 间接排放 to a WWTP
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class SourcePoint(Base):
+    """An automatic monitoring point of an outlet: the data logger (数采仪) with its MN and PW."""
+
+    __tablename__ = "source_point"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outlet_id: Mapped[int] = mapped_column(ForeignKey("outlet.id"))
+    mn: Mapped[str] = mapped_column(String(32), unique=True)
+    pw: Mapped[str] = mapped_column(String(16))
+    edition: Mapped[str] = mapped_column(String(8), default="2017")  # 2005 | 2017 | 2025
+    maker: Mapped[str] = mapped_column(String(200), default="")
+    model: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    data_note: Mapped[str] = mapped_column(Text, default="")  # e.g. that demo data are synthetic
+    last_seen_utc: Mapped[datetime | None] = mapped_column(DateTime)
+    last_peer: Mapped[str] = mapped_column(String(64), default="")
+    created_utc: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Channel(Base):
+    """A monitored factor of a point with its permit limit and alarm settings (None = park default)."""
+
+    __tablename__ = "channel"
+    __table_args__ = (UniqueConstraint("point_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    point_id: Mapped[int] = mapped_column(ForeignKey("source_point.id"))
+    code: Mapped[str] = mapped_column(String(16))  # HJ 212-2017 pollutant code
+    name: Mapped[str] = mapped_column(String(100), default="")
+    unit: Mapped[str] = mapped_column(String(32), default="")
+    limit_value: Mapped[float | None] = mapped_column(Float)
+    limit_standard: Mapped[str] = mapped_column(String(200), default="")
+    pre_alarm_ratio: Mapped[float | None] = mapped_column(Float)
+    use_zs: Mapped[bool] = mapped_column(Boolean, default=False)  # judge on the converted (折算) value
+    is_flow: Mapped[bool] = mapped_column(Boolean, default=False)
+    flat_line_readings: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class Permit(Base):
+    """A discharge permit (排污许可证) of an enterprise."""
+
+    __tablename__ = "permit"
+    __table_args__ = (UniqueConstraint("enterprise_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"))
+    number: Mapped[str] = mapped_column(String(64))
+    management: Mapped[str] = mapped_column(String(32), default="")  # 重点管理 | 简化管理 | 登记管理
+    issuer: Mapped[str] = mapped_column(String(200), default="")
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class Contact(Base):
+    __tablename__ = "contact"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(100), default="")
+    phone: Mapped[str] = mapped_column(String(32), default="")
+    email: Mapped[str] = mapped_column(String(200), default="")
+
+
+class UnknownDevice(Base):
+    """A data logger that connected with an unregistered MN (or a wrong PW), kept for adoption."""
+
+    __tablename__ = "unknown_device"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mn: Mapped[str] = mapped_column(String(32), unique=True)
+    reason: Mapped[str] = mapped_column(String(32))  # unknown_mn | bad_pw
+    pw_seen: Mapped[str] = mapped_column(String(16), default="")
+    first_seen_utc: Mapped[datetime] = mapped_column(DateTime)
+    last_seen_utc: Mapped[datetime] = mapped_column(DateTime)
+    frames: Mapped[int] = mapped_column(Integer, default=0)
+    last_peer: Mapped[str] = mapped_column(String(64), default="")
+    last_cn: Mapped[str] = mapped_column(String(8), default="")
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | adopted | ignored
+
+
+class RawFrame(Base):
+    """Every frame received, as received, with what became of it (audit; pruned by retention)."""
+
+    __tablename__ = "raw_frame"
+    __table_args__ = (Index("ix_raw_frame_mn_received", "mn", "received_utc"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    received_utc: Mapped[datetime] = mapped_column(DateTime, index=True)
+    peer: Mapped[str] = mapped_column(String(64), default="")
+    mn: Mapped[str] = mapped_column(String(32), default="")
+    cn: Mapped[str] = mapped_column(String(8), default="")
+    qn: Mapped[str] = mapped_column(String(20), default="")
+    status: Mapped[str] = mapped_column(String(16))  # stored | unknown_mn | bad_pw | rejected | other
+    reason: Mapped[str] = mapped_column(Text, default="")
+    raw: Mapped[str] = mapped_column(Text)
+
+
+class SourceReading(Base):
+    """One pollutant value of one upload: kind rtd (2011), min (2051), hour (2061), day (2031),
+    runtime (2041). Unique per point, code, kind and time, so a resent upload is stored once."""
+
+    __tablename__ = "source_reading"
+    __table_args__ = (UniqueConstraint("point_id", "kind", "time_utc", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    point_id: Mapped[int] = mapped_column(ForeignKey("source_point.id"))
+    kind: Mapped[str] = mapped_column(String(8))
+    time_utc: Mapped[datetime] = mapped_column(DateTime)
+    code: Mapped[str] = mapped_column(String(16))
+    value: Mapped[float | None] = mapped_column(Float)  # Rtd or Avg (RT for runtime)
+    min_value: Mapped[float | None] = mapped_column(Float)
+    max_value: Mapped[float | None] = mapped_column(Float)
+    cou: Mapped[float | None] = mapped_column(Float)  # cumulative (e.g. kg, m3)
+    zs_value: Mapped[float | None] = mapped_column(Float)  # converted (折算) value
+    flag: Mapped[str] = mapped_column(String(4), default="")
+    frame_id: Mapped[int | None] = mapped_column(Integer)  # raw_frame.id (no FK: frames are pruned)
+
+
+class SourceRollup(Base):
+    """Hourly and daily statistics of a channel for pages and alarms (origin: the device's own
+    2061/2031 upload, or computed from finer data)."""
+
+    __tablename__ = "source_rollup"
+    __table_args__ = (UniqueConstraint("point_id", "period", "start_utc", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    point_id: Mapped[int] = mapped_column(ForeignKey("source_point.id"))
+    period: Mapped[str] = mapped_column(String(8))  # hour | day
+    start_utc: Mapped[datetime] = mapped_column(DateTime)
+    code: Mapped[str] = mapped_column(String(16))
+    avg: Mapped[float | None] = mapped_column(Float)
+    min_value: Mapped[float | None] = mapped_column(Float)
+    max_value: Mapped[float | None] = mapped_column(Float)
+    zs_avg: Mapped[float | None] = mapped_column(Float)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+    flags: Mapped[str] = mapped_column(String(16), default="")  # distinct flags seen, e.g. "NM"
+    origin: Mapped[str] = mapped_column(String(16))  # device | computed
+
+
+class DeviceCommand(Base):
+    """A command for a device queued from a page (e.g. 1012 time sync), sent when it is connected."""
+
+    __tablename__ = "device_command"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    point_id: Mapped[int] = mapped_column(ForeignKey("source_point.id"))
+    cn: Mapped[str] = mapped_column(String(8))
+    qn: Mapped[str] = mapped_column(String(20))
+    requested_by: Mapped[str] = mapped_column(String(100), default="")
+    requested_utc: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    sent_utc: Mapped[datetime | None] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|sent|accepted|done|failed
+    result: Mapped[str] = mapped_column(Text, default="")
+
+
+class Alarm(Base):
+    """One alarm episode: opened when a rule fires, updated while it keeps firing, closed by an
+    officer (or automatically when the condition has cleared, if the setting says so)."""
+
+    __tablename__ = "alarm"
+    __table_args__ = (Index("ix_alarm_open", "point_id", "rule", "code", "status"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    point_id: Mapped[int] = mapped_column(ForeignKey("source_point.id"))
+    code: Mapped[str] = mapped_column(String(16), default="")  # channel ('' for device-level rules)
+    rule: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(8))  # info | warning | critical
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | acknowledged | closed
+    opened_utc: Mapped[datetime] = mapped_column(DateTime)
+    last_fired_utc: Mapped[datetime] = mapped_column(DateTime)
+    cleared_utc: Mapped[datetime | None] = mapped_column(DateTime)  # condition no longer holds
+    value: Mapped[float | None] = mapped_column(Float)
+    threshold: Mapped[float | None] = mapped_column(Float)
+    message: Mapped[str] = mapped_column(Text, default="")
+    detail_json: Mapped[str] = mapped_column(Text, default="{}")
+    ack_by: Mapped[str] = mapped_column(String(100), default="")
+    ack_utc: Mapped[datetime | None] = mapped_column(DateTime)
+    ack_note: Mapped[str] = mapped_column(Text, default="")
+    closed_by: Mapped[str] = mapped_column(String(100), default="")
+    closed_utc: Mapped[datetime | None] = mapped_column(DateTime)
+    close_note: Mapped[str] = mapped_column(Text, default="")
+
+
+class AlarmLog(Base):
+    """Who did what to an alarm, and when (history is never rewritten)."""
+
+    __tablename__ = "alarm_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alarm_id: Mapped[int] = mapped_column(ForeignKey("alarm.id"), index=True)
+    at_utc: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(100), default="")
+    action: Mapped[str] = mapped_column(String(16))  # open | fire | clear | ack | close | webhook
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class Setting(Base):
+    """Park settings editable by officers (alarm thresholds, raw-frame retention, webhook URL)."""
+
+    __tablename__ = "setting"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value_json: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[str] = mapped_column(String(100), default="")
+    updated_utc: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

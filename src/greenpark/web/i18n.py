@@ -81,6 +81,23 @@ T: dict[str, tuple[str, str]] = {
         "小时数据为系统按站点年均值生成的模拟数据（非监测数据），仅用于演示。",
         "The hourly data are synthetic, generated to match the station's published annual values (not measurements); for demonstration only.",
     ),
+    "monitoring": ("污染源监控", "Source monitoring"),
+    "alarms": ("预警中心", "Alarms"),
+    "enterprises": ("一企一档", "Enterprise file"),
+    "tracing": ("排口溯源", "River tracing"),
+    "outlet": ("排口", "Outlet"),
+    "sources_note": (
+        "演示企业的排口、限值与设备为示意数据；监测数据由模拟器生成（非实测）。",
+        "The demo enterprises' outlets, limits and devices are illustrative; the monitoring data come from the simulator (not measurements).",
+    ),
+    "unknown_devices": (
+        "待认领设备（未登记 MN 或密码错误）",
+        "Unknown devices (unregistered MN or wrong PW)",
+    ),
+    "adopt": ("认领", "Adopt"),
+    "time_sync": ("校时（1012）", "Set device time (1012)"),
+    "acknowledge": ("确认", "Acknowledge"),
+    "close": ("关闭", "Close"),
     "login_needed": ("请先登录", "Please log in"),
     "no_data": ("暂无数据", "No data"),
     "via_total": (

@@ -68,6 +68,31 @@ def environment_page(request: Request, p: CurrentPrincipal) -> HTMLResponse:
     return render(request, "environment.html", p)
 
 
+@router.get("/monitoring", response_class=HTMLResponse)
+def monitoring_page(request: Request, p: CurrentPrincipal) -> HTMLResponse:
+    return render(request, "monitoring.html", p)
+
+
+@router.get("/monitoring/outlet/{outlet_id}", response_class=HTMLResponse)
+def outlet_page(request: Request, p: CurrentPrincipal, outlet_id: int) -> HTMLResponse:
+    return render(request, "outlet.html", p, outlet_id=outlet_id)
+
+
+@router.get("/alarms", response_class=HTMLResponse)
+def alarms_page(request: Request, p: CurrentPrincipal) -> HTMLResponse:
+    return render(request, "alarms.html", p)
+
+
+@router.get("/enterprises", response_class=HTMLResponse)
+def enterprises_page(request: Request, p: CurrentPrincipal) -> HTMLResponse:
+    return render(request, "enterprises.html", p, enterprise_id=request.query_params.get("id", ""))
+
+
+@router.get("/tracing", response_class=HTMLResponse)
+def tracing_page(request: Request, p: CurrentPrincipal) -> HTMLResponse:
+    return render(request, "tracing.html", p)
+
+
 @router.get("/inventory", response_class=HTMLResponse)
 def inventory_page(request: Request, p: CurrentPrincipal, db: DB) -> HTMLResponse:
     park = _park_or_none(db)

@@ -37,6 +37,8 @@
     resizeTimer = setTimeout(() => requestAnimationFrame(() => Object.values(GP.charts).forEach((c) => c.resize())), 150);
   });
   const name = (o) => (zh() ? o.name_zh : o.name_en);
+  // shared with the other page scripts
+  Object.assign(GP, { chart, ready, L, zh, palette });
 
   function setKpi(id, value, digits) {
     const el = document.getElementById(id);

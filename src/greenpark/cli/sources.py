@@ -1,0 +1,423 @@
+"""``greenpark hj212 …``, ``greenpark alarms …``, ``greenpark sources …`` and ``greenpark trace``:
+pollution-source monitoring from the command line (thin over the codec and the services)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from greenpark.cli.main import JsonOpt, _dump, _fail, _rejected, _url, app
+
+hj212_app = typer.Typer(no_args_is_help=True, help="HJ 212: decode, encode, ingestion server, simulator.")
+alarms_app = typer.Typer(no_args_is_help=True, help="Early-warning alarms: list, acknowledge, close.")
+sources_app = typer.Typer(no_args_is_help=True, help="The enterprise file (一企一档) and unknown devices.")
+app.add_typer(hj212_app, name="hj212")
+app.add_typer(alarms_app, name="alarms")
+app.add_typer(sources_app, name="sources")
+
+
+def _number(text: str) -> Any:
+    try:
+        x = float(text)
+    except ValueError:
+        return text
+    return x if x == x else text
+
+
+def decoded(frame: Any) -> dict[str, Any]:
+    """The JSON shape of ``greenpark hj212 decode``."""
+    from greenpark.hj212.protocol import COMMANDS
+
+    groups = frame.cp.groups()
+    values: dict[str, dict[str, Any]] = {}
+    for g in groups:
+        for code, fields in g["pollutants"].items():
+            values.setdefault(code, {}).update(
+                {k: (v if k in ("Flag", "EFlag", "SampleTime") else _number(v)) for k, v in fields.items()}
+            )
+    flag = {"value": frame.flag, "edition": frame.edition, "ack_wanted": frame.ack_wanted,
+            "subpacketed": frame.subpacketed}  # fmt: skip
+    other = {k: v for g in groups for k, v in g["fields"].items() if k != "DataTime"}
+    return {
+        "crc_ok": True,
+        "edition": frame.edition,
+        "qn": frame.qn,
+        "st": frame.st,
+        "cn": frame.cn,
+        "command": COMMANDS.get(frame.cn or "", ("", ""))[1] or None,
+        "pw": frame.pw,
+        "mn": frame.mn,
+        "flag": None if frame.flag is None else flag,
+        "pnum": frame.pnum,
+        "pno": frame.pno,
+        "data_time": frame.cp.get("DataTime"),
+        "data_times": [g["fields"].get("DataTime") for g in groups if g["fields"].get("DataTime")],
+        "values": values,
+        "fields": other,
+        "deviations": [
+            {"code": d.code, "detail": d.detail, "position": d.position} for d in frame.deviations
+        ],
+    }
+
+
+@hj212_app.command("decode")
+def hj212_decode(
+    packet: Annotated[
+        str, typer.Argument(help="The packet, from ## to the CRC (CR LF optional); - reads stdin.")
+    ],
+    lenient: Annotated[
+        bool, typer.Option("--lenient", help="Accept the field's deviations and report them.")
+    ] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Decode one packet. Exit code 2 with a one-line reason when it is not valid."""
+    from greenpark.hj212 import HJ212Error, parse
+
+    text = sys.stdin.read() if packet == "-" else packet
+    data = text.strip("\r\n").encode("utf-8")
+    if text.endswith("\\r\\n"):  # pasted with escaped CR LF
+        data = text[:-4].encode("utf-8")
+    try:
+        frame = parse(data + b"\r\n", strict=not lenient)
+    except HJ212Error as exc:
+        where = f" (byte {exc.position})" if exc.position is not None else ""
+        typer.echo(f"invalid packet: {exc.reason}{where}", err=True)
+        raise typer.Exit(2) from None
+    out = decoded(frame)
+    if json_out:
+        _dump(out)
+        return
+    typer.echo(
+        f"HJ 212-{out['edition'] or '?'}  CN={out['cn']} {out['command'] or ''}  MN={out['mn']}  QN={out['qn']}"
+    )
+    typer.echo(f"DataTime {out['data_time']}")
+    for code, fields in out["values"].items():
+        typer.echo(f"  {code}: " + ", ".join(f"{k}={v}" for k, v in fields.items()))
+    for d in out["deviations"]:
+        typer.echo(f"  deviation {d['code']}: {d['detail']}")
+
+
+@hj212_app.command("encode")
+def hj212_encode(
+    cn: Annotated[str, typer.Option(help="Command code, e.g. 2061.")],
+    mn: Annotated[str, typer.Option(help="Device MN.")],
+    items: Annotated[
+        list[str] | None, typer.Argument(help="CP items KEY=VALUE, e.g. DataTime=… w01018-Avg=…")
+    ] = None,
+    st: Annotated[str, typer.Option(help="System code (32 waste water, 31 flue gas, 91 system).")] = "32",
+    pw: Annotated[str, typer.Option(help="Access password.")] = "123456",
+    qn: Annotated[str | None, typer.Option(help="Request number (YYYYMMDDhhmmsszzz).")] = None,
+    flag: Annotated[int | None, typer.Option(help="Flag (5 = HJ 212-2017 with reply wanted, 9 = 2025).")] = 5,
+) -> None:
+    """Build a packet (prints it with its length and CRC)."""
+    from greenpark.hj212 import HJ212Error, build
+    from greenpark.hj212.codec import make_frame
+
+    cp = []
+    for it in items or []:
+        key, sep, value = it.partition("=")
+        if not sep or not key:
+            _fail(f"CP item {it!r} is not KEY=VALUE", 2)
+        cp.append((key, value))
+    try:
+        data = build(make_frame(qn=qn, st=st, cn=cn, pw=pw, mn=mn, flag=flag, cp=cp))
+    except HJ212Error as exc:
+        _fail(f"cannot encode: {exc.reason}", 2)
+    typer.echo(data.decode("utf-8").rstrip("\r\n"))
+
+
+@hj212_app.command("serve")
+def hj212_serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 9212,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Refuse every deviation from the standard.")
+    ] = False,
+    idle_timeout: Annotated[float, typer.Option(help="Close a connection silent this long (s).")] = 900.0,
+    max_connections: Annotated[int, typer.Option(help="Connections in all.")] = 10000,
+) -> None:
+    """Run the HJ 212 ingestion server (until Ctrl-C)."""
+    import logging
+
+    from greenpark.ingest.server import ServerConfig, run_server
+    from greenpark.store.migrate import schema_status
+
+    current, head = schema_status(_url())
+    if current != head:
+        _fail(
+            f"the database schema is at {current or 'nothing'}, this greenpark needs {head}: run `greenpark init`"
+        )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    cfg = ServerConfig(host=host, port=port, strict=strict, idle_timeout_s=idle_timeout,
+                       max_connections=max_connections)  # fmt: skip
+    typer.echo(f"HJ 212 server on {host}:{port} ({'strict' if strict else 'lenient'}); Ctrl-C stops it")
+    try:
+        asyncio.run(run_server(_url(), cfg))
+    except KeyboardInterrupt:
+        typer.echo("stopped (queued frames were stored and acknowledged)")
+
+
+@hj212_app.command("simulate")
+def hj212_simulate(
+    devices: Annotated[
+        int, typer.Option(help="How many devices (registered ones first, then unknown SIM…).")
+    ] = 14,
+    rate: Annotated[
+        float | None, typer.Option(help="Packets per second per device (load); default: real time.")
+    ] = None,
+    edition: Annotated[
+        str | None, typer.Option(help="2005, 2017 or 2025 for all (default: as registered).")
+    ] = None,
+    faults: Annotated[
+        bool, typer.Option("--faults", help="Exceedances, stuck sensors, outages, bad frames.")
+    ] = False,
+    duration: Annotated[float, typer.Option(help="Seconds to run.")] = 60.0,
+    backfill_hours: Annotated[float, typer.Option(help="Hours of history to send first.")] = 0.0,
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 9212,
+    seed: Annotated[int, typer.Option()] = 1,
+    json_out: JsonOpt = False,
+) -> None:
+    """Connect simulated data loggers over TCP and send realistic packets (data marked synthetic)."""
+    from greenpark.ingest.simulator import SimDevice, devices_from_store, simulate
+
+    if edition is not None and edition not in ("2005", "2017", "2025"):
+        _fail("edition must be 2005, 2017 or 2025", 2)
+    devs = devices_from_store(_url(), devices, edition)
+    devs += [SimDevice.synthetic(i, edition or "2017") for i in range(len(devs), devices)]
+    stats = asyncio.run(
+        simulate(host, port, devs, duration_s=duration, rate=rate, backfill_hours=backfill_hours, faults=faults,
+                 seed=seed, progress=None if json_out else lambda s: typer.echo(f"  sent {s.sent}, acked {s.acked}"))
+    )  # fmt: skip
+    lat = sorted(stats.latencies_ms)
+    out = {
+        "devices": len(devs), "sent": stats.sent, "acked": stats.acked, "resent": stats.resent,
+        "unacked": stats.unacked, "malformed_sent": stats.malformed_sent, "outages": stats.outages,
+        "commands_answered": stats.commands_answered,
+        "reply_latency_ms_p50": lat[len(lat) // 2] if lat else None,
+        "reply_latency_ms_p99": lat[int(len(lat) * 0.99)] if lat else None,
+    }  # fmt: skip
+    if json_out:
+        _dump(out)
+    else:
+        typer.echo(", ".join(f"{k} {v}" for k, v in out.items()))
+
+
+@hj212_app.command("time-sync")
+def hj212_time_sync(
+    mn: Annotated[str, typer.Argument(help="Device MN.")],
+    by: Annotated[str, typer.Option(help="Who asks.")] = "cli",
+) -> None:
+    """Queue a 1012 time setting for a device (sent by the server when the device is connected)."""
+    from greenpark.services.devices import request_command
+    from greenpark.store.db import session_scope
+
+    with session_scope(_url()) as s:
+        try:
+            cmd = request_command(s, mn, "1012", by)
+        except LookupError as exc:
+            _fail(str(exc), 2)
+        typer.echo(f"queued 1012 for {mn} (QN {cmd.qn})")
+
+
+# ----------------------------------------------------------------------------- alarms
+
+
+@alarms_app.command("list")
+def alarms_list(
+    status: Annotated[
+        str | None, typer.Option(help="open, acknowledged, closed or active (not closed).")
+    ] = "active",
+    rule: Annotated[str | None, typer.Option(help="Rule, e.g. exceedance.")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Alarms, newest first."""
+    from greenpark.services.alarms import list_alarms
+    from greenpark.store.db import session_scope
+
+    with session_scope(_url()) as s:
+        rows = list_alarms(s, status=None if status == "all" else status, rule=rule)
+    if json_out:
+        _dump(rows)
+        return
+    for a in rows:
+        typer.echo(f"#{a['id']:<5} {a['status']:<12} {a['severity']:<8} {a['rule']:<22} {a['enterprise']} "
+                   f"{a['outlet']} {a['code']} — {a['message']}")  # fmt: skip
+    typer.echo(f"{len(rows)} alarm(s)")
+
+
+@alarms_app.command("ack")
+def alarms_ack(
+    alarm_id: Annotated[int, typer.Argument()],
+    by: Annotated[str, typer.Option(help="Who acknowledges.")],
+    note: Annotated[str, typer.Option(help="Note.")] = "",
+) -> None:
+    """Acknowledge an open alarm."""
+    from greenpark.services.alarms import AlarmError, acknowledge
+    from greenpark.store.db import session_scope
+
+    with session_scope(_url()) as s:
+        try:
+            acknowledge(s, alarm_id, by, note)
+        except AlarmError as exc:
+            _fail(str(exc), 2)
+    typer.echo(f"alarm {alarm_id} acknowledged by {by}")
+
+
+@alarms_app.command("close")
+def alarms_close(
+    alarm_id: Annotated[int, typer.Argument()],
+    by: Annotated[str, typer.Option(help="Who closes.")],
+    note: Annotated[str, typer.Option(help="What was found and done (required).")],
+) -> None:
+    """Close an alarm (with a note)."""
+    from greenpark.services.alarms import AlarmError, close
+    from greenpark.store.db import session_scope
+
+    with session_scope(_url()) as s:
+        try:
+            close(s, alarm_id, by, note)
+        except AlarmError as exc:
+            _fail(str(exc), 2)
+    typer.echo(f"alarm {alarm_id} closed by {by}")
+
+
+@alarms_app.command("evaluate")
+def alarms_evaluate() -> None:
+    """Recompute the roll-ups of the last two days and run every rule now (the server does this
+    every few seconds by itself)."""
+    from greenpark.services import alarms, ingest
+    from greenpark.store.db import session_scope
+
+    with session_scope(_url()) as s:
+        n = ingest.rollup(s, ingest.recent_hours(s, hours=48))
+        counts = alarms.evaluate(s)
+    typer.echo(f"{n} roll-ups; alarms " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+# ----------------------------------------------------------------------------- enterprise file
+
+
+@sources_app.command("import")
+def sources_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
+    """Import an enterprise-file workbook (sheets rivers, sections, outlets, points, channels,
+    permits, contacts — or 河流, 断面, 排口, 监测点, 监测因子, 许可证, 联系人); all or nothing."""
+    from greenpark.services.sources import SourceFileRejected, import_sources
+    from greenpark.store.db import session_scope
+
+    try:
+        with session_scope(_url()) as s:
+            counts = import_sources(s, file.name, file.read_bytes())
+    except SourceFileRejected as exc:
+        _rejected(file, exc.errors)
+    typer.echo("imported: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
+
+
+@sources_app.command("export")
+def sources_export(file: Annotated[Path, typer.Argument(dir_okay=False)]) -> None:
+    """Write the enterprise file as an xlsx in the import format (a template when empty)."""
+    from greenpark.services.sources import source_workbook
+    from greenpark.store.db import session_scope
+
+    with session_scope(_url()) as s:
+        file.write_bytes(source_workbook(s))
+    typer.echo(f"wrote {file}")
+
+
+@sources_app.command("show")
+def sources_show(
+    enterprise: Annotated[str, typer.Argument(help="Enterprise code or name.")], json_out: JsonOpt = False
+) -> None:
+    """One enterprise's file: outlets, points, channels with limits, permits, contacts."""
+    from greenpark.services.sources import enterprise_file, find_enterprise
+    from greenpark.store.db import session_scope
+
+    with session_scope(_url()) as s:
+        try:
+            out = enterprise_file(s, find_enterprise(s, enterprise).id)
+        except LookupError as exc:
+            _fail(str(exc), 2)
+    if json_out:
+        _dump(out)
+        return
+    typer.echo(f"{out['code']} {out['name']}")
+    for o in out["outlets"]:
+        typer.echo(f"  {o['code']} {o['name']} ({o['medium']}) → {o['receiving_water'] or '-'}")
+        for p in o["points"]:
+            typer.echo(f"    MN {p['mn']} HJ 212-{p['edition']} {p['maker']}")
+            for c in p["channels"]:
+                lim = (
+                    f"≤ {c['limit_value']:g} {c['unit']} ({c['limit_standard']})" if c["limit_value"] else ""
+                )
+                typer.echo(f"      {c['code']} {c['name']} {lim}")
+    for pm in out["permits"]:
+        typer.echo(f"  permit {pm['number']} {pm['management']} {pm['valid_from']} – {pm['valid_to']}")
+
+
+@sources_app.command("unknown")
+def sources_unknown(json_out: JsonOpt = False) -> None:
+    """Devices that connected with an unregistered MN or a wrong PW (waiting for adoption)."""
+    from greenpark.services.devices import unknown_devices
+    from greenpark.store.db import session_scope
+
+    with session_scope(_url()) as s:
+        rows = unknown_devices(s)
+    if json_out:
+        _dump(rows)
+        return
+    for u in rows:
+        typer.echo(
+            f"{u['mn']:<24} {u['reason']:<11} {u['status']:<8} frames {u['frames']:<6} last {u['last_seen_utc']}"
+        )
+
+
+@sources_app.command("adopt")
+def sources_adopt(
+    mn: Annotated[str, typer.Argument()],
+    outlet: Annotated[int, typer.Option(help="Outlet id to register the device under.")],
+    by: Annotated[str, typer.Option(help="Who adopts.")] = "cli",
+) -> None:
+    """Register an unknown device and store the data it already sent."""
+    from greenpark.services.devices import adopt
+    from greenpark.store.db import session_scope
+
+    with session_scope(_url()) as s:
+        try:
+            ok, refused = adopt(s, mn, outlet, by)
+        except LookupError as exc:
+            _fail(str(exc), 2)
+    typer.echo(f"{mn} adopted: {ok} recorded frame(s) stored, {refused} refused")
+
+
+@app.command("trace")
+def trace_cmd(
+    section: Annotated[str, typer.Argument(help="Water section code or name.")],
+    on: Annotated[str | None, typer.Option("--date", help="Sample day (default: the latest).")] = None,
+    window: Annotated[int, typer.Option(help="Hours before the end of that day.")] = 24,
+    json_out: JsonOpt = False,
+) -> None:
+    """Rank the outlets upstream of a section by their load before its water got worse."""
+    from greenpark.services.monitoring import MonitoringError
+    from greenpark.services.tracing import TracingError, trace
+    from greenpark.store.db import session_scope
+
+    with session_scope(_url()) as s:
+        try:
+            out = trace(s, section, date.fromisoformat(on) if on else None, window)
+        except (TracingError, MonitoringError, ValueError) as exc:
+            _fail(str(exc), 2)
+    if json_out:
+        _dump(out)
+        return
+    ch = out["change"]
+    typer.echo(f"{out['section']} ({out['river']} km {out['km']:g}) {ch['date']}: class {ch['class']}"
+               f" (before {ch['previous_class']}), over target {ch['target']}: {', '.join(ch['items_over_target']) or '-'}")  # fmt: skip
+    for r in out["ranking"]:
+        load = r["loads"][out["ranked_by"]]
+        typer.echo(f"  {r['rank']}. {r['enterprise']} {r['outlet']} {r['distance_km']} km upstream: "
+                   f"{load['kg']} kg {out['ranked_by']} ({r['share']:.0%}) over {load['hours']} h")  # fmt: skip

@@ -1,0 +1,182 @@
+"""Early-warning rules over a channel's recent data: pure functions, no I/O.
+
+Each rule returns a :class:`Finding` (the rule fires, with its value, threshold and evidence) or
+None. Thresholds are arguments; the park's settings and each channel's own values supply them.
+
+References
+----------
+Exceedance on the hourly mean, of the converted (折算) value where the permit sets a reference
+oxygen content: the hourly-mean limits of the discharge standards and permits (for flue gas the
+data handling of HJ 75-2017, for waste water HJ 353/354/355-2019 — cited, not reproduced here).
+Abnormal flags: HJ 212-2017 Table 8 (F, M, D, C, T, B). Fraud signs (flat line, concentration
+collapsing with unchanged flow, values held just under the limit, long maintenance around
+inspections) are the patterns enforcement practice looks for; no standard gives numbers for them,
+so every threshold here is an argument, supplied from the park's settings and each channel.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+#: Data flags that mean the instrument is not measuring normally (HJ 212-2017 Table 8).
+ABNORMAL_FLAGS = frozenset("FMDCTB")
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    severity: str  # info | warning | critical
+    value: float | None
+    threshold: float | None
+    message: str
+    evidence: dict[str, object] = field(default_factory=dict)
+
+
+def exceedance(hourly_value: float | None, limit: float | None, pre_alarm_ratio: float) -> Finding | None:
+    """Hourly mean (converted value where the permit requires it) against the permit limit:
+    ``exceedance`` (critical) when above the limit, ``pre_alarm`` (warning) at ≥ ratio × limit.
+
+    >>> exceedance(120.0, 100.0, 0.8).rule, exceedance(85.0, 100.0, 0.8).rule, exceedance(70.0, 100.0, 0.8)
+    ('exceedance', 'pre_alarm', None)
+    """
+    if hourly_value is None or limit is None or limit <= 0:
+        return None
+    if hourly_value > limit:
+        return Finding("exceedance", "critical", hourly_value, limit,
+                       f"hourly mean {hourly_value:g} exceeds the limit {limit:g} ({hourly_value / limit:.2f}×)")  # fmt: skip
+    if hourly_value >= pre_alarm_ratio * limit:
+        return Finding("pre_alarm", "warning", hourly_value, pre_alarm_ratio * limit,
+                       f"hourly mean {hourly_value:g} reached {hourly_value / limit:.0%} of the limit {limit:g}")  # fmt: skip
+    return None
+
+
+def missing_data(hours_without_data: int, max_hours: int) -> Finding | None:
+    """No hourly value for ``max_hours`` complete hours or more.
+
+    >>> missing_data(3, 2).severity, missing_data(1, 2)
+    ('warning', None)
+    """
+    if hours_without_data >= max_hours:
+        return Finding("missing_data", "warning", float(hours_without_data), float(max_hours),
+                       f"no hourly data for {hours_without_data} h")  # fmt: skip
+    return None
+
+
+def offline(minutes_since_last_frame: float | None, max_minutes: float) -> Finding | None:
+    """The data logger has sent nothing for ``max_minutes`` (None: never seen)."""
+    if minutes_since_last_frame is None:
+        return None
+    if minutes_since_last_frame >= max_minutes:
+        return Finding("offline", "critical", minutes_since_last_frame, max_minutes,
+                       f"no frame for {minutes_since_last_frame:.0f} min")  # fmt: skip
+    return None
+
+
+def abnormal_flag_run(hourly_flags: Sequence[str], max_hours: int) -> Finding | None:
+    """The latest hours carry an abnormal flag (F, M, D, C, T or B) for ``max_hours`` or more in a
+    row; ``hourly_flags`` are oldest first, each the set of flags seen in that hour.
+
+    >>> abnormal_flag_run(["N", "M", "M", "MN", "M"], 3).value
+    4.0
+    >>> abnormal_flag_run(["M", "N"], 1) is None
+    True
+    """
+    run, seen = 0, set()
+    for flags in reversed(hourly_flags):
+        bad = set(flags) & ABNORMAL_FLAGS
+        if not bad:
+            break
+        run += 1
+        seen |= bad
+    if run >= max_hours:
+        return Finding("abnormal_flag", "warning", float(run), float(max_hours),
+                       f"flags {''.join(sorted(seen))} for {run} h in a row", {"flags": "".join(sorted(seen))})  # fmt: skip
+    return None
+
+
+def flat_line(
+    values: Sequence[float | None], n: int, running: bool = True, tolerance: float = 0.0
+) -> Finding | None:
+    """The last ``n`` readings are the same value (within ``tolerance``) while the process runs —
+    a stuck sensor, or a value typed in.
+
+    >>> flat_line([3.1, 5.0, 5.0, 5.0, 5.0], 4).value
+    5.0
+    >>> flat_line([5.0, 5.0, 5.0], 4) is None, flat_line([5.0] * 4, 4, running=False) is None
+    (True, True)
+    """
+    if n < 2 or len(values) < n or not running:
+        return None
+    tail = values[-n:]
+    if any(v is None for v in tail):
+        return None
+    vals = [float(v) for v in tail if v is not None]
+    if max(vals) - min(vals) <= tolerance:
+        return Finding("flat_line", "warning", vals[-1], float(n),
+                       f"the same value {vals[-1]:g} for {n} readings in a row")  # fmt: skip
+    return None
+
+
+def concentration_collapse(conc_before: Sequence[float], conc_now: float | None, flow_before: Sequence[float],
+                           flow_now: float | None, ratio: float, flow_tolerance: float) -> Finding | None:  # fmt: skip
+    """The concentration falls below ``ratio`` × its earlier mean while the flow stays within
+    ± ``flow_tolerance`` of its earlier mean (dilution or a bypass rarely look like that; a
+    tampered analyser does).
+
+    >>> concentration_collapse([80, 82, 78], 10.0, [5.0, 5.1, 4.9], 5.0, 0.3, 0.2).rule
+    'concentration_collapse'
+    >>> concentration_collapse([80, 82, 78], 10.0, [5.0, 5.1, 4.9], 1.0, 0.3, 0.2) is None
+    True
+    """
+    if conc_now is None or flow_now is None or not conc_before or not flow_before:
+        return None
+    c0 = math.fsum(conc_before) / len(conc_before)
+    f0 = math.fsum(flow_before) / len(flow_before)
+    if c0 <= 0 or f0 <= 0:
+        return None
+    if conc_now < ratio * c0 and abs(flow_now - f0) <= flow_tolerance * f0:
+        return Finding("concentration_collapse", "critical", conc_now, ratio * c0,
+                       f"concentration fell to {conc_now / c0:.0%} of its earlier mean {c0:.3g} "
+                       f"while the flow stayed at {flow_now / f0:.0%}",
+                       {"conc_mean_before": c0, "flow_mean_before": f0, "flow_now": flow_now})  # fmt: skip
+    return None
+
+
+def held_below_limit(values: Sequence[float], limit: float | None, low: float, share: float, max_cv: float,
+                     min_hours: int) -> Finding | None:  # fmt: skip
+    """Values held just under the limit: at least ``share`` of the last ``min_hours`` hourly means
+    lie in [low × limit, limit) and their coefficient of variation is at most ``max_cv``.
+
+    >>> held_below_limit([95, 96, 95, 97, 96, 95], 100, 0.9, 0.8, 0.05, 6).rule
+    'held_below_limit'
+    >>> held_below_limit([60, 96, 40, 97, 20, 95], 100, 0.9, 0.8, 0.05, 6) is None
+    True
+    """
+    if limit is None or limit <= 0 or len(values) < min_hours or min_hours < 2:
+        return None
+    tail = [float(v) for v in values[-min_hours:]]
+    inside = sum(1 for v in tail if low * limit <= v < limit)
+    mean = math.fsum(tail) / len(tail)
+    sd = math.sqrt(math.fsum((v - mean) ** 2 for v in tail) / (len(tail) - 1))
+    cv = sd / mean if mean > 0 else math.inf
+    if inside / len(tail) >= share and cv <= max_cv:
+        return Finding("held_below_limit", "warning", mean, limit,
+                       f"{inside}/{len(tail)} hourly means held in [{low:.0%}, 100%) of the limit {limit:g}, CV {cv:.3f}",
+                       {"share": inside / len(tail), "cv": cv})  # fmt: skip
+    return None
+
+
+def long_maintenance(hourly_flags: Sequence[str], max_hours: int) -> Finding | None:
+    """Hours flagged M (maintenance) within the window reach ``max_hours`` (maintenance is often
+    declared around inspections to hide what the analyser would show).
+
+    >>> long_maintenance(["M"] * 12 + ["N"] * 36, 12).value
+    12.0
+    """
+    n = sum(1 for f in hourly_flags if "M" in f)
+    if n >= max_hours:
+        return Finding("long_maintenance", "warning", float(n), float(max_hours),
+                       f"{n} h flagged maintenance in the last {len(hourly_flags)} h")  # fmt: skip
+    return None

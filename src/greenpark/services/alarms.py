@@ -1,0 +1,267 @@
+"""Early warning: evaluate the rules of :mod:`greenpark.core.alarms` on the stored roll-ups and
+readings, keep one alarm per episode (open → acknowledged → closed, history in the alarm log),
+and notify an optional webhook."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from greenpark.core import alarms as rules
+from greenpark.services.sources import settings
+from greenpark.store import models as m
+
+RULES = {
+    "exceedance": ("超标", "exceedance"),
+    "pre_alarm": ("超标预警", "pre-alarm"),
+    "missing_data": ("数据缺失", "missing data"),
+    "offline": ("设备离线", "device offline"),
+    "abnormal_flag": ("异常标记持续", "abnormal flags"),
+    "flat_line": ("数值恒定（疑似造假）", "flat line (possible fraud)"),
+    "concentration_collapse": ("浓度骤降而流量不变（疑似造假）", "concentration collapse at steady flow"),
+    "held_below_limit": ("长期贴线排放（疑似造假）", "held just under the limit"),
+    "long_maintenance": ("长时间维护标记（疑似造假）", "long maintenance"),
+}
+SEVERITIES = ("info", "warning", "critical")
+STATUSES = ("open", "acknowledged", "closed")
+
+
+class AlarmError(ValueError):
+    pass
+
+
+def evaluate(session: Session, points: set[int] | None = None, now: datetime | None = None) -> dict[str, int]:
+    """Run every rule. Channel rules run on ``points`` (None: all active points); device rules
+    (offline, missing data) on all active points, since time alone can make them fire. Returns
+    counts of alarms opened, updated and cleared."""
+    now = now or m.utcnow()
+    cfg = settings(session)
+    counts = {"opened": 0, "updated": 0, "cleared": 0}
+    active = session.scalars(select(m.SourcePoint).where(m.SourcePoint.active.is_(True))).all()
+    window_h = int(max(48, cfg["near_limit_hours"], cfg["maintenance_window_hours"])) + 2
+    for p in active:
+        findings: dict[tuple[str, str], rules.Finding | None] = {}
+        last_hour = session.scalar(
+            select(func.max(m.SourceRollup.start_utc)).where(
+                m.SourceRollup.point_id == p.id, m.SourceRollup.period == "hour"
+            )
+        )
+        if p.last_seen_utc is not None:
+            minutes = (now - p.last_seen_utc).total_seconds() / 60
+            findings[("offline", "")] = rules.offline(minutes, float(cfg["offline_minutes"]))
+        if last_hour is not None:
+            complete = now.replace(minute=0, second=0, microsecond=0)
+            gap = int((complete - last_hour).total_seconds() // 3600) - 1
+            findings[("missing_data", "")] = rules.missing_data(max(gap, 0), int(cfg["missing_hours"]))
+        if (points is None or p.id in points) and last_hour is not None:
+            findings.update(_channel_findings(session, p, last_hour, window_h, cfg))
+        for (rule, code), finding in findings.items():
+            _apply(session, p, rule, code, finding, now, cfg, counts)
+    session.flush()
+    return counts
+
+
+def _channel_findings(session: Session, p: m.SourcePoint, last_hour: datetime, window_h: int,
+                      cfg: dict[str, Any]) -> dict[tuple[str, str], rules.Finding | None]:  # fmt: skip
+    since = last_hour - timedelta(hours=window_h)
+    hourly: dict[str, list[m.SourceRollup]] = defaultdict(list)
+    for r in session.scalars(
+        select(m.SourceRollup)
+        .where(
+            m.SourceRollup.point_id == p.id, m.SourceRollup.period == "hour", m.SourceRollup.start_utc > since
+        )
+        .order_by(m.SourceRollup.start_utc)
+    ):
+        hourly[r.code].append(r)
+    channels = session.scalars(select(m.Channel).where(m.Channel.point_id == p.id)).all()
+    flow = next((c for c in channels if c.is_flow), None)
+    flow_rows = hourly.get(flow.code, []) if flow else []
+    flow_latest = flow_rows[-1].avg if flow_rows and flow_rows[-1].start_utc == last_hour else None
+    running = flow is None or (flow_latest is not None and flow_latest > 0)
+    out: dict[tuple[str, str], rules.Finding | None] = {}
+    for ch in channels:
+        rows = hourly.get(ch.code, [])
+        if not rows:
+            continue
+
+        def val(r: m.SourceRollup, ch: m.Channel = ch) -> float | None:
+            return r.zs_avg if ch.use_zs and r.zs_avg is not None else r.avg
+
+        latest = rows[-1] if rows[-1].start_utc == last_hour else None
+        ratio = ch.pre_alarm_ratio if ch.pre_alarm_ratio is not None else float(cfg["pre_alarm_ratio"])
+        level = rules.exceedance(val(latest) if latest else None, ch.limit_value, ratio)
+        out[("exceedance", ch.code)] = level if level and level.rule == "exceedance" else None
+        out[("pre_alarm", ch.code)] = level if level and level.rule == "pre_alarm" else None
+        flags = [r.flags for r in rows]
+        out[("abnormal_flag", ch.code)] = rules.abnormal_flag_run(flags, int(cfg["abnormal_flag_hours"]))
+        mw = int(cfg["maintenance_window_hours"])
+        out[("long_maintenance", ch.code)] = rules.long_maintenance(
+            [r.flags for r in rows if r.start_utc > last_hour - timedelta(hours=mw)],
+            int(cfg["maintenance_hours"]),
+        )
+        n = ch.flat_line_readings or int(cfg["flat_line_readings"])
+        recent = session.execute(
+            select(m.SourceReading.value)
+            .where(m.SourceReading.point_id == p.id, m.SourceReading.code == ch.code,
+                   m.SourceReading.kind.in_(("rtd", "min")))
+            .order_by(m.SourceReading.time_utc.desc())
+            .limit(n)
+        ).scalars().all()  # fmt: skip
+        out[("flat_line", ch.code)] = rules.flat_line(list(reversed(recent)), n, running=running)
+        if ch.limit_value is not None:
+            values = [v for r in rows if (v := val(r)) is not None]
+            out[("held_below_limit", ch.code)] = rules.held_below_limit(
+                values, ch.limit_value, float(cfg["near_limit_low"]), float(cfg["near_limit_share"]),
+                float(cfg["near_limit_max_cv"]), int(cfg["near_limit_hours"]),
+            )  # fmt: skip
+        if flow is not None and ch is not flow and latest is not None and flow_latest is not None:
+            day_before = [r for r in rows[:-1] if r.start_utc >= last_hour - timedelta(hours=24)]
+            flow_before = [
+                r.avg for r in flow_rows[:-1] if r.start_utc >= last_hour - timedelta(hours=24) and r.avg
+            ]
+            out[("concentration_collapse", ch.code)] = rules.concentration_collapse(
+                [r.avg for r in day_before if r.avg is not None], latest.avg, flow_before, flow_latest,
+                float(cfg["collapse_ratio"]), float(cfg["collapse_flow_tolerance"]),
+            )  # fmt: skip
+    return out
+
+
+def _apply(session: Session, p: m.SourcePoint, rule: str, code: str, finding: rules.Finding | None,
+           now: datetime, cfg: dict[str, Any], counts: dict[str, int]) -> None:  # fmt: skip
+    current = session.scalars(
+        select(m.Alarm).where(
+            m.Alarm.point_id == p.id, m.Alarm.rule == rule, m.Alarm.code == code, m.Alarm.status != "closed"
+        )
+    ).first()
+    if finding is not None:
+        if current is None:
+            a = m.Alarm(point_id=p.id, code=code, rule=rule, severity=finding.severity, status="open",
+                        opened_utc=now, last_fired_utc=now, value=finding.value, threshold=finding.threshold,
+                        message=finding.message, detail_json=json.dumps(finding.evidence, default=str))  # fmt: skip
+            session.add(a)
+            session.flush()
+            session.add(
+                m.AlarmLog(alarm_id=a.id, at_utc=now, actor="system", action="open", note=finding.message)
+            )
+            counts["opened"] += 1
+            if cfg["webhook_url"]:
+                from greenpark.ingest.server import notify_webhook
+
+                result = notify_webhook(str(cfg["webhook_url"]), alarm_dict(session, a))
+                session.add(
+                    m.AlarmLog(alarm_id=a.id, at_utc=now, actor="system", action="webhook", note=result)
+                )
+        else:
+            if current.cleared_utc is not None:
+                session.add(m.AlarmLog(alarm_id=current.id, at_utc=now, actor="system", action="fire",
+                                       note="fired again: " + finding.message))  # fmt: skip
+            current.cleared_utc = None
+            current.last_fired_utc, current.value, current.threshold = now, finding.value, finding.threshold
+            current.message, current.severity = finding.message, finding.severity
+            counts["updated"] += 1
+    elif current is not None and current.cleared_utc is None:
+        current.cleared_utc = now
+        session.add(m.AlarmLog(alarm_id=current.id, at_utc=now, actor="system", action="clear",
+                               note="the condition no longer holds"))  # fmt: skip
+        counts["cleared"] += 1
+        if cfg["auto_close"]:
+            current.status, current.closed_by, current.closed_utc = "closed", "system", now
+            current.close_note = "closed automatically after the condition cleared"
+            session.add(m.AlarmLog(alarm_id=current.id, at_utc=now, actor="system", action="close",
+                                   note=current.close_note))  # fmt: skip
+
+
+# Lifecycle
+
+
+def acknowledge(session: Session, alarm_id: int, who: str, note: str = "") -> m.Alarm:
+    a = _get(session, alarm_id)
+    if a.status != "open":
+        raise AlarmError(f"alarm {alarm_id} is {a.status}; only an open alarm can be acknowledged")
+    now = m.utcnow()
+    a.status, a.ack_by, a.ack_utc, a.ack_note = "acknowledged", who, now, note
+    session.add(m.AlarmLog(alarm_id=a.id, at_utc=now, actor=who, action="ack", note=note))
+    session.flush()
+    return a
+
+
+def close(session: Session, alarm_id: int, who: str, note: str) -> m.Alarm:
+    a = _get(session, alarm_id)
+    if a.status == "closed":
+        raise AlarmError(f"alarm {alarm_id} is already closed")
+    if not note.strip():
+        raise AlarmError("closing an alarm needs a note (what was found, what was done)")
+    now = m.utcnow()
+    a.status, a.closed_by, a.closed_utc, a.close_note = "closed", who, now, note
+    session.add(m.AlarmLog(alarm_id=a.id, at_utc=now, actor=who, action="close", note=note))
+    session.flush()
+    return a
+
+
+def _get(session: Session, alarm_id: int) -> m.Alarm:
+    a = session.get(m.Alarm, alarm_id)
+    if a is None:
+        raise AlarmError(f"no alarm {alarm_id}")
+    return a
+
+
+def list_alarms(session: Session, status: str | None = None, rule: str | None = None,
+                enterprise_id: int | None = None, severity: str | None = None, limit: int = 500) -> list[dict[str, Any]]:  # fmt: skip
+    stmt = select(m.Alarm).order_by(m.Alarm.id.desc()).limit(limit)
+    if status:
+        if status == "active":
+            stmt = stmt.where(m.Alarm.status != "closed")
+        else:
+            stmt = stmt.where(m.Alarm.status == status)
+    if rule:
+        stmt = stmt.where(m.Alarm.rule == rule)
+    if severity:
+        stmt = stmt.where(m.Alarm.severity == severity)
+    if enterprise_id is not None:
+        stmt = (
+            stmt.join(m.SourcePoint, m.SourcePoint.id == m.Alarm.point_id)
+            .join(m.Outlet, m.Outlet.id == m.SourcePoint.outlet_id)
+            .where(m.Outlet.enterprise_id == enterprise_id)
+        )
+    return [alarm_dict(session, a) for a in session.scalars(stmt)]
+
+
+def alarm_dict(session: Session, a: m.Alarm, with_log: bool = False) -> dict[str, Any]:
+    p = session.get(m.SourcePoint, a.point_id)
+    o = session.get(m.Outlet, p.outlet_id) if p else None
+    e = session.get(m.Enterprise, o.enterprise_id) if o else None
+    ch = (
+        session.scalars(
+            select(m.Channel).where(m.Channel.point_id == a.point_id, m.Channel.code == a.code)
+        ).first()
+        if a.code
+        else None
+    )
+
+    def iso(t: datetime | None) -> str | None:
+        return t.isoformat() + "Z" if t else None
+
+    out: dict[str, Any] = {
+        "id": a.id, "rule": a.rule, "rule_name": RULES.get(a.rule, (a.rule, a.rule)), "severity": a.severity,
+        "status": a.status, "enterprise": e.name if e else None, "enterprise_id": e.id if e else None,
+        "outlet": o.name if o else None, "outlet_id": o.id if o else None, "mn": p.mn if p else None,
+        "point_id": a.point_id, "code": a.code, "channel": ch.name if ch else "", "unit": ch.unit if ch else "",
+        "value": a.value, "threshold": a.threshold, "message": a.message,
+        "evidence": json.loads(a.detail_json or "{}"), "opened_utc": iso(a.opened_utc),
+        "last_fired_utc": iso(a.last_fired_utc), "cleared_utc": iso(a.cleared_utc), "ack_by": a.ack_by,
+        "ack_utc": iso(a.ack_utc), "ack_note": a.ack_note, "closed_by": a.closed_by, "closed_utc": iso(a.closed_utc),
+        "close_note": a.close_note,
+    }  # fmt: skip
+    if with_log:
+        out["log"] = [
+            {"at_utc": iso(x.at_utc), "actor": x.actor, "action": x.action, "note": x.note}
+            for x in session.scalars(
+                select(m.AlarmLog).where(m.AlarmLog.alarm_id == a.id).order_by(m.AlarmLog.id)
+            )
+        ]
+    return out

@@ -1,0 +1,354 @@
+"""From HJ 212 frames to stored data: the device registry, the durable batch write (raw frames,
+readings stored once per point/kind/time/code, unknown devices), replay of an adopted device's
+frames, hourly and daily roll-ups, last-seen and retention. Used by the ingestion server (one
+writer thread) and by tests; all database work goes through SQLAlchemy so SQLite and PostgreSQL
+behave the same."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, Insert, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from greenpark.hj212.codec import Frame, HJ212Error, parse
+from greenpark.hj212.codes import upgrade_codes
+from greenpark.hj212.data import KIND_BY_CN, groups
+from greenpark.store import models as m
+
+BEIJING = timedelta(hours=8)
+ROLLUP_KINDS = ("hour", "min", "rtd")  # preference order for an hourly statistic
+
+
+def beijing_to_utc(t: datetime) -> datetime:
+    return t - BEIJING
+
+
+def hour_start(t: datetime) -> datetime:
+    return t.replace(minute=0, second=0, microsecond=0)
+
+
+def beijing_day_start_utc(t_utc: datetime) -> datetime:
+    """Start (UTC) of the Beijing day containing ``t_utc``."""
+    local = t_utc + BEIJING
+    return datetime(local.year, local.month, local.day) - BEIJING
+
+
+@dataclass(frozen=True)
+class Device:
+    point_id: int
+    pw: str
+    active: bool
+
+
+def load_registry(session: Session) -> dict[str, Device]:
+    """MN -> registered device."""
+    return {p.mn: Device(p.id, p.pw, p.active) for p in session.scalars(select(m.SourcePoint))}
+
+
+@dataclass
+class Inbound:
+    """One received frame (or rejected chunk) on its way to the store."""
+
+    raw: bytes
+    peer: str
+    received_utc: datetime
+    status: str  # stored | unknown_mn | bad_pw | rejected | other
+    mn: str = ""
+    cn: str = ""
+    qn: str = ""
+    pw: str = ""
+    reason: str = ""
+    point_id: int | None = None
+    rows: list[dict[str, object]] = field(default_factory=list)
+
+
+def reading_rows(frame: Frame, point_id: int) -> list[dict[str, object]]:
+    """Rows of ``source_reading`` for an upload (DataTime Beijing -> UTC; 2005 codes upgraded).
+
+    Raises
+    ------
+    HJ212Error  when DataTime or a value is malformed (nothing of the frame is stored).
+    """
+    kind = KIND_BY_CN.get(frame.cn or "")
+    if kind is None:
+        return []
+    if frame.edition == "2005":
+        frame, _ = upgrade_codes(frame)
+    rows: list[dict[str, object]] = []
+    for g in groups(frame):
+        t = beijing_to_utc(g.data_time)
+        for v in g.values:
+            rows.append(
+                {
+                    "point_id": point_id, "kind": kind, "time_utc": t, "code": v.code[:16], "value": v.value,
+                    "min_value": v.min, "max_value": v.max, "cou": v.cou, "zs_value": v.zs, "flag": v.flag,
+                }
+            )  # fmt: skip
+    return rows
+
+
+def classify(
+    frame: Frame, raw: bytes, peer: str, received_utc: datetime, registry: dict[str, Device]
+) -> Inbound:
+    """Decide what becomes of a parsed frame: stored (registered MN, right PW), unknown_mn, bad_pw,
+    rejected (bad values), or other (a frame that carries no readings)."""
+    mn, cn = frame.mn or "", frame.cn or ""
+    item = Inbound(raw, peer, received_utc, "other", mn=mn, cn=cn, qn=frame.qn or "", pw=frame.pw or "")
+    dev = registry.get(mn)
+    if dev is None or not dev.active:
+        item.status, item.reason = "unknown_mn", "MN not registered" if dev is None else "device disabled"
+        return item
+    if frame.pw != dev.pw:
+        item.status, item.reason = "bad_pw", "PW does not match the registered one"
+        return item
+    item.point_id = dev.point_id
+    try:
+        item.rows = reading_rows(frame, dev.point_id)
+    except HJ212Error as exc:
+        item.status, item.reason = "rejected", exc.reason
+        return item
+    item.status = "stored" if item.rows else "other"
+    return item
+
+
+def _insert_ignore(conn: Connection, entity: type[m.Base]) -> Insert:
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(entity).on_conflict_do_nothing()
+    return sqlite.insert(entity).on_conflict_do_nothing()
+
+
+def write_batch(conn: Connection, items: list[Inbound], keep_raw: bool = True) -> None:
+    """Store a batch in the caller's transaction: raw frames, readings (a repeat of the same point,
+    kind, time and code is ignored, so resent uploads are stored once) and unknown devices.
+    The caller commits; only then may the frames be acknowledged."""
+    if keep_raw and items:
+        conn.execute(
+            insert(m.RawFrame),
+            [
+                {"received_utc": i.received_utc, "peer": i.peer[:64], "mn": i.mn[:32], "cn": i.cn[:8],
+                 "qn": i.qn[:20], "status": i.status, "reason": i.reason, "raw": raw_text(i.raw)}
+                for i in items
+            ],
+        )  # fmt: skip
+    rows = [r for i in items if i.status == "stored" for r in i.rows]
+    if rows:
+        conn.execute(_insert_ignore(conn, m.SourceReading), rows)
+    unknown: dict[str, Inbound] = {}
+    counts: dict[str, int] = defaultdict(int)
+    for i in items:
+        if i.status in ("unknown_mn", "bad_pw") and i.mn:
+            unknown[i.mn] = i
+            counts[i.mn] += 1
+    for mn, i in unknown.items():
+        t = m.UnknownDevice
+        row = conn.execute(select(t.id, t.frames).where(t.mn == mn)).first()
+        if row is None:
+            conn.execute(
+                insert(t).values(
+                    mn=mn, reason=i.status, pw_seen=i.pw[:16], first_seen_utc=i.received_utc,
+                    last_seen_utc=i.received_utc, frames=counts[mn], last_peer=i.peer[:64], last_cn=i.cn[:8],
+                    status="pending",
+                )
+            )  # fmt: skip
+        else:
+            conn.execute(
+                update(t)
+                .where(t.id == row.id)
+                .values(reason=i.status, pw_seen=i.pw[:16], last_seen_utc=i.received_utc,
+                        frames=row.frames + counts[mn], last_peer=i.peer[:64], last_cn=i.cn[:8])
+            )  # fmt: skip
+
+
+def raw_text(raw: bytes) -> str:
+    """Bytes as storable text: UTF-8 as is, anything else (and NUL, which PostgreSQL text refuses)
+    as backslash escapes, so the audit log shows exactly what arrived."""
+    return raw.decode("utf-8", "backslashreplace").replace("\x00", "\\x00")
+
+
+def touched_hours(items: Iterable[Inbound]) -> set[tuple[int, datetime]]:
+    """(point, hour start UTC) whose roll-ups a batch changes."""
+    out: set[tuple[int, datetime]] = set()
+    for i in items:
+        for r in i.rows:
+            if r["kind"] in ROLLUP_KINDS:
+                t = r["time_utc"]
+                assert isinstance(t, datetime)
+                out.add((int(str(r["point_id"])), hour_start(t)))
+            elif r["kind"] == "day":
+                t = r["time_utc"]
+                assert isinstance(t, datetime)
+                out.add((int(str(r["point_id"])), t))
+    return out
+
+
+def flush_last_seen(conn: Connection, seen: dict[int, tuple[datetime, str]]) -> None:
+    for point_id, (when, peer) in seen.items():
+        conn.execute(
+            update(m.SourcePoint)
+            .where(m.SourcePoint.id == point_id)
+            .values(last_seen_utc=when, last_peer=peer[:64])
+        )
+
+
+# Roll-ups
+
+
+def _stats(values: list[float]) -> tuple[float | None, float | None, float | None]:
+    if not values:
+        return None, None, None
+    return math.fsum(values) / len(values), min(values), max(values)
+
+
+def rollup(session: Session, touched: set[tuple[int, datetime]]) -> int:
+    """Recompute the hourly roll-ups of the touched (point, hour) and the daily roll-ups of their
+    Beijing days. An hour uses the device's own hourly upload (2061) when there is one, else the
+    mean of its minute data, else of its real-time data; a day uses the daily upload (2031), else
+    the mean of its hours. Returns the number of roll-up rows written."""
+    by_point: dict[int, set[datetime]] = defaultdict(set)
+    for point_id, hour in touched:
+        by_point[point_id].add(hour)
+    written = 0
+    for point_id, hours in by_point.items():
+        lo, hi = min(hours), max(hours) + timedelta(hours=1)
+        rows = session.execute(
+            select(m.SourceReading.kind, m.SourceReading.time_utc, m.SourceReading.code,
+                   m.SourceReading.value, m.SourceReading.zs_value, m.SourceReading.flag)
+            .where(m.SourceReading.point_id == point_id, m.SourceReading.time_utc >= lo,
+                   m.SourceReading.time_utc < hi, m.SourceReading.kind.in_(ROLLUP_KINDS))
+        ).all()  # fmt: skip
+        cells: dict[tuple[datetime, str], dict[str, list[tuple[float | None, float | None, str]]]] = (
+            defaultdict(lambda: defaultdict(list))
+        )
+        for kind, t, code, value, zs, flag in rows:
+            h = hour_start(t)
+            if h in hours:
+                cells[(h, code)][kind].append((value, zs, flag))
+        days: set[datetime] = set()
+        for (h, code), kinds in cells.items():
+            kind = next(k for k in ROLLUP_KINDS if kinds.get(k))
+            vals = kinds[kind]
+            avg, lo_v, hi_v = _stats([v for v, _z, _f in vals if v is not None])
+            zs_vals = [z for _v, z, _f in vals if z is not None]
+            flags = "".join(sorted({f for _v, _z, f in vals if f}))[:16]
+            written += _put_rollup(session, point_id, "hour", h, code, avg, lo_v, hi_v,
+                                   math.fsum(zs_vals) / len(zs_vals) if zs_vals else None, len(vals), flags,
+                                   "device" if kind == "hour" else "computed")  # fmt: skip
+            days.add(beijing_day_start_utc(h))
+        days |= {h for h in hours if h == beijing_day_start_utc(h)}
+        for d in days:
+            written += _rollup_day(session, point_id, d)
+    return written
+
+
+def _rollup_day(session: Session, point_id: int, day_utc: datetime) -> int:
+    end = day_utc + timedelta(days=1)
+    device = session.execute(
+        select(m.SourceReading.code, m.SourceReading.value, m.SourceReading.min_value,
+               m.SourceReading.max_value, m.SourceReading.zs_value, m.SourceReading.flag)
+        .where(m.SourceReading.point_id == point_id, m.SourceReading.kind == "day",
+               m.SourceReading.time_utc == day_utc)
+    ).all()  # fmt: skip
+    written = 0
+    done = set()
+    for code, value, lo, hi, zs, flag in device:
+        written += _put_rollup(
+            session, point_id, "day", day_utc, code, value, lo, hi, zs, 1, flag or "", "device"
+        )
+        done.add(code)
+    hourly = session.execute(
+        select(m.SourceRollup.code, m.SourceRollup.avg, m.SourceRollup.zs_avg, m.SourceRollup.flags)
+        .where(m.SourceRollup.point_id == point_id, m.SourceRollup.period == "hour",
+               m.SourceRollup.start_utc >= day_utc, m.SourceRollup.start_utc < end)
+    ).all()  # fmt: skip
+    per_code: dict[str, list[tuple[float | None, float | None, str]]] = defaultdict(list)
+    for code, avg, zs, flags in hourly:
+        if code not in done:
+            per_code[code].append((avg, zs, flags))
+    for code, vals in per_code.items():
+        avg, lo_v, hi_v = _stats([v for v, _z, _f in vals if v is not None])
+        zs_vals = [z for _v, z, _f in vals if z is not None]
+        flags = "".join(sorted({c for _v, _z, f in vals for c in f}))[:16]
+        written += _put_rollup(session, point_id, "day", day_utc, code, avg, lo_v, hi_v,
+                               math.fsum(zs_vals) / len(zs_vals) if zs_vals else None, len(vals), flags,
+                               "computed")  # fmt: skip
+    return written
+
+
+def _put_rollup(session: Session, point_id: int, period: str, start: datetime, code: str, avg: float | None,
+                lo: float | None, hi: float | None, zs: float | None, n: int, flags: str, origin: str) -> int:  # fmt: skip
+    row = session.scalars(
+        select(m.SourceRollup).where(
+            m.SourceRollup.point_id == point_id, m.SourceRollup.period == period,
+            m.SourceRollup.start_utc == start, m.SourceRollup.code == code,
+        )
+    ).first()  # fmt: skip
+    if row is None:
+        row = m.SourceRollup(point_id=point_id, period=period, start_utc=start, code=code)
+        session.add(row)
+    row.avg, row.min_value, row.max_value, row.zs_avg, row.n, row.flags, row.origin = (
+        avg, lo, hi, zs, n, flags, origin,
+    )  # fmt: skip
+    return 1
+
+
+# Adoption and housekeeping
+
+
+def replay_frames(session: Session, mn: str) -> tuple[int, int]:
+    """Store the readings of frames recorded while ``mn`` was unknown (or used a wrong PW), now that
+    it is registered. Returns (frames replayed, frames still refused)."""
+    registry = load_registry(session)
+    frames = session.scalars(
+        select(m.RawFrame).where(m.RawFrame.mn == mn, m.RawFrame.status.in_(("unknown_mn", "bad_pw")))
+    ).all()
+    ok = refused = 0
+    items = []
+    touched: set[tuple[int, datetime]] = set()
+    for rf in frames:
+        try:
+            frame = parse(rf.raw.encode("utf-8"), strict=False)
+        except HJ212Error as exc:
+            rf.status, rf.reason = "rejected", exc.reason
+            refused += 1
+            continue
+        item = classify(frame, b"", rf.peer, rf.received_utc, registry)
+        rf.status, rf.reason = item.status, item.reason or "replayed after adoption"
+        if item.status in ("stored", "other"):
+            ok += 1
+            items.append(item)
+        else:
+            refused += 1
+    if items:
+        write_batch(session.connection(), items, keep_raw=False)
+        touched = touched_hours(items)
+        session.flush()
+        rollup(session, touched)
+    return ok, refused
+
+
+def prune_raw_frames(session: Session, retention_days: float, now_utc: datetime | None = None) -> int:
+    """Delete raw frames older than the retention (readings are kept)."""
+    cutoff = (now_utc or m.utcnow()) - timedelta(days=retention_days)
+    result = session.execute(delete(m.RawFrame).where(m.RawFrame.received_utc < cutoff))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def recent_hours(
+    session: Session, hours: int = 48, now_utc: datetime | None = None
+) -> set[tuple[int, datetime]]:
+    """(point, hour) of every hour with readings in the last ``hours`` (to rebuild their roll-ups)."""
+    since = (now_utc or m.utcnow()) - timedelta(hours=hours)
+    out: set[tuple[int, datetime]] = set()
+    for point_id, t in session.execute(
+        select(m.SourceReading.point_id, m.SourceReading.time_utc)
+        .where(m.SourceReading.time_utc >= since, m.SourceReading.kind.in_(ROLLUP_KINDS))
+        .distinct()
+    ):
+        out.add((point_id, hour_start(t)))
+    return out

@@ -1,0 +1,689 @@
+"""The enterprise file (一企一档): rivers and sections, outlets, monitoring points (data loggers with
+MN/PW), channels with limits, permits and contacts; its Excel/CSV import (all or nothing, errors by
+file, sheet, row and column) and the demo file; park settings for ingestion and alarms."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from greenpark.hj212.codes import code_info
+from greenpark.services.inventory import get_park
+from greenpark.services.records import CellError
+from greenpark.store import models as m
+
+DEMO_SOURCES = Path(__file__).resolve().parent.parent / "data" / "demo" / "xianning" / "sources"
+DEMO_NOTE = "illustrative demo enterprise file (see data/demo/xianning/sources/README.md)"
+
+#: Sheets of the enterprise-file workbook in import order: name -> (zh alias, columns, required).
+SHEETS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+    "rivers": ("河流", ("code", "name", "parent", "confluence_km", "note"), ("code", "name")),
+    "sections": (
+        "断面",
+        ("section", "river", "km", "target_class", "water_body", "note"),
+        ("section", "river", "km"),
+    ),
+    "outlets": (
+        "排口",
+        (
+            "enterprise",
+            "code",
+            "name",
+            "medium",
+            "latitude",
+            "longitude",
+            "receiving_water",
+            "river",
+            "river_km",
+            "discharge_rule",
+            "note",
+        ),
+        ("enterprise", "code", "name", "medium"),
+    ),
+    "points": (
+        "监测点",
+        ("enterprise", "outlet", "mn", "pw", "edition", "maker", "model"),
+        ("enterprise", "outlet", "mn", "pw"),
+    ),
+    "channels": (
+        "监测因子",
+        (
+            "mn",
+            "code",
+            "name",
+            "unit",
+            "limit_value",
+            "limit_standard",
+            "pre_alarm_ratio",
+            "use_zs",
+            "is_flow",
+            "flat_line_readings",
+        ),
+        ("mn", "code"),
+    ),
+    "permits": (
+        "许可证",
+        ("enterprise", "number", "management", "issuer", "valid_from", "valid_to", "note"),
+        ("enterprise", "number"),
+    ),
+    "contacts": ("联系人", ("enterprise", "name", "role", "phone", "email"), ("enterprise", "name")),
+}
+EDITIONS = ("2005", "2017", "2025")
+MEDIA = ("water", "gas")
+CLASSES = ("I", "II", "III", "IV", "V")
+
+#: Park settings with defaults (thresholds of the early-warning rules, ingestion housekeeping).
+SETTINGS_DEFAULTS: dict[str, Any] = {
+    "pre_alarm_ratio": 0.8,  # pre-alarm when the hourly value reaches this share of the limit
+    "missing_hours": 2,  # no hourly data for this many complete hours
+    "offline_minutes": 30,  # no frame at all for this long
+    "abnormal_flag_hours": 4,  # F, M, D, C, T or B flags lasting this long
+    "flat_line_readings": 12,  # the same value this many readings in a row while the process runs
+    "collapse_ratio": 0.3,  # concentration falls below this share of the previous day's mean ...
+    "collapse_flow_tolerance": 0.2,  # ... while the flow stays within ± this share
+    "near_limit_low": 0.9,  # values held in [low × limit, limit) ...
+    "near_limit_share": 0.8,  # ... for at least this share of the hours ...
+    "near_limit_hours": 24,  # ... of this many hours
+    "near_limit_max_cv": 0.05,  # ... with a coefficient of variation at most this
+    "maintenance_hours": 12,  # hours flagged M within maintenance_window_hours
+    "maintenance_window_hours": 48,
+    "auto_close": False,  # close alarms by themselves once the condition has cleared
+    "webhook_url": "",  # POST every new alarm as JSON here (empty: none)
+    "raw_retention_days": 180,  # raw frames older than this are deleted
+}
+
+
+class SourceFileRejected(Exception):
+    def __init__(self, errors: list[CellError]) -> None:
+        super().__init__(f"{len(errors)} error(s); nothing was imported")
+        self.errors = errors
+
+
+# Settings
+
+
+def settings(session: Session) -> dict[str, Any]:
+    out = dict(SETTINGS_DEFAULTS)
+    for s in session.scalars(select(m.Setting)):
+        if s.key in out:
+            out[s.key] = json.loads(s.value_json)
+    return out
+
+
+def set_setting(session: Session, key: str, value: Any, by: str = "") -> None:
+    if key not in SETTINGS_DEFAULTS:
+        raise ValueError(f"unknown setting {key!r}; known: {', '.join(SETTINGS_DEFAULTS)}")
+    default = SETTINGS_DEFAULTS[key]
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ValueError(f"{key} must be true or false")
+    elif isinstance(default, int | float):
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ValueError(f"{key} must be a number ≥ 0")
+    elif not isinstance(value, str):
+        raise ValueError(f"{key} must be text")
+    row = session.get(m.Setting, key) or m.Setting(key=key)
+    row.value_json, row.updated_by, row.updated_utc = json.dumps(value), by, m.utcnow()
+    session.add(row)
+
+
+# Reading and validating the file
+
+
+@dataclass
+class _Sheet:
+    file: str
+    sheet: str
+    rows: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+
+
+def read_source_file(filename: str, content: bytes) -> dict[str, _Sheet]:
+    """Sheets of an enterprise-file workbook (xlsx: one sheet per table, English or Chinese name;
+    csv: one table named by the file stem, e.g. ``outlets.csv``)."""
+    out: dict[str, _Sheet] = {}
+    alias = {zh: en for en, (zh, _c, _r) in SHEETS.items()}
+    suffix = Path(filename).suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        try:
+            wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        except Exception as exc:
+            raise SourceFileRejected(
+                [CellError(filename, "", 0, "", f"not a readable Excel file ({exc.__class__.__name__})")]
+            ) from None
+        for ws in wb.worksheets:
+            kind = alias.get(ws.title.strip(), ws.title.strip().lower())
+            if kind not in SHEETS:
+                continue
+            it = ws.iter_rows(values_only=True)
+            header = [str(h).strip() if h is not None else "" for h in next(it, ())]
+            sheet = _Sheet(filename, ws.title)
+            for i, vals in enumerate(it, start=2):
+                if all(v is None or (isinstance(v, str) and not v.strip()) for v in vals):
+                    continue
+                sheet.rows.append((i, {h: v for h, v in zip(header, vals, strict=False) if h}))
+            out[kind] = sheet
+        wb.close()
+    elif suffix == ".csv":
+        kind = alias.get(Path(filename).stem, Path(filename).stem.lower())
+        if kind not in SHEETS:
+            raise SourceFileRejected(
+                [CellError(filename, "", 0, "", f"name the CSV file after its table: {', '.join(SHEETS)}")]
+            )
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise SourceFileRejected([CellError(filename, "", 0, "", "CSV files must be UTF-8")]) from None
+        reader = csv.reader(io.StringIO(text))
+        header = [h.strip() for h in next(reader, [])]
+        sheet = _Sheet(filename, "")
+        for i, vals in enumerate(reader, start=2):
+            if any(v.strip() for v in vals):
+                sheet.rows.append((i, dict(zip(header, vals, strict=False))))
+        out[kind] = sheet
+    else:
+        raise SourceFileRejected(
+            [CellError(filename, "", 0, "", "only .xlsx and .csv files can be imported")]
+        )
+    if not out:
+        raise SourceFileRejected(
+            [CellError(filename, "", 0, "", f"no sheet named {', '.join(SHEETS)} (or 排口, 监测点, …)")]
+        )
+    return out
+
+
+def _text(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v).strip()
+
+
+class _Checker:
+    def __init__(self, sheet: _Sheet, row: int, values: dict[str, Any], errors: list[CellError]) -> None:
+        self.sheet, self.row, self.values, self.errors = sheet, row, values, errors
+
+    def fail(self, column: str, reason: str) -> None:
+        self.errors.append(CellError(self.sheet.file, self.sheet.sheet, self.row, column, reason))
+
+    def text(self, column: str, required: bool = False, choices: tuple[str, ...] = ()) -> str:
+        v = _text(self.values.get(column))
+        if required and not v:
+            self.fail(column, "required")
+        elif v and choices and v not in choices:
+            self.fail(column, f"{v!r} is not one of {', '.join(choices)}")
+        return v
+
+    def number(self, column: str, lo: float | None = None, hi: float | None = None) -> float | None:
+        v = self.values.get(column)
+        if v is None or _text(v) == "":
+            return None
+        try:
+            x = float(v)
+        except (TypeError, ValueError):
+            self.fail(column, f"{v!r} is not a number")
+            return None
+        if x != x or (lo is not None and x < lo) or (hi is not None and x > hi):
+            self.fail(column, f"{x} is out of range [{lo}, {hi}]")
+            return None
+        return x
+
+    def flag(self, column: str) -> bool:
+        v = _text(self.values.get(column)).lower()
+        if v in ("", "0", "false", "no", "否"):
+            return False
+        if v in ("1", "true", "yes", "是"):
+            return True
+        self.fail(column, f"{v!r} is not 0/1")
+        return False
+
+    def day(self, column: str) -> date | None:
+        v = self.values.get(column)
+        if v is None or _text(v) == "":
+            return None
+        if isinstance(v, datetime):
+            return v.date()
+        if isinstance(v, date):
+            return v
+        try:
+            return date.fromisoformat(_text(v))
+        except ValueError:
+            self.fail(column, f"{v!r} is not a date (YYYY-MM-DD)")
+            return None
+
+
+def import_sources(session: Session, filename: str, content: bytes) -> dict[str, int]:
+    """Import an enterprise-file workbook or CSV: validates every cell first and writes nothing
+    unless all are right. Rows are matched on their natural keys (idempotent)."""
+    sheets = read_source_file(filename, content)
+    return apply_sources(session, sheets)
+
+
+def apply_sources(session: Session, sheets: dict[str, _Sheet]) -> dict[str, int]:
+    park = get_park(session)
+    errors: list[CellError] = []
+    counts = dict.fromkeys(SHEETS, 0)
+    enterprises = {
+        e.name: e for e in session.scalars(select(m.Enterprise).where(m.Enterprise.park_id == park.id))
+    }
+    enterprises.update({e.code: e for e in list(enterprises.values())})
+    rivers = {r.code: r for r in session.scalars(select(m.River).where(m.River.park_id == park.id))}
+    water_points = {
+        key: p
+        for p in session.scalars(
+            select(m.MonitoringPoint).where(
+                m.MonitoringPoint.park_id == park.id, m.MonitoringPoint.kind == "water"
+            )
+        )
+        for key in (p.code, p.name)
+    }
+    plans: list[tuple[str, dict[str, Any]]] = []
+    # pass 1: validate every row against the store and the rows before it
+    new_rivers: set[str] = set()
+    new_outlets: set[tuple[int, str]] = set()
+    new_mns: set[str] = set()
+    known_outlets: set[tuple[int, str]] = {
+        (eid, code) for eid, code in session.execute(select(m.Outlet.enterprise_id, m.Outlet.code))
+    }
+    known_mns = set(session.scalars(select(m.SourcePoint.mn)))
+    for kind, (_zh, _columns, required) in SHEETS.items():
+        sheet = sheets.get(kind)
+        if sheet is None:
+            continue
+        header = set().union(*(r.keys() for _i, r in sheet.rows)) if sheet.rows else set()
+        missing = [c for c in required if c not in header]
+        for col in missing:
+            errors.append(CellError(sheet.file, sheet.sheet, 1, col, "required column is missing"))
+        if missing:
+            continue
+        for row_no, values in sheet.rows:
+            c = _Checker(sheet, row_no, values, errors)
+            before = len(errors)
+            rec: dict[str, Any] = {}
+            for col in required:
+                rec[col] = c.text(col, required=True)
+            if kind == "rivers":
+                rec["parent"] = c.text("parent")
+                if rec["parent"] and rec["parent"] not in rivers and rec["parent"] not in new_rivers:
+                    c.fail("parent", f"unknown river {rec['parent']!r} (list it in an earlier row)")
+                rec["confluence_km"] = c.number("confluence_km", 0)
+                rec["note"] = c.text("note")
+                new_rivers.add(rec["code"])
+            elif kind == "sections":
+                if rec["river"] and rec["river"] not in rivers and rec["river"] not in new_rivers:
+                    c.fail("river", f"unknown river {rec['river']!r}")
+                rec["km"] = c.number("km", 0)
+                rec["target_class"] = c.text("target_class", choices=CLASSES)
+                rec["water_body"] = c.text("water_body", choices=("river", "lake"))
+                rec["note"] = c.text("note")
+                if rec["section"] not in water_points and not rec["target_class"]:
+                    c.fail("target_class", "a new section needs its target class (I–V)")
+            elif kind in ("outlets", "points", "permits", "contacts"):
+                e = enterprises.get(rec["enterprise"])
+                if rec["enterprise"] and e is None:
+                    c.fail(
+                        "enterprise", f"unknown enterprise {rec['enterprise']!r} (add it to the park first)"
+                    )
+                rec["enterprise_id"] = e.id if e else None
+                if kind == "outlets":
+                    c.text("medium", required=True, choices=MEDIA)
+                    rec["latitude"] = c.number("latitude", -90, 90)
+                    rec["longitude"] = c.number("longitude", -180, 180)
+                    rec["receiving_water"] = c.text("receiving_water")
+                    rec["river"] = c.text("river")
+                    if rec["river"] and rec["river"] not in rivers and rec["river"] not in new_rivers:
+                        c.fail("river", f"unknown river {rec['river']!r}")
+                    rec["river_km"] = c.number("river_km", 0)
+                    if (
+                        rec["river"]
+                        and rec["river_km"] is None
+                        and "river_km" not in [e.column for e in errors[before:]]
+                    ):
+                        c.fail("river_km", "an outlet on a river needs its position (km)")
+                    rec["discharge_rule"] = c.text("discharge_rule")
+                    rec["note"] = c.text("note")
+                    if e:
+                        new_outlets.add((e.id, rec["code"]))
+                elif kind == "points":
+                    if e and (e.id, rec["outlet"]) not in known_outlets | new_outlets:
+                        c.fail("outlet", f"unknown outlet {rec['outlet']!r} of {rec['enterprise']}")
+                    if rec["mn"] and not rec["mn"].isalnum():
+                        c.fail("mn", "MN has letters and digits only")
+                    if len(rec["mn"]) > 24:
+                        c.fail("mn", "MN has at most 24 characters")
+                    if len(rec["pw"]) > 16 or any(ch in rec["pw"] for ch in ";,=&"):
+                        c.fail("pw", "PW has at most 16 characters and none of ; , = &")
+                    rec["edition"] = c.text("edition", choices=EDITIONS) or "2017"
+                    rec["maker"], rec["model"] = c.text("maker"), c.text("model")
+                    new_mns.add(rec["mn"])
+                elif kind == "permits":
+                    rec["management"] = c.text("management", choices=("重点管理", "简化管理", "登记管理"))
+                    rec["issuer"], rec["note"] = c.text("issuer"), c.text("note")
+                    rec["valid_from"], rec["valid_to"] = c.day("valid_from"), c.day("valid_to")
+                    if rec["valid_from"] and rec["valid_to"] and rec["valid_to"] < rec["valid_from"]:
+                        c.fail("valid_to", "ends before it starts")
+                else:
+                    rec["role"], rec["phone"], rec["email"] = c.text("role"), c.text("phone"), c.text("email")
+            elif kind == "channels":
+                if rec["mn"] and rec["mn"] not in known_mns and rec["mn"] not in new_mns:
+                    c.fail("mn", f"unknown monitoring point MN {rec['mn']!r}")
+                info = code_info(rec["code"]) if rec["code"] else None
+                if rec["code"] and info is None:
+                    c.fail("code", f"{rec['code']!r} is not an HJ 212-2017 pollutant code")
+                rec["name"] = c.text("name") or (info.name_zh if info else "")
+                rec["unit"] = c.text("unit") or (info.conc_unit if info else "")
+                rec["limit_value"] = c.number("limit_value", 0)
+                rec["limit_standard"] = c.text("limit_standard")
+                if rec["limit_value"] is not None and not rec["limit_standard"]:
+                    c.fail("limit_standard", "a limit needs the standard (and table) it comes from")
+                rec["pre_alarm_ratio"] = c.number("pre_alarm_ratio", 0, 1)
+                rec["use_zs"], rec["is_flow"] = c.flag("use_zs"), c.flag("is_flow")
+                n = c.number("flat_line_readings", 2, 10000)
+                rec["flat_line_readings"] = int(n) if n is not None else None
+            if len(errors) == before:
+                plans.append((kind, rec))
+    if errors:
+        raise SourceFileRejected(errors)
+    # pass 2: write
+    for kind, rec in plans:
+        counts[kind] += 1
+        if kind == "rivers":
+            r = rivers.get(rec["code"]) or m.River(park_id=park.id, code=rec["code"])
+            r.name, r.note, r.confluence_km = rec["name"], rec["note"], rec["confluence_km"]
+            r.parent_id = rivers[rec["parent"]].id if rec["parent"] else None
+            session.add(r)
+            session.flush()
+            rivers[r.code] = r
+        elif kind == "sections":
+            p = water_points.get(rec["section"])
+            if p is None:
+                code = f"ws-{rec['river']}-{rec['km']:g}"
+                p = m.MonitoringPoint(park_id=park.id, code=code, name=rec["section"], kind="water")
+                session.add(p)
+            if rec["target_class"]:
+                p.target_class = rec["target_class"]
+            p.water_body = rec["water_body"] or p.water_body or "river"
+            if rec["note"]:
+                p.source_ref = rec["note"][:200]
+            session.flush()
+            water_points[p.name] = water_points[p.code] = p
+            s = session.scalars(select(m.RiverSection).where(m.RiverSection.point_id == p.id)).first()
+            s = s or m.RiverSection(point_id=p.id)
+            s.river_id, s.km = rivers[rec["river"]].id, rec["km"]
+            session.add(s)
+        elif kind == "outlets":
+            o = session.scalars(
+                select(m.Outlet).where(
+                    m.Outlet.enterprise_id == rec["enterprise_id"], m.Outlet.code == rec["code"]
+                )
+            ).first() or m.Outlet(enterprise_id=rec["enterprise_id"], code=rec["code"])
+            o.name, o.medium = rec["name"], rec["medium"]
+            o.latitude, o.longitude, o.receiving_water = (
+                rec["latitude"],
+                rec["longitude"],
+                rec["receiving_water"],
+            )
+            o.river_id = rivers[rec["river"]].id if rec["river"] else None
+            o.river_km, o.discharge_rule, o.note = rec["river_km"], rec["discharge_rule"], rec["note"]
+            session.add(o)
+            session.flush()
+        elif kind == "points":
+            outlet = session.scalars(
+                select(m.Outlet).where(
+                    m.Outlet.enterprise_id == rec["enterprise_id"], m.Outlet.code == rec["outlet"]
+                )
+            ).one()
+            sp = session.scalars(select(m.SourcePoint).where(m.SourcePoint.mn == rec["mn"])).first()
+            sp = sp or m.SourcePoint(mn=rec["mn"])
+            sp.outlet_id, sp.pw, sp.edition, sp.maker, sp.model = (
+                outlet.id, rec["pw"], rec["edition"], rec["maker"], rec["model"],
+            )  # fmt: skip
+            session.add(sp)
+            session.flush()
+        elif kind == "channels":
+            point = session.scalars(select(m.SourcePoint).where(m.SourcePoint.mn == rec["mn"])).one()
+            ch = session.scalars(
+                select(m.Channel).where(m.Channel.point_id == point.id, m.Channel.code == rec["code"])
+            ).first() or m.Channel(point_id=point.id, code=rec["code"])
+            for k in ("name", "unit", "limit_value", "limit_standard", "pre_alarm_ratio", "use_zs", "is_flow",
+                      "flat_line_readings"):  # fmt: skip
+                setattr(ch, k, rec[k])
+            session.add(ch)
+        elif kind == "permits":
+            pm = session.scalars(
+                select(m.Permit).where(
+                    m.Permit.enterprise_id == rec["enterprise_id"], m.Permit.number == rec["number"]
+                )
+            ).first() or m.Permit(enterprise_id=rec["enterprise_id"], number=rec["number"])
+            for k in ("management", "issuer", "valid_from", "valid_to", "note"):
+                setattr(pm, k, rec[k])
+            session.add(pm)
+        else:
+            ct = session.scalars(
+                select(m.Contact).where(
+                    m.Contact.enterprise_id == rec["enterprise_id"], m.Contact.name == rec["name"]
+                )
+            ).first() or m.Contact(enterprise_id=rec["enterprise_id"], name=rec["name"])
+            ct.role, ct.phone, ct.email = rec["role"], rec["phone"], rec["email"]
+            session.add(ct)
+    session.flush()
+    return counts
+
+
+def load_demo_sources(session: Session, directory: Path = DEMO_SOURCES) -> dict[str, int]:
+    """The illustrative demo enterprise file (see the README beside the CSVs)."""
+    sheets = {}
+    for kind in SHEETS:
+        path = directory / f"{kind}.csv"
+        sheets[kind] = read_source_file(path.name, path.read_bytes())[kind]
+    counts = apply_sources(session, sheets)
+    for p in session.scalars(select(m.SourcePoint)):
+        if not p.data_note:
+            p.data_note = DEMO_NOTE
+    return counts
+
+
+def source_workbook(session: Session) -> bytes:
+    """The park's enterprise file as an xlsx in the import format (also the blank template)."""
+    wb = Workbook()
+    wb.remove(wb.active)
+    rows = export_rows(session)
+    for kind, (_zh, columns, _req) in SHEETS.items():
+        ws = wb.create_sheet(kind)
+        ws.append(list(columns))
+        for r in rows[kind]:
+            ws.append([r.get(c) for c in columns])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def export_rows(session: Session) -> dict[str, list[dict[str, Any]]]:
+    park = get_park(session)
+    rivers = {r.id: r for r in session.scalars(select(m.River).where(m.River.park_id == park.id))}
+    ents = {e.id: e for e in session.scalars(select(m.Enterprise).where(m.Enterprise.park_id == park.id))}
+    outlets = {o.id: o for o in session.scalars(select(m.Outlet)) if o.enterprise_id in ents}
+    points = {p.id: p for p in session.scalars(select(m.SourcePoint)) if p.outlet_id in outlets}
+    out: dict[str, list[dict[str, Any]]] = {k: [] for k in SHEETS}
+    for r in rivers.values():
+        parent = rivers.get(r.parent_id) if r.parent_id else None
+        out["rivers"].append({"code": r.code, "name": r.name, "parent": parent.code if parent else "",
+                              "confluence_km": r.confluence_km, "note": r.note})  # fmt: skip
+    for s, p in session.execute(
+        select(m.RiverSection, m.MonitoringPoint).join(
+            m.MonitoringPoint, m.MonitoringPoint.id == m.RiverSection.point_id
+        )
+    ):
+        if s.river_id in rivers:
+            out["sections"].append({"section": p.name, "river": rivers[s.river_id].code, "km": s.km,
+                                    "target_class": p.target_class, "water_body": p.water_body,
+                                    "note": p.source_ref})  # fmt: skip
+    for o in outlets.values():
+        river = rivers.get(o.river_id) if o.river_id else None
+        out["outlets"].append({"enterprise": ents[o.enterprise_id].name, "code": o.code, "name": o.name,
+                               "medium": o.medium, "latitude": o.latitude, "longitude": o.longitude,
+                               "receiving_water": o.receiving_water, "river": river.code if river else "",
+                               "river_km": o.river_km, "discharge_rule": o.discharge_rule, "note": o.note})  # fmt: skip
+    for sp in points.values():
+        o = outlets[sp.outlet_id]
+        out["points"].append({"enterprise": ents[o.enterprise_id].name, "outlet": o.code, "mn": sp.mn, "pw": sp.pw,
+                              "edition": sp.edition, "maker": sp.maker, "model": sp.model})  # fmt: skip
+    for ch in session.scalars(select(m.Channel).order_by(m.Channel.point_id, m.Channel.id)):
+        if ch.point_id in points:
+            out["channels"].append({"mn": points[ch.point_id].mn, "code": ch.code, "name": ch.name, "unit": ch.unit,
+                                    "limit_value": ch.limit_value, "limit_standard": ch.limit_standard,
+                                    "pre_alarm_ratio": ch.pre_alarm_ratio, "use_zs": int(ch.use_zs),
+                                    "is_flow": int(ch.is_flow), "flat_line_readings": ch.flat_line_readings})  # fmt: skip
+    for pm in session.scalars(select(m.Permit)):
+        if pm.enterprise_id in ents:
+            out["permits"].append({"enterprise": ents[pm.enterprise_id].name, "number": pm.number,
+                                   "management": pm.management, "issuer": pm.issuer,
+                                   "valid_from": pm.valid_from.isoformat() if pm.valid_from else "",
+                                   "valid_to": pm.valid_to.isoformat() if pm.valid_to else "", "note": pm.note})  # fmt: skip
+    for ct in session.scalars(select(m.Contact)):
+        if ct.enterprise_id in ents:
+            out["contacts"].append({"enterprise": ents[ct.enterprise_id].name, "name": ct.name, "role": ct.role,
+                                    "phone": ct.phone, "email": ct.email})  # fmt: skip
+    return out
+
+
+# Views
+
+
+def enterprise_file(session: Session, enterprise_id: int) -> dict[str, Any]:
+    """One enterprise's whole file: outlets with points and channels, permits, contacts."""
+    e = session.get(m.Enterprise, enterprise_id)
+    if e is None:
+        raise LookupError(f"no enterprise {enterprise_id}")
+    rivers = {r.id: r.name for r in session.scalars(select(m.River))}
+    outlets = []
+    for o in session.scalars(select(m.Outlet).where(m.Outlet.enterprise_id == e.id).order_by(m.Outlet.code)):
+        pts = []
+        for p in session.scalars(select(m.SourcePoint).where(m.SourcePoint.outlet_id == o.id)):
+            chans = session.scalars(
+                select(m.Channel).where(m.Channel.point_id == p.id).order_by(m.Channel.id)
+            )
+            pts.append(point_dict(p) | {"channels": [channel_dict(c) for c in chans]})
+        outlets.append(
+            {
+                "id": o.id, "code": o.code, "name": o.name, "medium": o.medium, "latitude": o.latitude,
+                "longitude": o.longitude, "receiving_water": o.receiving_water,
+                "river": rivers.get(o.river_id) if o.river_id else None, "river_km": o.river_km,
+                "discharge_rule": o.discharge_rule, "note": o.note, "points": pts,
+            }
+        )  # fmt: skip
+    permits = [
+        {"number": p.number, "management": p.management, "issuer": p.issuer,
+         "valid_from": p.valid_from.isoformat() if p.valid_from else None,
+         "valid_to": p.valid_to.isoformat() if p.valid_to else None, "note": p.note}
+        for p in session.scalars(select(m.Permit).where(m.Permit.enterprise_id == e.id))
+    ]  # fmt: skip
+    contacts = [
+        {"name": c.name, "role": c.role, "phone": c.phone, "email": c.email}
+        for c in session.scalars(select(m.Contact).where(m.Contact.enterprise_id == e.id))
+    ]
+    return {"id": e.id, "code": e.code, "name": e.name, "uscc": e.uscc, "industry_code": e.industry_code,
+            "tags": [t for t in e.tags.split(",") if t], "note": e.note, "outlets": outlets,
+            "permits": permits, "contacts": contacts}  # fmt: skip
+
+
+def point_dict(p: m.SourcePoint) -> dict[str, Any]:
+    return {
+        "id": p.id, "mn": p.mn, "edition": p.edition, "maker": p.maker, "model": p.model, "active": p.active,
+        "last_seen_utc": p.last_seen_utc.isoformat() + "Z" if p.last_seen_utc else None,
+        "last_peer": p.last_peer, "data_note": p.data_note,
+    }  # fmt: skip
+
+
+def channel_dict(c: m.Channel) -> dict[str, Any]:
+    return {
+        "id": c.id, "code": c.code, "name": c.name, "unit": c.unit, "limit_value": c.limit_value,
+        "limit_standard": c.limit_standard, "pre_alarm_ratio": c.pre_alarm_ratio, "use_zs": c.use_zs,
+        "is_flow": c.is_flow, "flat_line_readings": c.flat_line_readings,
+    }  # fmt: skip
+
+
+CHANNEL_EDITABLE = (
+    "limit_value",
+    "limit_standard",
+    "pre_alarm_ratio",
+    "use_zs",
+    "flat_line_readings",
+    "name",
+    "unit",
+)
+
+
+def update_channel(session: Session, channel_id: int, changes: dict[str, Any]) -> m.Channel:
+    """Edit a channel's limit and alarm settings (validated like the import)."""
+    ch = session.get(m.Channel, channel_id)
+    if ch is None:
+        raise LookupError(f"no channel {channel_id}")
+    bad = set(changes) - set(CHANNEL_EDITABLE)
+    if bad:
+        raise ValueError(f"cannot change {', '.join(sorted(bad))}; editable: {', '.join(CHANNEL_EDITABLE)}")
+    sheet = _Sheet("form", "channel")
+    errors: list[CellError] = []
+    c = _Checker(sheet, ch.id, changes, errors)
+    vals: dict[str, Any] = {}
+    for k in changes:
+        if k == "limit_value":
+            vals[k] = c.number(k, 0)
+        elif k == "pre_alarm_ratio":
+            vals[k] = c.number(k, 0, 1)
+        elif k == "flat_line_readings":
+            n = c.number(k, 2, 10000)
+            vals[k] = int(n) if n is not None else None
+        elif k == "use_zs":
+            vals[k] = c.flag(k) if not isinstance(changes[k], bool) else changes[k]
+        else:
+            vals[k] = c.text(k)
+    limit = vals.get("limit_value", ch.limit_value)
+    standard = vals.get("limit_standard", ch.limit_standard)
+    if limit is not None and not standard:
+        c.fail("limit_standard", "a limit needs the standard (and table) it comes from")
+    if errors:
+        raise SourceFileRejected(errors)
+    for k, v in vals.items():
+        setattr(ch, k, v)
+    session.flush()
+    return ch
+
+
+def adopt_device(session: Session, mn: str, outlet_id: int, by: str = "") -> m.SourcePoint:
+    """Register an unknown device under an outlet with the MN and PW it used; its recorded frames
+    are then replayed into readings by :func:`greenpark.services.ingest.replay_frames`."""
+    u = session.scalars(select(m.UnknownDevice).where(m.UnknownDevice.mn == mn)).first()
+    if u is None:
+        raise LookupError(f"no unknown device with MN {mn}")
+    if session.get(m.Outlet, outlet_id) is None:
+        raise LookupError(f"no outlet {outlet_id}")
+    sp = session.scalars(select(m.SourcePoint).where(m.SourcePoint.mn == mn)).first()
+    if sp is None:
+        sp = m.SourcePoint(
+            mn=mn, pw=u.pw_seen, outlet_id=outlet_id, data_note=f"adopted by {by or 'officer'}"
+        )
+        session.add(sp)
+    else:  # a registered device that used a wrong PW: the officer accepts the PW it uses
+        sp.pw = u.pw_seen
+    u.status = "adopted"
+    session.flush()
+    return sp
+
+
+def find_enterprise(session: Session, key: str) -> m.Enterprise:
+    """An enterprise of the park by code, name or id."""
+    park = get_park(session)
+    for e in session.scalars(select(m.Enterprise).where(m.Enterprise.park_id == park.id)):
+        if key in (e.code, e.name, str(e.id)):
+            return e
+    raise LookupError(f"no enterprise {key!r}")
