@@ -50,7 +50,9 @@ def upload(mn: str, cn: str, data_time: str, values: dict[str, dict[str, str]], 
     cp = [("DataTime", data_time)]
     for code, fields in values.items():
         cp += [(f"{code}-{k}", v) for k, v in fields.items()]
-    return make_frame(qn=qn or data_time + "000", st=st, cn=cn, pw=pw, mn=mn, flag=flag, cp=cp, pnum=pnum, pno=pno)
+    return make_frame(
+        qn=qn or data_time + "000", st=st, cn=cn, pw=pw, mn=mn, flag=flag, cp=cp, pnum=pnum, pno=pno
+    )
 
 
 OPEN: list[Device] = []  # closed when the server of the test stops

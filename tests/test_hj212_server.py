@@ -71,19 +71,26 @@ def test_resent_upload_is_stored_once_and_acknowledged_again(src_url: str) -> No
 
 
 def test_split_joined_garbage_and_oversize_on_one_connection(src_url: str) -> None:
-    frames = [upload(WATER_MN, "2051", f"202611020{h}0000", {"w21003": {"Avg": str(h), "Flag": "N"}}) for h in range(4)]
+    frames = [
+        upload(WATER_MN, "2051", f"202611020{h}0000", {"w21003": {"Avg": str(h), "Flag": "N"}})
+        for h in range(4)
+    ]
     with serving(src_url) as srv:
         dev = Device(srv.port)
         one = build(frames[0])
         for i in range(len(one)):  # one byte at a time
             dev.send(one[i : i + 1])
-        dev.send(b"\x00\xffnoise" + build(frames[1]) + b"junk\r\n" + build(frames[2]))  # garbage between frames
+        dev.send(
+            b"\x00\xffnoise" + build(frames[1]) + b"junk\r\n" + build(frames[2])
+        )  # garbage between frames
         dev.send(b"##9999" + b"x" * 50 + b"\r\n")  # a length no frame may have
         dev.send(build(frames[3]))
         acks = dev.receive(4)
         assert [a.qn for a in acks] == [f.qn for f in frames]
     with session_scope(src_url) as s:
-        rejected = {r.raw[:6]: r.reason for r in s.scalars(select(m.RawFrame).where(m.RawFrame.status == "rejected"))}
+        rejected = {
+            r.raw[:6]: r.reason for r in s.scalars(select(m.RawFrame).where(m.RawFrame.status == "rejected"))
+        }
     assert any("before '##'" in r for r in rejected.values())
     assert "CRC" in rejected["##9999"]  # kept for audit with the reason
 
@@ -127,7 +134,9 @@ def test_unknown_device_and_wrong_password_are_recorded_not_acknowledged_then_ad
     with serving(src_url) as srv:
         dev = Device(srv.port)
         dev.send(upload(stranger, "2061", "20261105100000", {"w01018": {"Avg": "33.3", "Flag": "N"}}))
-        dev.send(upload(WWTP_MN, "2061", "20261105100000", {"w01018": {"Avg": "44.4", "Flag": "N"}}, pw="wrong"))
+        dev.send(
+            upload(WWTP_MN, "2061", "20261105100000", {"w01018": {"Avg": "44.4", "Flag": "N"}}, pw="wrong")
+        )
         assert dev.nothing_within(1.0)
     with session_scope(src_url) as s:
         unknown = {u["mn"]: u for u in devices.unknown_devices(s)}
@@ -146,8 +155,12 @@ def test_unknown_device_and_wrong_password_are_recorded_not_acknowledged_then_ad
 
 
 def test_subpackets_are_acknowledged_after_the_whole_message_is_stored(src_url: str) -> None:
-    p1 = upload(WATER_MN, "2061", "20261106100000", {"w01018": {"Avg": "50", "Flag": "N"}}, qn="1", pnum=2, pno=1)
-    p2 = upload(WATER_MN, "2061", "20261106100000", {"w21003": {"Avg": "5", "Flag": "N"}}, qn="2", pnum=2, pno=2)
+    p1 = upload(
+        WATER_MN, "2061", "20261106100000", {"w01018": {"Avg": "50", "Flag": "N"}}, qn="1", pnum=2, pno=1
+    )
+    p2 = upload(
+        WATER_MN, "2061", "20261106100000", {"w21003": {"Avg": "5", "Flag": "N"}}, qn="2", pnum=2, pno=2
+    )
     with serving(src_url) as srv:
         dev = Device(srv.port)
         dev.send(p1)
@@ -175,7 +188,9 @@ def test_a_bad_value_refuses_the_frame_and_is_not_acknowledged(src_url: str) -> 
         dev.send(upload(WATER_MN, "2061", "20261108250000", {"w01018": {"Avg": "1", "Flag": "N"}}))  # hour 25
         assert dev.nothing_within(1.0)
     with session_scope(src_url) as s:
-        reasons = s.scalars(select(m.RawFrame.reason).where(m.RawFrame.mn == WATER_MN, m.RawFrame.status == "rejected"))
+        reasons = s.scalars(
+            select(m.RawFrame.reason).where(m.RawFrame.mn == WATER_MN, m.RawFrame.status == "rejected")
+        )
         text = " ".join(reasons)
     assert "not a number" in text and "not a valid date" in text
 
@@ -214,7 +229,12 @@ def test_hourly_rollup_from_minute_data_and_device_hour_wins(src_url: str, tmp_p
             pid = s.scalar(select(m.SourcePoint.id).where(m.SourcePoint.mn == WWTP_MN))
             r = s.scalars(select(m.SourceRollup).where(m.SourceRollup.point_id == pid, m.SourceRollup.code == "w21011",
                                                        m.SourceRollup.period == "hour")).one()  # fmt: skip
-            assert (r.origin, r.n, round(r.avg or 0, 6), r.start_utc) == ("computed", 6, 0.35, datetime(2026, 11, 10, 2))
+            assert (r.origin, r.n, round(r.avg or 0, 6), r.start_utc) == (
+                "computed",
+                6,
+                0.35,
+                datetime(2026, 11, 10, 2),
+            )
             day = s.scalars(select(m.SourceRollup).where(m.SourceRollup.point_id == pid, m.SourceRollup.code == "w21011",
                                                          m.SourceRollup.period == "day")).one()  # fmt: skip
             assert day.start_utc == datetime(2026, 11, 9, 16)  # Beijing midnight of 11-10 in UTC
