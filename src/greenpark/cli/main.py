@@ -571,10 +571,6 @@ def main() -> None:  # pragma: no cover
     app(prog_name="greenpark")
 
 
-if __name__ == "__main__":  # pragma: no cover
-    main()
-
-
 # ----------------------------------------------------------------------------- environment
 
 
@@ -913,3 +909,8 @@ def import_noise(
 
 # Pollution-source monitoring commands live in their own module; importing it registers them.
 from greenpark.cli import sources as _sources  # noqa: E402,F401
+
+if __name__ == "__main__":  # pragma: no cover
+    from greenpark.cli.main import main as _main  # the module the commands are registered on
+
+    _main()

@@ -111,13 +111,20 @@ def hj212_encode(
     ] = None,
     st: Annotated[str, typer.Option(help="System code (32 waste water, 31 flue gas, 91 system).")] = "32",
     pw: Annotated[str, typer.Option(help="Access password.")] = "123456",
-    qn: Annotated[str | None, typer.Option(help="Request number (YYYYMMDDhhmmsszzz).")] = None,
+    qn: Annotated[
+        str | None, typer.Option(help="Request number YYYYMMDDhhmmsszzz (default: now, Beijing).")
+    ] = None,
     flag: Annotated[int | None, typer.Option(help="Flag (5 = HJ 212-2017 with reply wanted, 9 = 2025).")] = 5,
 ) -> None:
     """Build a packet (prints it with its length and CRC)."""
     from greenpark.hj212 import HJ212Error, build
     from greenpark.hj212.codec import make_frame
 
+    if qn is None:
+        from datetime import UTC, datetime, timedelta
+
+        now = datetime.now(UTC) + timedelta(hours=8)
+        qn = now.strftime("%Y%m%d%H%M%S") + f"{now.microsecond // 1000:03d}"
     cp = []
     for it in items or []:
         key, sep, value = it.partition("=")

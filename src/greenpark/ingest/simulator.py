@@ -285,9 +285,10 @@ async def simulate(host: str, port: int, devices: list[SimDevice], *, duration_s
                    rate: float | None = None, backfill_hours: float = 0.0, faults: bool = False, seed: int = 1,
                    ack_timeout: float = 10.0, retries: int = 3, start: datetime | None = None,
                    stop: asyncio.Event | None = None, heartbeat_s: float = 60.0,
-                   progress: Callable[[SimStats], None] | None = None) -> SimStats:  # fmt: skip
-    """Run the devices until ``duration_s`` has passed (or ``stop`` is set) and return the counts."""
-    stats = SimStats()
+                   progress: Callable[[SimStats], None] | None = None, stats: SimStats | None = None) -> SimStats:  # fmt: skip
+    """Run the devices until ``duration_s`` has passed (or ``stop`` is set) and return the counts
+    (into ``stats`` if given, so that a caller can watch them while it runs)."""
+    stats = stats if stats is not None else SimStats()
     stop = stop or asyncio.Event()
     now_bj = _beijing_now()
     begin = start or (now_bj - timedelta(hours=backfill_hours))
