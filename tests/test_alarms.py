@@ -216,3 +216,19 @@ def test_settings_are_validated(url: str) -> None:
             set_setting(s, "missing_hours", -1)
         with pytest.raises(ValueError, match="true or false"):
             set_setting(s, "auto_close", 1)
+
+
+def test_an_exceedance_inside_a_backlog_is_not_missed(url: str) -> None:
+    mn = "42120101101001"  # COD limit 100
+    feed(url, hourly(mn, T0, [cod(40), cod(160), cod(40)]))  # sent late, all at once
+    with session_scope(url) as s:
+        pid = s.scalar(select(m.SourcePoint.id).where(m.SourcePoint.mn == mn))
+        assert pid is not None
+        hours = {pid: {utc(T0 + timedelta(hours=k)) for k in range(3)}}
+        alarms.evaluate(s, now=utc(T0 + timedelta(hours=3, minutes=5)), hours=hours)
+    a = open_alarms(url, mn)[("exceedance", "w01018")]
+    assert a.value == 160.0 and a.cleared_utc is not None  # opened for the hour that exceeded, then cleared
+    assert (
+        a.message.startswith("2026-10-01 01:00")
+        and json.loads(a.detail_json)["hour_beijing"] == "2026-10-01 01:00"
+    )

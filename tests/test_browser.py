@@ -180,3 +180,109 @@ def test_environment_page(server: str, browser: object) -> None:
     page.screenshot(path=str(ARTIFACTS / "environment.png"), full_page=True)
     assert not errors, errors
     page.close()
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """What `make run` starts: the web app, the HJ 212 server and the simulated data loggers."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("GREENPARK_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"chromium required but not found at {CHROMIUM}")
+        pytest.skip(f"Debian's chromium is not installed ({CHROMIUM})")
+    data = tmp_path_factory.mktemp("live")
+    env = {**os.environ, "GREENPARK_DATA_DIR": str(data), "GREENPARK_ENV": "development"}
+    env.pop("GREENPARK_DATABASE_URL", None)
+    gp = [sys.executable, "-m", "greenpark.cli.main"]
+    subprocess.run([*gp, "demo"], env=env, check=True, capture_output=True)
+    logins = dict(line.split("\t")[:2] for line in (data / "demo-logins.txt").read_text().splitlines()[1:])
+    port, hj = _free_port(), _free_port()
+    log = (data / "server.log").open("wb")
+    proc = subprocess.Popen([*gp, "serve", "--port", str(port), "--hj212-port", str(hj), "--simulate", "14"],
+                            env=env, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    os.environ["_GP_LIVE_STAFF"] = logins["staff"]
+    try:
+        c = httpx.Client(base_url=base, timeout=5)
+        for _ in range(200):
+            try:
+                if c.get("/api/health").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        c.post("/api/auth/login", json={"username": "staff", "password": logins["staff"]})
+        # wait until every registered logger has sent its backlog and the alarms have been evaluated
+        for _ in range(240):
+            d = c.get("/api/sources/overview").json()
+            if (
+                d["counts"]["never"] == 0
+                and all(p["latest_hour_utc"] for p in d["points"])
+                and c.get("/api/alarms").json()
+            ):
+                break
+            time.sleep(0.5)
+        else:
+            pytest.fail(
+                "the simulation did not fill the monitoring pages: "
+                + (data / "server.log").read_text()[-3000:]
+            )
+        c.close()
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(30)
+        log.close()
+
+
+def _login(page: object, base: str) -> None:
+    page.goto(base + "/login")  # type: ignore[attr-defined]
+    page.fill("input[name=username]", "staff")  # type: ignore[attr-defined]
+    page.fill("input[name=password]", os.environ["_GP_LIVE_STAFF"])  # type: ignore[attr-defined]
+    page.click("form.stack button")  # type: ignore[attr-defined]
+    page.wait_for_url(base + "/")  # type: ignore[attr-defined]
+
+
+def test_monitoring_pages_with_the_running_server_and_simulator(live: str, browser: object) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 1600})  # type: ignore[attr-defined]
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(e.stack or str(e)))
+    _login(page, live)
+    page.goto(live + "/monitoring")
+    page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    assert page.locator("a.point").count() == 14
+    assert page.evaluate("window.GP.charts['chart-map'].getOption().series[0].data.length") == 14
+    assert "模拟" in page.inner_text("body")  # the demo says its data are simulated
+    # the simulator's extra logger is unknown to the park: listed for adoption, then adopted
+    row = page.locator("#unknown-table tr", has_text="SIM00000000014")
+    assert row.count() == 1
+    row.locator("button.adopt").click()
+    page.wait_for_selector("#unknown-table >> text=已认领", timeout=10_000)
+    page.screenshot(path=str(ARTIFACTS / "monitoring.png"), full_page=True)
+    # an outlet: hourly series with the permit limit drawn
+    page.locator("a.point").first.click()
+    page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    limits = page.evaluate(
+        "Object.values(window.GP.charts).flatMap(c => (c.getOption().series[0].markLine || {data: []}).data.map(d => d.yAxis))"
+    )
+    assert 100 in limits  # 福人金身药业 COD limit (illustrative GB 21904)
+    page.click("button.time-sync")
+    page.wait_for_selector("button.time-sync >> text=QN", timeout=10_000)
+    page.screenshot(path=str(ARTIFACTS / "outlet.png"), full_page=True)
+    # alarm centre: acknowledge the first open alarm with a note
+    page.goto(live + "/alarms")
+    page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    n = int(page.inner_text("#al-count"))
+    assert n >= 1
+    page.once("dialog", lambda d: d.accept("已电话通知企业"))
+    page.locator("#al-table button.ack").first.click()
+    page.wait_for_selector("#al-table >> text=已电话通知企业", timeout=10_000)
+    page.screenshot(path=str(ARTIFACTS / "alarms.png"), full_page=True)
+    # enterprise file and river tracing
+    page.goto(live + "/enterprises")
+    page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    assert page.locator("table.channels").count() >= 1 and "GB 21904-2008" in page.inner_text("#ent-file")
+    page.goto(live + "/tracing?lang=en")
+    page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    assert "横沟河入湖口" in page.inner_text("#tr-change") and page.locator("#tr-table tbody tr").count() == 5
+    page.screenshot(path=str(ARTIFACTS / "tracing.png"), full_page=True)
+    assert not errors, errors
+    page.close()

@@ -129,12 +129,12 @@ def _start_hj212(host: str, port: int, simulate: int) -> None:
     import asyncio
     import threading
 
-    from greenpark.ingest.server import ServerConfig, run_server
+    from greenpark.ingest.server import ServerConfig, run
 
     url = _url()
     ready = threading.Event()
     threading.Thread(
-        target=lambda: asyncio.run(run_server(url, ServerConfig(host=host, port=port), ready)),
+        target=lambda: run(url, ServerConfig(host=host, port=port), ready),
         name="hj212-server",
         daemon=True,
     ).start()

@@ -146,12 +146,17 @@ def hj212_serve(
         bool, typer.Option("--strict", help="Refuse every deviation from the standard.")
     ] = False,
     idle_timeout: Annotated[float, typer.Option(help="Close a connection silent this long (s).")] = 900.0,
-    max_connections: Annotated[int, typer.Option(help="Connections in all.")] = 10000,
+    max_connections: Annotated[int, typer.Option(help="Connections in all (per worker).")] = 10000,
+    workers: Annotated[int, typer.Option(help="Worker processes sharing the port (one per CPU core).")] = 1,
+    batch_window_ms: Annotated[
+        float, typer.Option(help="Group commit: wait this long after a batch's first frame for more.")
+    ] = 25.0,
+    worker: Annotated[int, typer.Option(hidden=True)] = -1,
 ) -> None:
-    """Run the HJ 212 ingestion server (until Ctrl-C)."""
+    """Run the HJ 212 ingestion server (until Ctrl-C or SIGTERM)."""
     import logging
 
-    from greenpark.ingest.server import ServerConfig, run_server
+    from greenpark.ingest.server import ServerConfig, run
     from greenpark.store.migrate import schema_status
 
     current, head = schema_status(_url())
@@ -160,13 +165,42 @@ def hj212_serve(
             f"the database schema is at {current or 'nothing'}, this greenpark needs {head}: run `greenpark init`"
         )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    if workers > 1 and worker < 0:
+        _supervise(host, port, strict, idle_timeout, max_connections, workers, batch_window_ms)
+        return
     cfg = ServerConfig(host=host, port=port, strict=strict, idle_timeout_s=idle_timeout,
-                       max_connections=max_connections)  # fmt: skip
+                       max_connections=max_connections, reuse_port=workers > 1, worker=max(worker, 0),
+                       batch_window_s=batch_window_ms / 1000)  # fmt: skip
     typer.echo(f"HJ 212 server on {host}:{port} ({'strict' if strict else 'lenient'}); Ctrl-C stops it")
-    try:
-        asyncio.run(run_server(_url(), cfg))
-    except KeyboardInterrupt:
-        typer.echo("stopped (queued frames were stored and acknowledged)")
+    run(_url(), cfg, handle_signals=True)
+    typer.echo("stopped (frames that had arrived were stored and acknowledged)")
+
+
+def _supervise(host: str, port: int, strict: bool, idle_timeout: float, max_connections: int, workers: int,
+               batch_window_ms: float) -> None:  # fmt: skip
+    """Start ``workers`` server processes on one port (SO_REUSEPORT), pass SIGINT/SIGTERM on, and
+    wait for them to finish storing and acknowledging."""
+    import signal
+    import subprocess
+
+    cmd = [sys.executable, "-m", "greenpark.cli.main", "hj212", "serve", "--host", host, "--port", str(port),
+           "--idle-timeout", str(idle_timeout), "--max-connections", str(max_connections), "--workers", str(workers),
+           "--batch-window-ms", str(batch_window_ms)]  # fmt: skip
+    if strict:
+        cmd.append("--strict")
+    procs = [subprocess.Popen([*cmd, "--worker", str(i)]) for i in range(workers)]  # noqa: S603 - ourselves
+
+    def forward(signum: int, _frame: object) -> None:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    typer.echo(f"{workers} workers on {host}:{port}")
+    codes = [p.wait() for p in procs]
+    if any(codes):
+        raise typer.Exit(1)
 
 
 @hj212_app.command("simulate")

@@ -16,7 +16,10 @@ shared/research/hj212-and-env-standards.md §1 (field deviations seen in public 
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass, field
+from functools import reduce
+from operator import xor
 
 HEADER = b"##"
 TAIL = b"\r\n"
@@ -39,6 +42,19 @@ def _crc_table() -> tuple[int, ...]:
 
 
 _TABLE = _crc_table()
+
+
+def _powers() -> tuple[tuple[int, ...], ...]:
+    """H^k for k = 0..7 as look-up tables, H(x) = TABLE[x] >> 8 (H^8 is the identity)."""
+    out = [tuple(range(256))]
+    for _ in range(7):
+        out.append(tuple(_TABLE[x] >> 8 for x in out[-1]))
+    if tuple(_TABLE[x] >> 8 for x in out[-1]) != out[0]:  # pragma: no cover - a property of 0xA001
+        raise AssertionError("H^8 is not the identity")
+    return tuple(out)
+
+
+_POWERS = _powers()
 
 
 def crc16(data: bytes) -> int:
@@ -65,6 +81,28 @@ def crc16(data: bytes) -> int:
     '1C80'
     >>> crc16(b"")
     65535
+    """
+    n = len(data)
+    if n == 0:
+        return 0xFFFF
+    # Each step keeps only the high byte of the register: h <- H(h XOR b), with H = TABLE >> 8.
+    # H is linear over GF(2) and H^8 is the identity, so the high byte before the last step is
+    # H^(n-1)(0xFF) XOR the sum of H^k applied to the XOR of all bytes whose distance to the end
+    # is k (mod 8): XOR the segment as 8-byte words, then one look-up per byte lane.
+    body = data[:-1]
+    pad = -len(body) % 8
+    lanes = reduce(xor, memoryview(bytes(pad) + body).cast("Q"), 0).to_bytes(8, sys.byteorder)
+    h = _POWERS[(n - 1) % 8][0xFF]
+    for j in range(8):
+        h ^= _POWERS[-j % 8][lanes[j]]
+    return _TABLE[h ^ data[-1]]
+
+
+def crc16_reference(data: bytes) -> int:
+    """Appendix A's loop as written (one byte at a time); :func:`crc16` must equal it.
+
+    >>> crc16_reference(b"") == crc16(b"") == 0xFFFF
+    True
     """
     reg = 0xFFFF
     for b in data:
@@ -134,9 +172,17 @@ class Frame:
     fields: list[tuple[str, str]]  # header fields in order (QN, ST, CN, PW, MN, Flag, PNUM, PNO, …)
     cp: CP
     deviations: list[Deviation] = field(default_factory=list)
+    _index: dict[str, str] | None = field(default=None, init=False, repr=False, compare=False)
 
     def _get(self, key: str) -> str | None:
-        return next((v for k, v in self.fields if k == key), None)
+        # the first occurrence of each field, indexed once (a frame's fields are not edited in place;
+        # make a new Frame to change them)
+        if self._index is None:
+            index: dict[str, str] = {}
+            for k, v in self.fields:
+                index.setdefault(k, v)
+            self._index = index
+        return self._index.get(key)
 
     @property
     def qn(self) -> str | None:
@@ -298,8 +344,22 @@ def _parse(data: bytes, strict: bool) -> Frame:
     return Frame(fields, cp, devs)
 
 
+_STANDARD = frozenset(STANDARD_FIELDS)
+_CP_SEP = re.compile(r"([;,])")
+
+
 def _parse_header(head: str, strict: bool, devs: list[Deviation]) -> list[tuple[str, str]]:
     fields: list[tuple[str, str]] = []
+    # fast path: the standard's form (';' only, every field known and with '=')
+    if "," not in head:
+        for part in head.split(";"):
+            k, eq, v = part.partition("=")
+            if not eq or k not in _STANDARD:
+                fields = []
+                break
+            fields.append((k, v))
+        if fields:
+            return _check_header(fields, strict, devs)
     pos = 6
     for part in re.split(r"[;,]", head):
         if not part:
@@ -330,6 +390,12 @@ def _parse_header(head: str, strict: bool, devs: list[Deviation]) -> list[tuple[
         if strict:
             raise HJ212Error("stray ',' or empty field between header fields", 6)
         devs.append(Deviation("stray_separator", f"{stray} stray separator(s) in the header", 6))
+    return _check_header(fields, strict, devs)
+
+
+def _check_header(
+    fields: list[tuple[str, str]], strict: bool, devs: list[Deviation]
+) -> list[tuple[str, str]]:
     keys = [k for k, _ in fields]
     for k in REQUIRED_FIELDS:
         if k not in keys:
@@ -360,6 +426,20 @@ def _parse_cp(body: str, strict: bool, devs: list[Deviation], offset: int) -> CP
             Deviation("trailing_separator", f"'{body[-1]}' before the closing '&&'", offset + len(body) - 1)
         )
         trailing, body = body[-1], body[:-1]
+    # fast path: no empty item and every item KEY=VALUE (the standard's form)
+    if body:
+        tokens = _CP_SEP.split(body)
+        sep = ""
+        for i in range(0, len(tokens), 2):
+            k, eq, v = tokens[i].partition("=")
+            if not eq or not k:
+                items = []
+                break
+            items.append((sep, k, v))
+            if i + 1 < len(tokens):
+                sep = tokens[i + 1]
+        if items:
+            return CP(items, trailing)
     for m in re.finditer(r"([;,]?)([^;,]*)", body):
         sep, part = m.group(1), m.group(2)
         if not sep and not part:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from greenpark.hj212.codec import CP, Frame, make_frame
+from greenpark.hj212.codec import CP, MAX_SEGMENT, Frame, build, crc16, make_frame
 
 #: CN -> (name_zh, name_en). 2017 Table 9; 2025 additions marked (secondary source).
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -139,6 +139,24 @@ def data_reply(to: Frame) -> Frame:
     99
     """
     return _reply(to, "9014", [])
+
+
+def data_reply_bytes(to: Frame) -> bytes:
+    """``build(data_reply(to))``, formatted directly (the server sends one per upload).
+
+    >>> from greenpark.hj212.codec import build, parse
+    >>> up = parse(b"##0101QN=20160801085857223;ST=32;CN=1062;PW=100000;MN=010000A8900016F000169DC0;Flag=5;CP=&&RtdInterval=30&&1C80\\r\\n")
+    >>> data_reply_bytes(up) == build(data_reply(up))
+    True
+    """
+    qn, pw, mn = to.qn, to.pw or "", to.mn or ""
+    seg = (
+        f"QN={qn};" if qn is not None else ""
+    ) + f"ST={ST_SYSTEM};CN=9014;PW={pw};MN={mn};Flag={REPLY_FLAG};CP=&&&&"
+    data = seg.encode("utf-8")
+    if len(data) > MAX_SEGMENT:
+        return build(data_reply(to))  # raises the codec's error
+    return b"##%04d%s%04X\r\n" % (len(data), data, crc16(data))
 
 
 def request_reply(to: Frame, qn_rtn: int = 1) -> Frame:

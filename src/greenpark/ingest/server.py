@@ -14,21 +14,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import queue
+import signal
+import sys
 import threading
 import time
 import urllib.request
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from pathlib import Path
+from typing import Any, cast
 
 from sqlalchemy import Engine, select, update
 
 from greenpark.hj212.codec import Frame, FrameSplitter, HJ212Error, build, make_frame
-from greenpark.hj212.protocol import data_reply, needs_reply, notice_reply
+from greenpark.hj212.protocol import data_reply_bytes, needs_reply, notice_reply
 from greenpark.services import ingest
 from greenpark.services.ingest import Device, Inbound
 from greenpark.store import models as m
@@ -53,11 +58,14 @@ class ServerConfig:
     )
     max_pending: int = 50000  # frames waiting for the writer before reading is paused (back-pressure)
     batch_max: int = 4000
+    batch_window_s: float = 0.025  # after the first frame of a batch, wait this long for more (group commit)
     keep_raw: bool = True
     housekeeping_s: float = 15.0  # roll-ups and alarms
     command_poll_s: float = 2.0
     retention_every_s: float = 3600.0
     alarms: bool = True
+    reuse_port: bool = False  # several worker processes share the port (the kernel spreads connections)
+    worker: int = 0  # worker 0 also evaluates alarms and prunes raw frames
 
 
 @dataclass
@@ -73,6 +81,7 @@ class Stats:
     idle_closed: int = 0
     slow_closed: int = 0
     batches: int = 0
+    batched_frames: int = 0
     write_errors: int = 0
     started: float = field(default_factory=time.time)
 
@@ -97,8 +106,7 @@ class _Connection(asyncio.Protocol):
         self.open = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's transports are not subclasses
         peer = transport.get_extra_info("peername") or ("?", 0)
         self.host = str(peer[0])
         self.peer = f"{peer[0]}:{peer[1]}"
@@ -118,8 +126,9 @@ class _Connection(asyncio.Protocol):
             return
         now = self.server.loop.time()
         self.last_activity = now
+        received = m.utcnow()
         for raw, event in self.splitter.feed_raw(data):
-            self.server._on_event(self, raw, event)
+            self.server._on_event(self, raw, event, received)
         if self.splitter.buffer:
             if self.partial_since is None:
                 self.partial_since = now
@@ -153,13 +162,21 @@ class IngestServer:
         self._threads: list[threading.Thread] = []
         self._stop = threading.Event()
         self._sweeper: asyncio.Task[None] | None = None
+        self._lock_file: Any = None
 
     # lifecycle
 
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
         self.engine = make_engine(self.url, durable=True)
+        if self.config.reuse_port and self.engine.dialect.name == "sqlite" and sys.platform != "win32":
+            db = self.engine.url.database or ""
+            self._lock_file = Path(f"{db}.hj212-writers.lock").open("a+b")  # noqa: SIM115 - held while serving
         self._reload_registry()
+        # Frames make many short-lived, acyclic objects: move what exists now out of the collector's
+        # way and let generation 0 grow before a collection (fewer pauses at high frame rates).
+        gc.freeze()
+        gc.set_threshold(50_000, 20, 20)
         self._threads = [
             threading.Thread(target=self._writer, name="hj212-writer", daemon=True),
             threading.Thread(target=self._housekeeping, name="hj212-housekeeping", daemon=True),
@@ -167,8 +184,9 @@ class IngestServer:
         for t in self._threads:
             t.start()
         self._server = await self.loop.create_server(
-            lambda: _Connection(self), self.config.host, self.config.port, backlog=2048, reuse_address=True
-        )
+            lambda: _Connection(self), self.config.host, self.config.port, backlog=2048, reuse_address=True,
+            reuse_port=self.config.reuse_port or None,
+        )  # fmt: skip
         self._sweeper = asyncio.create_task(self._sweep())
         log.info("HJ 212 server listening on %s:%s", self.config.host, self.port)
 
@@ -201,6 +219,9 @@ class IngestServer:
             self._sweeper.cancel()
         if self.engine is not None:
             self.engine.dispose()
+        if self._lock_file is not None:
+            self._lock_file.close()
+        log.info("stopped: %s", json.dumps(self.stats.as_dict()))
 
     # connections
 
@@ -246,8 +267,7 @@ class IngestServer:
 
     # frames
 
-    def _on_event(self, conn: _Connection, raw: bytes, event: Frame | HJ212Error) -> None:
-        now = m.utcnow()
+    def _on_event(self, conn: _Connection, raw: bytes, event: Frame | HJ212Error, now: datetime) -> None:
         self.stats.frames += 1
         if isinstance(event, HJ212Error):
             self.stats.rejected += 1
@@ -274,7 +294,7 @@ class IngestServer:
         cn = frame.cn or ""
         reply = needs_reply(frame)
         if reply == "9014" or (cn == "9015" and frame.ack_wanted):
-            acks.append(build(data_reply(frame)))
+            acks.append(data_reply_bytes(frame))
         elif reply == "9013":
             acks.append(build(notice_reply(frame)))
         if cn in ("9011", "9012"):
@@ -334,6 +354,7 @@ class IngestServer:
         assert self.engine is not None
         last_refresh = last_seen_flush = time.monotonic()
         stopping = False
+        last_size = 0
         while not stopping:
             try:
                 first = self.queue.get(timeout=1.0)
@@ -344,17 +365,28 @@ class IngestServer:
                 stopping = True
             elif first is not None:
                 batch.append(first)
-            while len(batch) < self.config.batch_max:
+            # group commit: under load (the last batch was large) wait a little for more frames to
+            # share the commit; when it is quiet, commit at once (low latency for a lone device)
+            window = self.config.batch_window_s if last_size >= 32 else 0.0
+            deadline = time.monotonic() + window
+            while batch and len(batch) < self.config.batch_max and not stopping:
                 try:
                     nxt = self.queue.get_nowait()
                 except queue.Empty:
-                    break
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        break
+                    try:
+                        nxt = self.queue.get(timeout=left)
+                    except queue.Empty:
+                        break
                 if nxt is _STOP:
                     stopping = True
                     continue
                 batch.append(nxt)
             if batch:
                 self._commit(batch)
+            last_size = len(batch)
             now = time.monotonic()
             if now - last_seen_flush > 2.0 or stopping:
                 seen, self.last_seen = self.last_seen, {}
@@ -390,6 +422,7 @@ class IngestServer:
                     log.exception("frame from %s not stored; not acknowledged", b[0].peer)
             batch = stored
         self.stats.batches += 1
+        self.stats.batched_frames += len(batch)
         touched = ingest.touched_hours(b[0] for b in batch)
         if touched:
             with self.touched_lock:
@@ -398,9 +431,25 @@ class IngestServer:
 
     def _write(self, items: list[Inbound]) -> None:
         assert self.engine is not None
-        with self.engine.begin() as conn:
+        with self._write_lock(), self.engine.begin() as conn:
             ingest.write_batch(conn, items, keep_raw=self.config.keep_raw)
             _command_replies(conn, items)
+
+    @contextlib.contextmanager
+    def _write_lock(self) -> Iterator[None]:
+        """With several workers on one SQLite file, take turns through a file lock: a waiting writer
+        wakes as soon as the other commits, instead of SQLite's busy loop (which sleeps up to 100 ms
+        at a time and can starve a worker for seconds)."""
+        if self._lock_file is None:
+            yield
+            return
+        import fcntl
+
+        fcntl.flock(self._lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
 
     # housekeeping thread
 
@@ -418,7 +467,7 @@ class IngestServer:
                 if now - last_work >= self.config.housekeeping_s:
                     self.run_housekeeping()
                     last_work = now
-                if now - last_retention >= self.config.retention_every_s:
+                if self.config.worker == 0 and now - last_retention >= self.config.retention_every_s:
                     with Session(self.engine) as s:
                         from greenpark.services.sources import settings
 
@@ -431,22 +480,37 @@ class IngestServer:
             self.run_housekeeping()
 
     def run_housekeeping(self) -> None:
-        """Roll up the hours touched since the last run, then evaluate the alarm rules."""
+        """Roll up the hours touched since the last run, then (worker 0) evaluate the alarm rules.
+        If the roll-up fails (another worker wrote the same row a moment before), the hours are kept
+        for the next run."""
         assert self.engine is not None
         from sqlalchemy.orm import Session
 
         with self.touched_lock:
             touched, self.touched = self.touched, set()
-        with Session(self.engine) as s:
-            ingest.rollup(s, touched)
-            s.commit()
-            if self.config.alarms:
-                from greenpark.services import alarms
+        try:
+            with Session(self.engine) as s:
+                ingest.rollup(s, touched)
+                s.commit()
+        except Exception:
+            with self.touched_lock:
+                self.touched |= touched
+            raise
+        if self.config.alarms and self.config.worker == 0:
+            from greenpark.services import alarms
 
-                alarms.evaluate(s, points={p for p, _h in touched} or None)
+            by_point: dict[int, set[datetime]] = defaultdict(set)
+            for point_id, hour in touched:
+                by_point[point_id].add(hour)
+            with Session(self.engine) as s:
+                alarms.evaluate(
+                    s, points=None if self.config.reuse_port else set(by_point) or None, hours=by_point
+                )
                 s.commit()
 
     def _send_commands(self, session: Any) -> None:
+        """Send queued commands to devices connected here; a command is claimed atomically, so with
+        several workers it is sent once."""
         pending = session.scalars(select(m.DeviceCommand).where(m.DeviceCommand.status == "pending")).all()
         for cmd in pending:
             point = session.get(m.SourcePoint, cmd.point_id)
@@ -457,9 +521,13 @@ class IngestServer:
             if frame is None:
                 cmd.status, cmd.result = "failed", f"greenpark cannot send CN {cmd.cn}"
                 continue
-            data = build(frame)
-            self.loop.call_soon_threadsafe(conn.write, data)
-            cmd.status, cmd.sent_utc = "sent", m.utcnow()
+            claimed = session.execute(
+                update(m.DeviceCommand)
+                .where(m.DeviceCommand.id == cmd.id, m.DeviceCommand.status == "pending")
+                .values(status="sent", sent_utc=m.utcnow())
+            )
+            if getattr(claimed, "rowcount", 0) == 1:
+                self.loop.call_soon_threadsafe(conn.write, build(frame))
 
 
 def _command_frame(cmd: m.DeviceCommand, point: m.SourcePoint) -> Frame | None:
@@ -507,12 +575,32 @@ def notify_webhook(url: str, payload: dict[str, Any], timeout: float = 5.0) -> s
         return f"failed: {exc.__class__.__name__}: {exc}"[:300]
 
 
-async def run_server(url: str, config: ServerConfig, ready: threading.Event | None = None) -> None:
+def run(
+    url: str, config: ServerConfig, ready: threading.Event | None = None, handle_signals: bool = False
+) -> None:
+    """Run the server in this thread's own event loop (uvloop where installed, else asyncio)."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - Windows, or uvloop not installed
+        asyncio.run(run_server(url, config, ready, handle_signals))
+    else:
+        uvloop.run(run_server(url, config, ready, handle_signals))
+
+
+async def run_server(url: str, config: ServerConfig, ready: threading.Event | None = None,
+                     handle_signals: bool = False) -> None:  # fmt: skip
+    """Serve until cancelled (or SIGINT/SIGTERM with ``handle_signals``), then stop cleanly: what
+    has arrived is stored and acknowledged before the process ends."""
     server = IngestServer(url, config)
     await server.start()
+    stop = asyncio.Event()
+    if handle_signals:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
     if ready is not None:
         ready.set()
     try:
-        await server.serve_forever()
+        await stop.wait()
     finally:
         await server.stop()

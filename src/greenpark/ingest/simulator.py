@@ -61,6 +61,7 @@ class SimDevice:
     edition: str = "2017"
     medium: str = "water"
     channels: list[SimChannel] = field(default_factory=list)
+    flow_scale: float = 1.0  # the outlet's size: multiplies the typical flow
 
     @staticmethod
     def synthetic(i: int, edition: str, medium: str = "water") -> SimDevice:
@@ -123,6 +124,9 @@ class _DeviceRun:
         self.excess_until: datetime | None = None
         self.maintenance_until: datetime | None = None
         self.qn_seq = 0
+        self.hour_values: dict[str, list[float]] = {}
+        self.hour_zs: dict[str, list[float]] = {}
+        self.hour_flags: set[str] = set()
 
     async def connect(self) -> None:
         loop = asyncio.get_running_loop()
@@ -162,6 +166,8 @@ class _DeviceRun:
 
     def _value(self, ch: SimChannel, t: datetime) -> float:
         base = ch.limit * 0.45 if ch.limit else TYPICAL.get(ch.code, 10.0)
+        if ch.is_flow:
+            base *= self.dev.flow_scale
         hour = t.hour + t.minute / 60
         cycle = 1 + 0.25 * math.sin((hour - 9) / 24 * 2 * math.pi)
         v = base * cycle * (1 + self.rng.gauss(0, 0.06))
@@ -173,22 +179,43 @@ class _DeviceRun:
             v = self.stuck[ch.code]
         return max(v, 0.0)
 
+    def _hour_cp(self, hour: datetime) -> list[tuple[str, str]]:
+        """2061: the mean, min and max of the hour's minute values (as a logger computes them)."""
+        cp = [("DataTime", hour.strftime("%Y%m%d%H%M%S"))]
+        flag = "M" if "M" in self.hour_flags else "N"
+        for ch in self.dev.channels:
+            vals = self.hour_values.get(ch.code) or [self._value(ch, hour)]
+            code = _CODE_2005.get(ch.code, ch.code) if self.dev.edition == "2005" else ch.code
+            avg = sum(vals) / len(vals)
+            cp += [(f"{code}-Min", f"{min(vals):.3f}"), (f"{code}-Avg", f"{avg:.3f}"),
+                   (f"{code}-Max", f"{max(vals):.3f}")]  # fmt: skip
+            zs = self.hour_zs.get(ch.code)
+            if ch.use_zs and zs:
+                cp.append((f"{code}-ZsAvg", f"{sum(zs) / len(zs):.3f}"))
+            cp.append((f"{code}-Flag", flag))
+        self.hour_values, self.hour_zs, self.hour_flags = {}, {}, set()
+        return cp
+
     def _cp(self, t: datetime, interval: bool) -> list[tuple[str, str]]:
         cp = [("DataTime", t.strftime("%Y%m%d%H%M%S"))]
         o2 = 9.5 + self.rng.gauss(0, 0.4)
         flag = "M" if self.maintenance_until and t < self.maintenance_until else "N"
+        if interval:
+            self.hour_flags.add(flag)
         for ch in self.dev.channels:
             v = self._value(ch, t)
             code = _CODE_2005.get(ch.code, ch.code) if self.dev.edition == "2005" else ch.code
             if ch.code == "a19001":
                 v = o2
             if interval:
+                self.hour_values.setdefault(ch.code, []).append(v)
                 spread = 0 if ch.code in self.stuck else 0.05
                 cp += [(f"{code}-Min", f"{v * (1 - spread):.3f}"), (f"{code}-Avg", f"{v:.3f}"),
                        (f"{code}-Max", f"{v * (1 + spread):.3f}")]  # fmt: skip
                 if ch.use_zs:
                     zs = v * (21 - 8) / max(21 - o2, 1.0)  # converted to 8 % O2 (GB 26453 style)
                     cp.append((f"{code}-ZsAvg", f"{zs:.3f}"))
+                    self.hour_zs.setdefault(ch.code, []).append(zs)
             else:
                 cp.append((f"{code}-Rtd", f"{v:.3f}"))
             cp.append((f"{code}-Flag", flag))
@@ -274,7 +301,7 @@ async def _run_device(run: _DeviceRun, start: datetime, until_wall: float, rate:
         await run.upload("2051", t, run._cp(t, interval=True))
         if t.minute == 59:
             hour = t.replace(minute=0)
-            await run.upload("2061", hour, run._cp(hour, interval=True))
+            await run.upload("2061", hour, run._hour_cp(hour))
         t += timedelta(minutes=1)
         if rate is not None:
             await asyncio.sleep(1.0 / rate)

@@ -35,17 +35,20 @@ class AlarmError(ValueError):
     pass
 
 
-def evaluate(session: Session, points: set[int] | None = None, now: datetime | None = None) -> dict[str, int]:
+def evaluate(session: Session, points: set[int] | None = None, now: datetime | None = None,
+             hours: dict[int, set[datetime]] | None = None) -> dict[str, int]:  # fmt: skip
     """Run every rule. Channel rules run on ``points`` (None: all active points); device rules
-    (offline, missing data) on all active points, since time alone can make them fire. Returns
-    counts of alarms opened, updated and cleared."""
+    (offline, missing data) on all active points, since time alone can make them fire. ``hours``
+    are the hours (per point) that new data touched since the last run: each is judged for
+    exceedance, not only the latest (a device sending its backlog must not hide an exceedance).
+    Returns counts of alarms opened, updated and cleared."""
     now = now or m.utcnow()
     cfg = settings(session)
     counts = {"opened": 0, "updated": 0, "cleared": 0}
     active = session.scalars(select(m.SourcePoint).where(m.SourcePoint.active.is_(True))).all()
     window_h = int(max(48, cfg["near_limit_hours"], cfg["maintenance_window_hours"])) + 2
     for p in active:
-        findings: dict[tuple[str, str], rules.Finding | None] = {}
+        findings: dict[tuple[str, str], list[rules.Finding | None]] = {}
         last_hour = session.scalar(
             select(func.max(m.SourceRollup.start_utc)).where(
                 m.SourceRollup.point_id == p.id, m.SourceRollup.period == "hour"
@@ -53,21 +56,25 @@ def evaluate(session: Session, points: set[int] | None = None, now: datetime | N
         )
         if p.last_seen_utc is not None:
             minutes = (now - p.last_seen_utc).total_seconds() / 60
-            findings[("offline", "")] = rules.offline(minutes, float(cfg["offline_minutes"]))
+            findings[("offline", "")] = [rules.offline(minutes, float(cfg["offline_minutes"]))]
         if last_hour is not None:
             complete = now.replace(minute=0, second=0, microsecond=0)
             gap = int((complete - last_hour).total_seconds() // 3600) - 1
-            findings[("missing_data", "")] = rules.missing_data(max(gap, 0), int(cfg["missing_hours"]))
+            findings[("missing_data", "")] = [rules.missing_data(max(gap, 0), int(cfg["missing_hours"]))]
         if (points is None or p.id in points) and last_hour is not None:
-            findings.update(_channel_findings(session, p, last_hour, window_h, cfg))
-        for (rule, code), finding in findings.items():
-            _apply(session, p, rule, code, finding, now, cfg, counts)
+            new_hours = (hours or {}).get(p.id, set())
+            for key, f in _channel_findings(session, p, last_hour, window_h, cfg, new_hours).items():
+                findings[key] = f if isinstance(f, list) else [f]
+        for (rule, code), sequence in findings.items():
+            for finding in sequence:
+                _apply(session, p, rule, code, finding, now, cfg, counts)
     session.flush()
     return counts
 
 
 def _channel_findings(session: Session, p: m.SourcePoint, last_hour: datetime, window_h: int,
-                      cfg: dict[str, Any]) -> dict[tuple[str, str], rules.Finding | None]:  # fmt: skip
+                      cfg: dict[str, Any], new_hours: set[datetime] | None = None,
+                      ) -> dict[tuple[str, str], rules.Finding | list[rules.Finding | None] | None]:  # fmt: skip
     since = last_hour - timedelta(hours=window_h)
     hourly: dict[str, list[m.SourceRollup]] = defaultdict(list)
     for r in session.scalars(
@@ -83,7 +90,7 @@ def _channel_findings(session: Session, p: m.SourcePoint, last_hour: datetime, w
     flow_rows = hourly.get(flow.code, []) if flow else []
     flow_latest = flow_rows[-1].avg if flow_rows and flow_rows[-1].start_utc == last_hour else None
     running = flow is None or (flow_latest is not None and flow_latest > 0)
-    out: dict[tuple[str, str], rules.Finding | None] = {}
+    out: dict[tuple[str, str], rules.Finding | list[rules.Finding | None] | None] = {}
     for ch in channels:
         rows = hourly.get(ch.code, [])
         if not rows:
@@ -94,9 +101,23 @@ def _channel_findings(session: Session, p: m.SourcePoint, last_hour: datetime, w
 
         latest = rows[-1] if rows[-1].start_utc == last_hour else None
         ratio = ch.pre_alarm_ratio if ch.pre_alarm_ratio is not None else float(cfg["pre_alarm_ratio"])
-        level = rules.exceedance(val(latest) if latest else None, ch.limit_value, ratio)
-        out[("exceedance", ch.code)] = level if level and level.rule == "exceedance" else None
-        out[("pre_alarm", ch.code)] = level if level and level.rule == "pre_alarm" else None
+        # the worst of the newly arrived hours, then the latest hour (opens and clears an episode
+        # that lies wholly in a backlog)
+        judged = [r for r in rows if r.start_utc in (new_hours or set())] or ([latest] if latest else [])
+        ex: list[rules.Finding | None] = []
+        pre: list[rules.Finding | None] = []
+        if judged:
+            worst = max(judged, key=lambda r: val(r) or 0.0)
+            for r in [worst, latest] if latest is not None and worst is not latest else [worst]:
+                level = rules.exceedance(val(r) if r is not None else None, ch.limit_value, ratio)
+                if level is not None and r is not None:
+                    hour_bj = (r.start_utc + timedelta(hours=8)).strftime("%Y-%m-%d %H:00")
+                    level = rules.Finding(level.rule, level.severity, level.value, level.threshold,
+                                          f"{hour_bj}: {level.message}", {**level.evidence, "hour_beijing": hour_bj})  # fmt: skip
+                ex.append(level if level and level.rule == "exceedance" else None)
+                pre.append(level if level and level.rule == "pre_alarm" else None)
+        out[("exceedance", ch.code)] = ex or [None]
+        out[("pre_alarm", ch.code)] = pre or [None]
         flags = [r.flags for r in rows]
         out[("abnormal_flag", ch.code)] = rules.abnormal_flag_run(flags, int(cfg["abnormal_flag_hours"]))
         mw = int(cfg["maintenance_window_hours"])

@@ -12,14 +12,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Insert, delete, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from greenpark.hj212.codec import Frame, HJ212Error, parse
 from greenpark.hj212.codes import upgrade_codes
-from greenpark.hj212.data import KIND_BY_CN, groups
+from greenpark.hj212.data import KIND_BY_CN, flat_values
 from greenpark.store import models as m
+from greenpark.store.bulk import insert_many, update_many
 
 BEIJING = timedelta(hours=8)
 ROLLUP_KINDS = ("hour", "min", "rtd")  # preference order for an hourly statistic
@@ -51,7 +51,7 @@ def load_registry(session: Session) -> dict[str, Device]:
     return {p.mn: Device(p.id, p.pw, p.active) for p in session.scalars(select(m.SourcePoint))}
 
 
-@dataclass
+@dataclass(slots=True)
 class Inbound:
     """One received frame (or rejected chunk) on its way to the store."""
 
@@ -65,11 +65,30 @@ class Inbound:
     pw: str = ""
     reason: str = ""
     point_id: int | None = None
-    rows: list[dict[str, object]] = field(default_factory=list)
+    rows: list[Reading] = field(default_factory=list)
 
 
-def reading_rows(frame: Frame, point_id: int) -> list[dict[str, object]]:
-    """Rows of ``source_reading`` for an upload (DataTime Beijing -> UTC; 2005 codes upgraded).
+#: Columns of a reading row, in the order :func:`reading_rows` gives them.
+READING_COLUMNS = (
+    "point_id",
+    "kind",
+    "time_utc",
+    "code",
+    "value",
+    "min_value",
+    "max_value",
+    "cou",
+    "zs_value",
+    "flag",
+)
+Reading = tuple[
+    int, str, datetime, str, float | None, float | None, float | None, float | None, float | None, str
+]
+
+
+def reading_rows(frame: Frame, point_id: int) -> list[Reading]:
+    """Rows of ``source_reading`` (columns :data:`READING_COLUMNS`) for an upload; DataTime is
+    Beijing time and becomes UTC; 2005 pollutant codes become 2017 codes.
 
     Raises
     ------
@@ -80,17 +99,10 @@ def reading_rows(frame: Frame, point_id: int) -> list[dict[str, object]]:
         return []
     if frame.edition == "2005":
         frame, _ = upgrade_codes(frame)
-    rows: list[dict[str, object]] = []
-    for g in groups(frame):
-        t = beijing_to_utc(g.data_time)
-        for v in g.values:
-            rows.append(
-                {
-                    "point_id": point_id, "kind": kind, "time_utc": t, "code": v.code[:16], "value": v.value,
-                    "min_value": v.min, "max_value": v.max, "cou": v.cou, "zs_value": v.zs, "flag": v.flag,
-                }
-            )  # fmt: skip
-    return rows
+    return [
+        (point_id, kind, t - BEIJING, code[:16], value, lo, hi, cou, zs, flag)
+        for t, code, value, lo, hi, cou, zs, flag in flat_values(frame)
+    ]
 
 
 def classify(
@@ -117,10 +129,7 @@ def classify(
     return item
 
 
-def _insert_ignore(conn: Connection, entity: type[m.Base]) -> Insert:
-    if conn.dialect.name == "postgresql":
-        return postgresql.insert(entity).on_conflict_do_nothing()
-    return sqlite.insert(entity).on_conflict_do_nothing()
+RAW_COLUMNS = ("received_utc", "peer", "mn", "cn", "qn", "status", "reason", "raw")
 
 
 def write_batch(conn: Connection, items: list[Inbound], keep_raw: bool = True) -> None:
@@ -128,17 +137,13 @@ def write_batch(conn: Connection, items: list[Inbound], keep_raw: bool = True) -
     kind, time and code is ignored, so resent uploads are stored once) and unknown devices.
     The caller commits; only then may the frames be acknowledged."""
     if keep_raw and items:
-        conn.execute(
-            insert(m.RawFrame),
-            [
-                {"received_utc": i.received_utc, "peer": i.peer[:64], "mn": i.mn[:32], "cn": i.cn[:8],
-                 "qn": i.qn[:20], "status": i.status, "reason": i.reason, "raw": raw_text(i.raw)}
-                for i in items
-            ],
+        insert_many(
+            conn, m.RawFrame.__table__, RAW_COLUMNS,  # type: ignore[arg-type]
+            [(i.received_utc, i.peer[:64], i.mn[:32], i.cn[:8], i.qn[:20], i.status, i.reason, raw_text(i.raw))
+             for i in items],
         )  # fmt: skip
     rows = [r for i in items if i.status == "stored" for r in i.rows]
-    if rows:
-        conn.execute(_insert_ignore(conn, m.SourceReading), rows)
+    insert_many(conn, m.SourceReading.__table__, READING_COLUMNS, rows, ignore_conflicts=True)  # type: ignore[arg-type]
     unknown: dict[str, Inbound] = {}
     counts: dict[str, int] = defaultdict(int)
     for i in items:
@@ -172,28 +177,26 @@ def raw_text(raw: bytes) -> str:
 
 
 def touched_hours(items: Iterable[Inbound]) -> set[tuple[int, datetime]]:
-    """(point, hour start UTC) whose roll-ups a batch changes."""
+    """(point, hour start UTC) whose roll-ups a batch changes (a daily upload: its day start)."""
     out: set[tuple[int, datetime]] = set()
+    last: tuple[int, datetime] | None = None
     for i in items:
         for r in i.rows:
-            if r["kind"] in ROLLUP_KINDS:
-                t = r["time_utc"]
-                assert isinstance(t, datetime)
-                out.add((int(str(r["point_id"])), hour_start(t)))
-            elif r["kind"] == "day":
-                t = r["time_utc"]
-                assert isinstance(t, datetime)
-                out.add((int(str(r["point_id"])), t))
+            key = (r[0], r[2])
+            if key == last:  # the other values of the same group
+                continue
+            last = key
+            if r[1] in ROLLUP_KINDS:
+                out.add((r[0], r[2].replace(minute=0, second=0, microsecond=0)))
+            elif r[1] == "day":
+                out.add(key)
     return out
 
 
 def flush_last_seen(conn: Connection, seen: dict[int, tuple[datetime, str]]) -> None:
-    for point_id, (when, peer) in seen.items():
-        conn.execute(
-            update(m.SourcePoint)
-            .where(m.SourcePoint.id == point_id)
-            .values(last_seen_utc=when, last_peer=peer[:64])
-        )
+    """Record when each device was last heard from (one executemany)."""
+    update_many(conn, m.SourcePoint.__table__, "id", ("last_seen_utc", "last_peer"),  # type: ignore[arg-type]
+                [(when, peer[:64], point_id) for point_id, (when, peer) in seen.items()])  # fmt: skip
 
 
 # Roll-ups

@@ -28,6 +28,9 @@ def make_engine(url: str, durable: bool = False) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=FULL" if durable else "PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA cache_size=-65536")  # up to 64 MiB of pages per connection (default 2 MiB)
+            if durable:  # the ingestion writer: checkpoint the WAL every ~40 MB rather than every 4 MB
+                cur.execute("PRAGMA wal_autocheckpoint=10000")
             cur.close()
 
         return engine

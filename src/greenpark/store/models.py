@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -478,7 +479,14 @@ class RawFrame(Base):
     """Every frame received, as received, with what became of it (audit; pruned by retention)."""
 
     __tablename__ = "raw_frame"
-    __table_args__ = (Index("ix_raw_frame_mn_received", "mn", "received_utc"),)
+    # Frames of unknown devices by MN (for adoption); partial, so the hot path only appends.
+    __table_args__ = (
+        Index(
+            "ix_raw_frame_unknown_mn", "mn",
+            sqlite_where=text("status IN ('unknown_mn', 'bad_pw')"),
+            postgresql_where=text("status IN ('unknown_mn', 'bad_pw')"),
+        ),
+    )  # fmt: skip
     id: Mapped[int] = mapped_column(primary_key=True)
     received_utc: Mapped[datetime] = mapped_column(DateTime, index=True)
     peer: Mapped[str] = mapped_column(String(64), default="")
@@ -492,22 +500,22 @@ class RawFrame(Base):
 
 class SourceReading(Base):
     """One pollutant value of one upload: kind rtd (2011), min (2051), hour (2061), day (2031),
-    runtime (2041). Unique per point, code, kind and time, so a resent upload is stored once."""
+    runtime (2041). The key is point, kind, time and code, so a resent upload is stored once; the
+    rows are clustered by that key (SQLite WITHOUT ROWID: one b-tree, a channel's series is one
+    range)."""
 
     __tablename__ = "source_reading"
-    __table_args__ = (UniqueConstraint("point_id", "kind", "time_utc", "code"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    point_id: Mapped[int] = mapped_column(ForeignKey("source_point.id"))
-    kind: Mapped[str] = mapped_column(String(8))
-    time_utc: Mapped[datetime] = mapped_column(DateTime)
-    code: Mapped[str] = mapped_column(String(16))
+    __table_args__ = ({"sqlite_with_rowid": False},)
+    point_id: Mapped[int] = mapped_column(ForeignKey("source_point.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    time_utc: Mapped[datetime] = mapped_column(DateTime, primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
     value: Mapped[float | None] = mapped_column(Float)  # Rtd or Avg (RT for runtime)
     min_value: Mapped[float | None] = mapped_column(Float)
     max_value: Mapped[float | None] = mapped_column(Float)
     cou: Mapped[float | None] = mapped_column(Float)  # cumulative (e.g. kg, m3)
     zs_value: Mapped[float | None] = mapped_column(Float)  # converted (折算) value
     flag: Mapped[str] = mapped_column(String(4), default="")
-    frame_id: Mapped[int | None] = mapped_column(Integer)  # raw_frame.id (no FK: frames are pruned)
 
 
 class SourceRollup(Base):

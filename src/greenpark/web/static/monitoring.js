@@ -51,7 +51,7 @@
         <div class="head"><span class="dot" style="background:${COLORS[p.status]}"></span><b>${esc(p.enterprise)}</b></div>
         <div class="sub">${esc(p.outlet)} · MN ${esc(p.mn)} · HJ 212-${p.edition} · ${p.online ? L('在线', 'online') : L('离线', 'offline')} · ${local(p.last_seen_utc)}</div>
         <table class="data mini"><thead><tr><th></th><th class="num">${L('小时均值', 'hourly')}</th><th class="num">${L('限值', 'limit')}</th><th></th><th>${L('标记', 'flag')}</th></tr></thead><tbody>${chans}</tbody></table>
-        ${p.open_alarms.length ? `<div class="alarms">${p.open_alarms.map(rule).join('、')}</div>` : ''}</a>`);
+        ${p.open_alarms.length ? `<div class="alarms">${[...new Set(p.open_alarms)].map((r) => rule(r) + ' ×' + p.open_alarms.filter((x) => x === r).length).join('、')}</div>` : ''}</a>`);
     }
     const unk = document.getElementById('mon-unknown');
     if (d.unknown_pending !== null) {
@@ -93,7 +93,7 @@
       GP.chart('ch-' + i, {
         tooltip: { trigger: 'axis', formatter: (ps) => `${local(ps[0].data[0])}<br>${GP.fmt(ps[0].data[1], 3)} ${esc(c.unit)} ${ps[0].data[2] || ''}` },
         grid: { left: 60, right: 80, top: 20, bottom: 30 },
-        xAxis: { type: 'time' }, yAxis: { type: 'value', scale: false, max: c.limit ? (v) => Math.max(v.max, c.limit * 1.1) : null },
+        xAxis: { type: 'time' }, yAxis: { type: 'value', scale: false, max: c.limit ? (v) => Number(Math.max(v.max, c.limit * 1.1).toPrecision(3)) : null },
         series: [{ type: 'line', showSymbol: false, data: c.points.map((p) => [p[0], val(p), p[3]]), itemStyle: { color: GP.palette[0] },
           markLine: marks.length ? { symbol: 'none', data: marks } : undefined,
           markArea: bad.length ? { itemStyle: { color: 'rgba(241,196,15,0.25)' }, data: bad.map((p) => [{ xAxis: p[0], name: p[3] }, { xAxis: new Date(new Date(p[0]).getTime() + 3600e3).toISOString() }]) } : undefined }],

@@ -32,7 +32,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_raw_frame")),
     )
     with op.batch_alter_table("raw_frame", schema=None) as batch_op:
-        batch_op.create_index("ix_raw_frame_mn_received", ["mn", "received_utc"], unique=False)
+        batch_op.create_index(
+            "ix_raw_frame_unknown_mn",
+            ["mn"],
+            unique=False,
+            sqlite_where=sa.text("status IN ('unknown_mn', 'bad_pw')"),
+            postgresql_where=sa.text("status IN ('unknown_mn', 'bad_pw')"),
+        )
         batch_op.create_index(batch_op.f("ix_raw_frame_received_utc"), ["received_utc"], unique=False)
 
     op.create_table(
@@ -220,7 +226,6 @@ def upgrade() -> None:
     )
     op.create_table(
         "source_reading",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("point_id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=8), nullable=False),
         sa.Column("time_utc", sa.DateTime(), nullable=False),
@@ -231,12 +236,11 @@ def upgrade() -> None:
         sa.Column("cou", sa.Float(), nullable=True),
         sa.Column("zs_value", sa.Float(), nullable=True),
         sa.Column("flag", sa.String(length=4), nullable=False),
-        sa.Column("frame_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["point_id"], ["source_point.id"], name=op.f("fk_source_reading_point_id_source_point")
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_source_reading")),
-        sa.UniqueConstraint("point_id", "kind", "time_utc", "code", name=op.f("uq_source_reading_point_id")),
+        sa.PrimaryKeyConstraint("point_id", "kind", "time_utc", "code", name=op.f("pk_source_reading")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "source_rollup",
@@ -301,7 +305,7 @@ def downgrade() -> None:
     op.drop_table("setting")
     with op.batch_alter_table("raw_frame", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_raw_frame_received_utc"))
-        batch_op.drop_index("ix_raw_frame_mn_received")
+        batch_op.drop_index("ix_raw_frame_unknown_mn")
 
     op.drop_table("raw_frame")
     # ### end Alembic commands ###
