@@ -37,7 +37,7 @@ from greenpark.hj212.protocol import data_reply_bytes, needs_reply, notice_reply
 from greenpark.services import ingest
 from greenpark.services.ingest import Device, Inbound
 from greenpark.store import models as m
-from greenpark.store.db import make_engine
+from greenpark.store.db import make_engine, wal_checkpoint
 
 log = logging.getLogger("greenpark.hj212")
 
@@ -181,6 +181,10 @@ class IngestServer:
             threading.Thread(target=self._writer, name="hj212-writer", daemon=True),
             threading.Thread(target=self._housekeeping, name="hj212-housekeeping", daemon=True),
         ]
+        if self.config.worker == 0:
+            self._threads.append(
+                threading.Thread(target=self._checkpointer, name="hj212-checkpoint", daemon=True)
+            )
         for t in self._threads:
             t.start()
         self._server = await self.loop.create_server(
@@ -211,7 +215,8 @@ class IngestServer:
         await asyncio.to_thread(self._threads[0].join)
         await asyncio.sleep(0)  # let the final acknowledgements go out
         self._stop.set()
-        await asyncio.to_thread(self._threads[1].join)
+        for t in self._threads[1:]:
+            await asyncio.to_thread(t.join)
         for c in list(self.connections):
             if c.transport is not None:
                 c.transport.close()
@@ -479,6 +484,15 @@ class IngestServer:
         with contextlib.suppress(Exception):
             self.run_housekeeping()
 
+    def _checkpointer(self) -> None:
+        """Keep SQLite's write-ahead log short, outside the commits (see store.db.wal_checkpoint)."""
+        assert self.engine is not None
+        while not self._stop.wait(0.5):
+            try:
+                wal_checkpoint(self.engine)
+            except Exception:
+                log.exception("WAL checkpoint failed; will retry")
+
     def run_housekeeping(self) -> None:
         """Roll up the hours touched since the last run, then (worker 0) evaluate the alarm rules.
         If the roll-up fails (another worker wrote the same row a moment before), the hours are kept
@@ -496,16 +510,15 @@ class IngestServer:
             with self.touched_lock:
                 self.touched |= touched
             raise
-        if self.config.alarms and self.config.worker == 0:
+        if self.config.alarms:
             from greenpark.services import alarms
 
             by_point: dict[int, set[datetime]] = defaultdict(set)
             for point_id, hour in touched:
                 by_point[point_id].add(hour)
+            # each worker judges the data it received; worker 0 also the device rules (offline, missing)
             with Session(self.engine) as s:
-                alarms.evaluate(
-                    s, points=None if self.config.reuse_port else set(by_point) or None, hours=by_point
-                )
+                alarms.evaluate(s, points=set(by_point), hours=by_point, device_rules=self.config.worker == 0)
                 s.commit()
 
     def _send_commands(self, session: Any) -> None:

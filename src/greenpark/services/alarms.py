@@ -36,28 +36,36 @@ class AlarmError(ValueError):
 
 
 def evaluate(session: Session, points: set[int] | None = None, now: datetime | None = None,
-             hours: dict[int, set[datetime]] | None = None) -> dict[str, int]:  # fmt: skip
+             hours: dict[int, set[datetime]] | None = None, device_rules: bool = True) -> dict[str, int]:  # fmt: skip
     """Run every rule. Channel rules run on ``points`` (None: all active points); device rules
     (offline, missing data) on all active points, since time alone can make them fire. ``hours``
     are the hours (per point) that new data touched since the last run: each is judged for
     exceedance, not only the latest (a device sending its backlog must not hide an exceedance).
+    ``device_rules`` False leaves offline and missing data to another process (server workers).
     Returns counts of alarms opened, updated and cleared."""
     now = now or m.utcnow()
     cfg = settings(session)
     counts = {"opened": 0, "updated": 0, "cleared": 0}
     active = session.scalars(select(m.SourcePoint).where(m.SourcePoint.active.is_(True))).all()
     window_h = int(max(48, cfg["near_limit_hours"], cfg["maintenance_window_hours"])) + 2
+    # a few queries for all points, then the rules in memory
+    last_hours: dict[int, datetime] = dict(
+        session.execute(
+            select(m.SourceRollup.point_id, func.max(m.SourceRollup.start_utc))
+            .where(m.SourceRollup.period == "hour")
+            .group_by(m.SourceRollup.point_id)
+        ).all()
+    )
+    current: dict[int, dict[tuple[str, str], m.Alarm]] = defaultdict(dict)
+    for a in session.scalars(select(m.Alarm).where(m.Alarm.status != "closed")):
+        current[a.point_id][(a.rule, a.code)] = a
     for p in active:
         findings: dict[tuple[str, str], list[rules.Finding | None]] = {}
-        last_hour = session.scalar(
-            select(func.max(m.SourceRollup.start_utc)).where(
-                m.SourceRollup.point_id == p.id, m.SourceRollup.period == "hour"
-            )
-        )
-        if p.last_seen_utc is not None:
+        last_hour = last_hours.get(p.id)
+        if device_rules and p.last_seen_utc is not None:
             minutes = (now - p.last_seen_utc).total_seconds() / 60
             findings[("offline", "")] = [rules.offline(minutes, float(cfg["offline_minutes"]))]
-        if last_hour is not None:
+        if device_rules and last_hour is not None:
             complete = now.replace(minute=0, second=0, microsecond=0)
             gap = int((complete - last_hour).total_seconds() // 3600) - 1
             findings[("missing_data", "")] = [rules.missing_data(max(gap, 0), int(cfg["missing_hours"]))]
@@ -65,9 +73,14 @@ def evaluate(session: Session, points: set[int] | None = None, now: datetime | N
             new_hours = (hours or {}).get(p.id, set())
             for key, f in _channel_findings(session, p, last_hour, window_h, cfg, new_hours).items():
                 findings[key] = f if isinstance(f, list) else [f]
+        mine = current[p.id]
         for (rule, code), sequence in findings.items():
             for finding in sequence:
-                _apply(session, p, rule, code, finding, now, cfg, counts)
+                after = _apply(session, p, rule, code, finding, now, cfg, counts, mine.get((rule, code)))
+                if after is None or after.status == "closed":
+                    mine.pop((rule, code), None)
+                else:
+                    mine[(rule, code)] = after
     session.flush()
     return counts
 
@@ -91,6 +104,23 @@ def _channel_findings(session: Session, p: m.SourcePoint, last_hour: datetime, w
     flow_latest = flow_rows[-1].avg if flow_rows and flow_rows[-1].start_utc == last_hour else None
     running = flow is None or (flow_latest is not None and flow_latest > 0)
     out: dict[tuple[str, str], rules.Finding | list[rules.Finding | None] | None] = {}
+    deepest = max((ch.flat_line_readings or int(cfg["flat_line_readings"]) for ch in channels), default=0)
+    recent_rows: list[tuple[datetime, str, float | None]] = []
+    for kind in ("min", "rtd"):  # the newest rows of each kind, straight off the primary key
+        recent_rows += [
+            (t, c, v)
+            for t, c, v in session.execute(
+                select(m.SourceReading.time_utc, m.SourceReading.code, m.SourceReading.value)
+                .where(m.SourceReading.point_id == p.id, m.SourceReading.kind == kind)
+                .order_by(m.SourceReading.time_utc.desc())
+                .limit(deepest * max(len(channels), 1))
+            )
+        ]
+    recent_rows.sort(key=lambda r: r[0])
+
+    def latest_readings(code: str, n: int) -> list[float | None]:
+        return [v for _t, c, v in recent_rows if c == code][-n:]
+
     for ch in channels:
         rows = hourly.get(ch.code, [])
         if not rows:
@@ -126,14 +156,8 @@ def _channel_findings(session: Session, p: m.SourcePoint, last_hour: datetime, w
             int(cfg["maintenance_hours"]),
         )
         n = ch.flat_line_readings or int(cfg["flat_line_readings"])
-        recent = session.execute(
-            select(m.SourceReading.value)
-            .where(m.SourceReading.point_id == p.id, m.SourceReading.code == ch.code,
-                   m.SourceReading.kind.in_(("rtd", "min")))
-            .order_by(m.SourceReading.time_utc.desc())
-            .limit(n)
-        ).scalars().all()  # fmt: skip
-        out[("flat_line", ch.code)] = rules.flat_line(list(reversed(recent)), n, running=running)
+        recent = latest_readings(ch.code, n)
+        out[("flat_line", ch.code)] = rules.flat_line(recent, n, running=running)
         if ch.limit_value is not None:
             values = [v for r in rows if (v := val(r)) is not None]
             out[("held_below_limit", ch.code)] = rules.held_below_limit(
@@ -153,12 +177,9 @@ def _channel_findings(session: Session, p: m.SourcePoint, last_hour: datetime, w
 
 
 def _apply(session: Session, p: m.SourcePoint, rule: str, code: str, finding: rules.Finding | None,
-           now: datetime, cfg: dict[str, Any], counts: dict[str, int]) -> None:  # fmt: skip
-    current = session.scalars(
-        select(m.Alarm).where(
-            m.Alarm.point_id == p.id, m.Alarm.rule == rule, m.Alarm.code == code, m.Alarm.status != "closed"
-        )
-    ).first()
+           now: datetime, cfg: dict[str, Any], counts: dict[str, int],
+           current: m.Alarm | None) -> m.Alarm | None:  # fmt: skip
+    """Open, update or clear the episode of (point, rule, code); returns the alarm now current."""
     if finding is not None:
         if current is None:
             a = m.Alarm(point_id=p.id, code=code, rule=rule, severity=finding.severity, status="open",
@@ -177,6 +198,7 @@ def _apply(session: Session, p: m.SourcePoint, rule: str, code: str, finding: ru
                 session.add(
                     m.AlarmLog(alarm_id=a.id, at_utc=now, actor="system", action="webhook", note=result)
                 )
+            return a
         else:
             if current.cleared_utc is not None:
                 session.add(m.AlarmLog(alarm_id=current.id, at_utc=now, actor="system", action="fire",
@@ -195,6 +217,7 @@ def _apply(session: Session, p: m.SourcePoint, rule: str, code: str, finding: ru
             current.close_note = "closed automatically after the condition cleared"
             session.add(m.AlarmLog(alarm_id=current.id, at_utc=now, actor="system", action="close",
                                    note=current.close_note))  # fmt: skip
+    return current
 
 
 # Lifecycle

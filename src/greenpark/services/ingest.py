@@ -19,7 +19,7 @@ from greenpark.hj212.codec import Frame, HJ212Error, parse
 from greenpark.hj212.codes import upgrade_codes
 from greenpark.hj212.data import KIND_BY_CN, flat_values
 from greenpark.store import models as m
-from greenpark.store.bulk import insert_many, update_many
+from greenpark.store.bulk import insert_many, update_many, upsert_many
 
 BEIJING = timedelta(hours=8)
 ROLLUP_KINDS = ("hour", "min", "rtd")  # preference order for an hourly statistic
@@ -208,96 +208,86 @@ def _stats(values: list[float]) -> tuple[float | None, float | None, float | Non
     return math.fsum(values) / len(values), min(values), max(values)
 
 
+ROLLUP_COLUMNS = ("point_id", "period", "start_utc", "code", "avg", "min_value", "max_value", "zs_avg", "n",
+                  "flags", "origin")  # fmt: skip
+Rollup = tuple[int, str, datetime, str, float | None, float | None, float | None, float | None, int, str, str]
+
+
 def rollup(session: Session, touched: set[tuple[int, datetime]]) -> int:
     """Recompute the hourly roll-ups of the touched (point, hour) and the daily roll-ups of their
     Beijing days. An hour uses the device's own hourly upload (2061) when there is one, else the
     mean of its minute data, else of its real-time data; a day uses the daily upload (2031), else
-    the mean of its hours. Returns the number of roll-up rows written."""
-    by_point: dict[int, set[datetime]] = defaultdict(set)
+    the mean of its hours. One query per distinct hour and day, one upsert for all (the server
+    calls this every few seconds for everything that arrived). Returns the rows written."""
+    by_hour: dict[datetime, set[int]] = defaultdict(set)
     for point_id, hour in touched:
-        by_point[point_id].add(hour)
-    written = 0
-    for point_id, hours in by_point.items():
-        lo, hi = min(hours), max(hours) + timedelta(hours=1)
-        rows = session.execute(
-            select(m.SourceReading.kind, m.SourceReading.time_utc, m.SourceReading.code,
-                   m.SourceReading.value, m.SourceReading.zs_value, m.SourceReading.flag)
-            .where(m.SourceReading.point_id == point_id, m.SourceReading.time_utc >= lo,
-                   m.SourceReading.time_utc < hi, m.SourceReading.kind.in_(ROLLUP_KINDS))
-        ).all()  # fmt: skip
-        cells: dict[tuple[datetime, str], dict[str, list[tuple[float | None, float | None, str]]]] = (
-            defaultdict(lambda: defaultdict(list))
+        by_hour[hour].add(point_id)
+    rows: list[Rollup] = []
+    days: dict[datetime, set[int]] = defaultdict(set)
+    for hour, pts in by_hour.items():
+        cells: dict[tuple[int, str], dict[str, list[tuple[float | None, float | None, str]]]] = defaultdict(
+            lambda: defaultdict(list)
         )
-        for kind, t, code, value, zs, flag in rows:
-            h = hour_start(t)
-            if h in hours:
-                cells[(h, code)][kind].append((value, zs, flag))
-        days: set[datetime] = set()
-        for (h, code), kinds in cells.items():
+        for pid, kind, code, value, zs, flag in session.execute(
+            select(m.SourceReading.point_id, m.SourceReading.kind, m.SourceReading.code, m.SourceReading.value,
+                   m.SourceReading.zs_value, m.SourceReading.flag)
+            .where(m.SourceReading.point_id.in_(pts), m.SourceReading.kind.in_(ROLLUP_KINDS),
+                   m.SourceReading.time_utc >= hour, m.SourceReading.time_utc < hour + timedelta(hours=1))
+        ):  # fmt: skip
+            cells[(pid, code)][kind].append((value, zs, flag))
+        for (pid, code), kinds in cells.items():
             kind = next(k for k in ROLLUP_KINDS if kinds.get(k))
             vals = kinds[kind]
-            avg, lo_v, hi_v = _stats([v for v, _z, _f in vals if v is not None])
+            avg, lo, hi = _stats([v for v, _z, _f in vals if v is not None])
             zs_vals = [z for _v, z, _f in vals if z is not None]
             flags = "".join(sorted({f for _v, _z, f in vals if f}))[:16]
-            written += _put_rollup(session, point_id, "hour", h, code, avg, lo_v, hi_v,
-                                   math.fsum(zs_vals) / len(zs_vals) if zs_vals else None, len(vals), flags,
-                                   "device" if kind == "hour" else "computed")  # fmt: skip
-            days.add(beijing_day_start_utc(h))
-        days |= {h for h in hours if h == beijing_day_start_utc(h)}
-        for d in days:
-            written += _rollup_day(session, point_id, d)
+            rows.append((pid, "hour", hour, code, avg, lo, hi, math.fsum(zs_vals) / len(zs_vals) if zs_vals else None,
+                         len(vals), flags, "device" if kind == "hour" else "computed"))  # fmt: skip
+        day = beijing_day_start_utc(hour)
+        days[day] |= pts
+    _upsert_rollups(session, rows)
+    written = len(rows)
+    for day, pts in days.items():
+        day_rows = _day_rollups(session, day, pts)
+        _upsert_rollups(session, day_rows)
+        written += len(day_rows)
     return written
 
 
-def _rollup_day(session: Session, point_id: int, day_utc: datetime) -> int:
-    end = day_utc + timedelta(days=1)
-    device = session.execute(
-        select(m.SourceReading.code, m.SourceReading.value, m.SourceReading.min_value,
+def _day_rollups(session: Session, day: datetime, pts: set[int]) -> list[Rollup]:
+    end = day + timedelta(days=1)
+    out: list[Rollup] = []
+    done: set[tuple[int, str]] = set()
+    for pid, code, value, lo, hi, zs, flag in session.execute(
+        select(m.SourceReading.point_id, m.SourceReading.code, m.SourceReading.value, m.SourceReading.min_value,
                m.SourceReading.max_value, m.SourceReading.zs_value, m.SourceReading.flag)
-        .where(m.SourceReading.point_id == point_id, m.SourceReading.kind == "day",
-               m.SourceReading.time_utc == day_utc)
-    ).all()  # fmt: skip
-    written = 0
-    done = set()
-    for code, value, lo, hi, zs, flag in device:
-        written += _put_rollup(
-            session, point_id, "day", day_utc, code, value, lo, hi, zs, 1, flag or "", "device"
-        )
-        done.add(code)
-    hourly = session.execute(
-        select(m.SourceRollup.code, m.SourceRollup.avg, m.SourceRollup.zs_avg, m.SourceRollup.flags)
-        .where(m.SourceRollup.point_id == point_id, m.SourceRollup.period == "hour",
-               m.SourceRollup.start_utc >= day_utc, m.SourceRollup.start_utc < end)
-    ).all()  # fmt: skip
-    per_code: dict[str, list[tuple[float | None, float | None, str]]] = defaultdict(list)
-    for code, avg, zs, flags in hourly:
-        if code not in done:
-            per_code[code].append((avg, zs, flags))
-    for code, vals in per_code.items():
+        .where(m.SourceReading.point_id.in_(pts), m.SourceReading.kind == "day", m.SourceReading.time_utc == day)
+    ):  # fmt: skip
+        out.append((pid, "day", day, code, value, lo, hi, zs, 1, flag or "", "device"))
+        done.add((pid, code))
+    per: dict[tuple[int, str], list[tuple[float | None, float | None, str]]] = defaultdict(list)
+    for pid, code, avg, zs, flags in session.execute(
+        select(m.SourceRollup.point_id, m.SourceRollup.code, m.SourceRollup.avg, m.SourceRollup.zs_avg,
+               m.SourceRollup.flags)
+        .where(m.SourceRollup.point_id.in_(pts), m.SourceRollup.period == "hour",
+               m.SourceRollup.start_utc >= day, m.SourceRollup.start_utc < end)
+    ):  # fmt: skip
+        if (pid, code) not in done:
+            per[(pid, code)].append((avg, zs, flags))
+    for (pid, code), vals in per.items():
         avg, lo_v, hi_v = _stats([v for v, _z, _f in vals if v is not None])
         zs_vals = [z for _v, z, _f in vals if z is not None]
         flags = "".join(sorted({c for _v, _z, f in vals for c in f}))[:16]
-        written += _put_rollup(session, point_id, "day", day_utc, code, avg, lo_v, hi_v,
-                               math.fsum(zs_vals) / len(zs_vals) if zs_vals else None, len(vals), flags,
-                               "computed")  # fmt: skip
-    return written
+        out.append((pid, "day", day, code, avg, lo_v, hi_v, math.fsum(zs_vals) / len(zs_vals) if zs_vals else None,
+                    len(vals), flags, "computed"))  # fmt: skip
+    return out
 
 
-def _put_rollup(session: Session, point_id: int, period: str, start: datetime, code: str, avg: float | None,
-                lo: float | None, hi: float | None, zs: float | None, n: int, flags: str, origin: str) -> int:  # fmt: skip
-    row = session.scalars(
-        select(m.SourceRollup).where(
-            m.SourceRollup.point_id == point_id, m.SourceRollup.period == period,
-            m.SourceRollup.start_utc == start, m.SourceRollup.code == code,
-        )
-    ).first()  # fmt: skip
-    if row is None:
-        row = m.SourceRollup(point_id=point_id, period=period, start_utc=start, code=code)
-        session.add(row)
-    row.avg, row.min_value, row.max_value, row.zs_avg, row.n, row.flags, row.origin = (
-        avg, lo, hi, zs, n, flags, origin,
-    )  # fmt: skip
-    return 1
+def _upsert_rollups(session: Session, rows: list[Rollup]) -> None:
+    session.flush()
+    upsert_many(session.connection(), m.SourceRollup.__table__, ROLLUP_COLUMNS, rows,  # type: ignore[arg-type]
+                key=("point_id", "period", "start_utc", "code"))  # fmt: skip
+    session.expire_all()
 
 
 # Adoption and housekeeping

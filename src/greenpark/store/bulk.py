@@ -48,6 +48,23 @@ def insert_many(conn: Connection, table: Table, columns: Sequence[str], rows: Se
     conn.exec_driver_sql(sql, _bound(conn, table, columns, rows))
 
 
+def upsert_many(conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]],
+                key: Sequence[str]) -> None:  # fmt: skip
+    """INSERT … ON CONFLICT (``key``) DO UPDATE the other columns (SQLite >= 3.24, PostgreSQL)."""
+    if not rows:
+        return
+    dialect = conn.dialect
+    quote = dialect.identifier_preparer.quote
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    sets = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in columns if c not in key)
+    sql = (
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
+        f"VALUES ({', '.join([mark] * len(columns))}) "
+        f"ON CONFLICT ({', '.join(quote(c) for c in key)}) DO UPDATE SET {sets}"
+    )
+    conn.exec_driver_sql(sql, _bound(conn, table, columns, rows))
+
+
 def update_many(
     conn: Connection, table: Table, key: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> None:

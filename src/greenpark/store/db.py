@@ -29,8 +29,6 @@ def make_engine(url: str, durable: bool = False) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=FULL" if durable else "PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA cache_size=-65536")  # up to 64 MiB of pages per connection (default 2 MiB)
-            if durable:  # the ingestion writer: checkpoint the WAL every ~40 MB rather than every 4 MB
-                cur.execute("PRAGMA wal_autocheckpoint=10000")
             cur.close()
 
         return engine
@@ -74,3 +72,22 @@ def session_scope(url: str) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def wal_checkpoint(engine: Engine, min_bytes: int = 16 << 20) -> bool:
+    """Copy SQLite's write-ahead log back into the database once it holds ``min_bytes``, without
+    blocking writers (PASSIVE). Returns whether it ran; a no-op elsewhere than on a SQLite file.
+
+    The HJ 212 server runs this from a background thread: left to SQLite, the checkpoint happens
+    inside some commit, and every device waits for it (seconds, at tens of MB)."""
+    if engine.dialect.name != "sqlite" or not engine.url.database or engine.url.database == ":memory:":
+        return False
+    wal = Path(engine.url.database + "-wal")
+    try:
+        if wal.stat().st_size < min_bytes:
+            return False
+    except FileNotFoundError:
+        return False
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+    return True
