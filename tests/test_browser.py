@@ -280,6 +280,13 @@ def test_monitoring_pages_with_the_running_server_and_simulator(live: str, brows
     page.goto(live + "/enterprises")
     page.wait_for_selector("body[data-ready='1']", timeout=30_000)
     assert page.locator("table.channels").count() >= 1 and "GB 21904-2008" in page.inner_text("#ent-file")
+    page.select_option("#ent-kind", "contacts")
+    page.fill("#ent-fields input[name=name]", "张工")
+    page.fill("#ent-fields input[name=phone]", "0715-8888888")
+    page.click("#ent-form button")
+    page.wait_for_selector("#ent-form-result >> text=已保存", timeout=10_000)
+    page.wait_for_selector("#ent-file >> text=0715-8888888", timeout=10_000)  # the file shows the new contact
+    assert page.locator("#set-fields input[name=missing_hours]").input_value() == "2"
     page.goto(live + "/tracing?lang=en")
     page.wait_for_selector("body[data-ready='1']", timeout=30_000)
     assert "横沟河入湖口" in page.inner_text("#tr-change") and page.locator("#tr-table tbody tr").count() == 5

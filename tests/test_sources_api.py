@@ -139,3 +139,26 @@ def test_tracing_api(client: TestClient, fresh_demo_url: str) -> None:
     d = client.get("/api/tracing", params={"section": "横沟河入湖口"}).json()
     assert d["change"]["worsened"] and len(d["ranking"]) == 5
     assert client.get("/api/tracing", params={"section": "南川水库"}).status_code == 404
+
+
+def test_rows_added_and_changed_through_the_api_with_the_import_checks(
+    client: TestClient, fresh_demo_url: str
+) -> None:
+    csrf = login(client, fresh_demo_url, "staff")
+    h = {"X-CSRF-Token": csrf}
+    assert "outlets" in client.get("/api/sources/schema").json()
+    row = {"enterprise": "湖北智莱科技有限公司", "code": "YS001", "name": "雨水排口", "medium": "water",
+           "river": "gan", "river_km": "17.2"}  # fmt: skip
+    r = client.put("/api/sources/outlets", json=[row], headers=h)
+    assert r.status_code == 200 and r.json()["saved"] == 1
+    r = client.put("/api/sources/outlets", json=[{**row, "medium": "air"}], headers=h)
+    assert r.status_code == 422 and r.json()["errors"][0]["column"] == "medium"
+    r = client.put("/api/sources/permits", json=[{"enterprise": "湖北智莱科技有限公司", "number": "P-1",
+                                                  "valid_from": "2026-01-01", "valid_to": "2025-01-01"}], headers=h)  # fmt: skip
+    assert r.status_code == 422 and r.json()["errors"][0]["column"] == "valid_to"
+    ent = next(
+        e for e in client.get("/api/sources/enterprises").json() if e["name"] == "湖北智莱科技有限公司"
+    )
+    outlets = client.get(f"/api/sources/enterprises/{ent['id']}").json()["outlets"]
+    assert [o["code"] for o in outlets] == ["DW001", "YS001"] and outlets[1]["river_km"] == 17.2
+    assert client.put("/api/sources/nope", json=[{}], headers=h).status_code == 404

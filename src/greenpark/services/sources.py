@@ -479,6 +479,24 @@ def apply_sources(session: Session, sheets: dict[str, _Sheet]) -> dict[str, int]
     return counts
 
 
+def save_rows(
+    session: Session, kind: str, rows: list[dict[str, Any]], source: str = "form"
+) -> dict[str, int]:
+    """Add or change rows of one table of the file (from a form or the API), with exactly the
+    import's validation: all or nothing, errors by row and column."""
+    if kind not in SHEETS:
+        raise ValueError(f"unknown table {kind!r}; known: {', '.join(SHEETS)}")
+    sheet = _Sheet(source, kind, [(i, dict(r)) for i, r in enumerate(rows, start=1)])
+    return apply_sources(session, {kind: sheet})
+
+
+def schema() -> dict[str, dict[str, Any]]:
+    """The tables of the file with their columns (for forms)."""
+    return {
+        k: {"zh": zh, "columns": list(cols), "required": list(req)} for k, (zh, cols, req) in SHEETS.items()
+    }
+
+
 def load_demo_sources(session: Session, directory: Path = DEMO_SOURCES) -> dict[str, int]:
     """The illustrative demo enterprise file (see the README beside the CSVs)."""
     sheets = {}

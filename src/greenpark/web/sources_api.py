@@ -123,6 +123,27 @@ async def sources_import_api(p: Staff, db: DB, file: UploadFile = File(...)) -> 
     return {"ok": True, "imported": counts}
 
 
+@router.get("/sources/schema")
+def sources_schema_api(p: SignedIn) -> dict[str, Any]:
+    """The tables of the enterprise file and their columns. Who: signed-in users."""
+    return sources.schema()
+
+
+@router.put("/sources/{kind}")
+def sources_put_api(p: Staff, db: DB, kind: str, rows: list[dict[str, Any]]) -> Any:
+    """Add or change rows of one table (rivers, sections, outlets, points, channels, permits,
+    contacts), matched on their natural keys and validated like the import (all or nothing).
+    Who: admins and park staff."""
+    try:
+        counts = sources.save_rows(db, kind, rows)
+    except sources.SourceFileRejected as exc:
+        db.rollback()
+        return _rejected(exc.errors)
+    except ValueError as exc:
+        raise HTTPException(404, str(exc)) from None
+    return {"ok": True, "saved": counts[kind]}
+
+
 @router.get("/sources/export.xlsx")
 def sources_export_api(p: Staff, db: DB) -> Response:
     """The enterprise file as xlsx in the import format. Who: admins and park staff."""

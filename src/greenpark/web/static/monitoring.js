@@ -160,6 +160,45 @@
     await GP.ready();
   });
 
+  // staff: add or change one row of a table of the enterprise file (validated like the import)
+  GP.sourceForm = async () => {
+    const schema = await GP.api('/api/sources/schema');
+    const kindSel = document.getElementById('ent-kind');
+    kindSel.innerHTML = Object.entries(schema).map(([k, v]) => `<option value="${k}">${v.zh} · ${k}</option>`).join('');
+    kindSel.value = 'outlets';
+    const fields = document.getElementById('ent-fields');
+    const draw = () => {
+      const t = schema[kindSel.value];
+      const current = document.querySelector('#ent-file h2');
+      fields.innerHTML = t.columns.map((c) => `<label>${c}${t.required.includes(c) ? ' *' : ''} <input name="${c}" value="${c === 'enterprise' && current ? esc(current.textContent.replace(/^\S+\s/, '')) : ''}"></label>`).join('');
+    };
+    kindSel.onchange = draw; draw();
+    document.getElementById('ent-form').onsubmit = async (ev) => {
+      ev.preventDefault();
+      const row = {}; fields.querySelectorAll('input').forEach((i) => { if (i.value !== '') row[i.name] = i.value; });
+      const box = document.getElementById('ent-form-result');
+      const r = await fetch('/api/sources/' + kindSel.value, { method: 'PUT', credentials: 'same-origin', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': document.body.dataset.csrf }, body: JSON.stringify([row]) });
+      const d = await r.json();
+      box.innerHTML = d.ok ? `<p class="good">${L('已保存', 'Saved')}</p>` : `<p class="bad">${(d.errors || []).map((e) => `${esc(e.column)}: ${esc(e.reason)}`).join('<br>') || esc(d.detail)}</p>`;
+      if (d.ok) GP.enterprisesPage(new URLSearchParams(window.location.search).get('id') || '');
+    };
+  };
+
+  GP.settingsForm = async () => {
+    const cfg = await GP.api('/api/settings/monitoring');
+    const box = document.getElementById('set-fields');
+    box.innerHTML = Object.entries(cfg).map(([k, v]) => typeof v === 'boolean'
+      ? `<label><span><input type="checkbox" name="${k}" ${v ? 'checked' : ''}> ${k}</span></label>`
+      : `<label>${k} <input name="${k}" value="${esc(v)}" ${typeof v === 'number' ? 'type="number" step="any" min="0"' : ''}></label>`).join('');
+    document.getElementById('set-form').onsubmit = async (ev) => {
+      ev.preventDefault();
+      const body = {};
+      box.querySelectorAll('input').forEach((i) => { const old = cfg[i.name]; body[i.name] = typeof old === 'boolean' ? i.checked : typeof old === 'number' ? Number(i.value) : i.value; });
+      const out = document.getElementById('set-result');
+      try { await send('/api/settings/monitoring', 'PUT', body); out.innerHTML = `<p class="good">${L('已保存', 'Saved')}</p>`; } catch (e) { out.innerHTML = `<p class="bad">${esc(e.message)}</p>`; }
+    };
+  };
+
   GP.tracingPage = () => guarded(async () => {
     const sel = document.getElementById('tr-section');
     if (!sel.options.length) {
