@@ -462,3 +462,56 @@ def trace_cmd(
         load = r["loads"][out["ranked_by"]]
         typer.echo(f"  {r['rank']}. {r['enterprise']} {r['outlet']} {r['distance_km']} km upstream: "
                    f"{load['kg']} kg {out['ranked_by']} ({r['share']:.0%}) over {load['hours']} h")  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- indicators (issue 5)
+
+
+@app.command("indicators")
+def indicators_cmd(
+    year: Annotated[int, typer.Option(help="Year to evaluate.")] = 2020,
+    json_out: JsonOpt = False,
+) -> None:
+    """Every indicator of the plan for a year: value, target, status (met / at_risk / missed / no_data)."""
+    from greenpark.services.indicators import evaluate
+    from greenpark.store.db import session_scope
+
+    with session_scope(_url()) as s:
+        rows = evaluate(s, year)
+    if json_out:
+        keys = ("code", "name", "unit", "kind", "value", "target", "status")
+        _dump(
+            [{k: r[k] for k in keys} | {"target_text": r["target_text"], "source": r["source"]} for r in rows]
+        )
+        return
+    for r in rows:
+        v = "—" if r["value"] is None else f"{r['value']:.4g}"
+        typer.echo(
+            f"{r['code']:<4} {r['status']:<8} {v:>10} {r['comparator']}{r['target_text'] or ''} {r['unit']}  {r['name']}"
+        )
+
+
+@app.command("reachability")
+def reachability_cmd(
+    indicator: Annotated[str | None, typer.Option(help="One indicator code, e.g. 1a.")] = None,
+    lang: Annotated[str, typer.Option(help="Language of the text: zh or en.")] = "zh",
+    json_out: JsonOpt = False,
+) -> None:
+    """Reachability of the 2025 targets: required and observed rates, probability, verdict, text."""
+    from greenpark.services.indicators import IndicatorError, reachability, reachability_text
+    from greenpark.store.db import session_scope
+
+    with session_scope(_url()) as s:
+        try:
+            rows = reachability(s, indicator)
+        except IndicatorError as exc:
+            _fail(str(exc), 2)
+    if indicator and not rows:
+        _fail(f"unknown indicator {indicator!r}", 2)
+    for r in rows:
+        r["text"] = reachability_text(r, lang)
+    if json_out:
+        _dump(rows)
+        return
+    for r in rows:
+        typer.echo(r["text"])

@@ -147,6 +147,11 @@ def load_demo(
     for name, (file, title, ref) in PLAN_TABLES.items():
         _load_plan_table(session, park, name, title, ref, read_csv(directory / file))
 
+    say("indicators (Table 3.3.1)")
+    from greenpark.services.indicators import load_plan_indicators
+
+    load_plan_indicators(session, directory / "indicators.csv")
+
     say("monitoring points and the synthetic demo air data")
     from greenpark.services.monitoring import load_demo_points
 

@@ -600,3 +600,58 @@ class Setting(Base):
     value_json: Mapped[str] = mapped_column(Text)
     updated_by: Mapped[str] = mapped_column(String(100), default="")
     updated_utc: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+# Indicators and targets (issue 5).
+
+
+class Indicator(Base):
+    """An indicator of the plan (Table 3.3.1) or one an officer added: how it is obtained, its
+    baseline and (in :class:`IndicatorTarget`) its yearly targets."""
+
+    __tablename__ = "indicator"
+    __table_args__ = (UniqueConstraint("park_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    park_id: Mapped[int] = mapped_column(ForeignKey("park.id"))
+    code: Mapped[str] = mapped_column(String(16))  # "1a", "2", … or an officer's code
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    name_zh: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200), default="")
+    unit: Mapped[str] = mapped_column(String(32), default="")
+    direction: Mapped[str] = mapped_column(String(8))  # lower | higher
+    kind: Mapped[str] = mapped_column(String(16))  # binding (约束性) | expected (预期性)
+    method: Mapped[str] = mapped_column(String(64), default="reported")  # reported | a computed method
+    department: Mapped[str] = mapped_column(String(200), default="")
+    baseline_year: Mapped[int | None] = mapped_column(Integer)
+    baseline_value: Mapped[float | None] = mapped_column(Float)
+    baseline_text: Mapped[str] = mapped_column(String(200), default="")
+    source_ref: Mapped[str] = mapped_column(String(200), default="")
+    basis_note: Mapped[str] = mapped_column(Text, default="")  # the plan's 备注：数据依据
+    flag: Mapped[str] = mapped_column(Text, default="")  # e.g. an inconsistency of the plan
+    custom: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class IndicatorTarget(Base):
+    __tablename__ = "indicator_target"
+    __table_args__ = (UniqueConstraint("indicator_id", "year"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("indicator.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    comparator: Mapped[str] = mapped_column(String(4), default="")  # < <= > >= = ('' for text only)
+    value: Mapped[float | None] = mapped_column(Float)
+    text: Mapped[str] = mapped_column(String(200), default="")  # as the plan writes it
+
+
+class IndicatorValue(Base):
+    """A reported value of an indicator for a year (computed indicators are computed, not stored)."""
+
+    __tablename__ = "indicator_value"
+    __table_args__ = (UniqueConstraint("indicator_id", "year"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("indicator.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    value: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(200), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    reported_by: Mapped[str] = mapped_column(String(100), default="")
+    updated_utc: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

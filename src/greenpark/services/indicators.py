@@ -1,0 +1,344 @@
+"""The plan's indicators (Table 3.3.1): registry, yearly values (computed by greenpark or reported),
+evaluation against the yearly targets and reachability to 2025 (the plan's section 3.4)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from greenpark.core import indicators as core
+from greenpark.services.inventory import InventoryError, compute_inventory, get_park
+from greenpark.store import models as m
+
+DEMO_INDICATORS = Path(__file__).resolve().parent.parent / "data" / "demo" / "xianning" / "indicators.csv"
+TARGET_YEAR = 2025
+
+#: How each computed indicator is obtained (the formula is named on every result).
+METHODS: dict[str, str] = {
+    "energy_per_iva_core_above_scale": "核心区规上工业综合能耗(当量值, tce) ÷ 规上工业增加值(万元)",
+    "energy_per_iva_park": "一区四园工业综合能耗(当量值, tce) ÷ 工业增加值(万元)",
+    "co2_per_iva_reduction_rate": "r = 1 − (I_T/I_0)^(1/n), I = 核心区规上工业 CO₂ ÷ 规上工业增加值 (国科发火〔2021〕28号)",
+    "good_air_days": "AQI ≤ 100 的天数 (HJ 633, 站点小时数据; HJ 663 年评价)",
+}
+#: The plan's indicators that greenpark computes, by code.
+COMPUTED = {"1a": "energy_per_iva_core_above_scale", "1b": "energy_per_iva_park", "2": "co2_per_iva_reduction_rate",
+            "5": "good_air_days"}  # fmt: skip
+FLAGS = {
+    "1c": "方案自相矛盾：表6.1.1 分项能源折标加和为 192.02 万 tce（338 亿元工业增加值下约 0.568），0.276 无法复现。"
+    " / The plan's 0.276 cannot be reproduced from its own Table 6.1.1 (≈ 0.568).",
+}
+
+
+class IndicatorError(ValueError):
+    pass
+
+
+def _target(text: str, direction: str) -> tuple[str, float | None]:
+    """'<0.38' → ('<', 0.38); '0.3' → ('<=', 0.3) for lower-is-better; '>343' → ('>', 343);
+    '完成下达目标' → ('', None) (kept as text)."""
+    t = text.strip()
+    mt = re.fullmatch(r"(<=|>=|<|>|≤|≥)?\s*([0-9]+(?:\.[0-9]+)?)", t)
+    if not mt:
+        return "", None
+    op = {"≤": "<=", "≥": ">=", None: "<=" if direction == "lower" else ">="}.get(mt.group(1), mt.group(1))
+    return op or "", float(mt.group(2))
+
+
+def load_plan_indicators(session: Session, path: Path = DEMO_INDICATORS) -> int:
+    """The twelve indicators of Table 3.3.1 (indicator 1 in its three variants), idempotent."""
+    park = get_park(session)
+    n = 0
+    for r in csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))):
+        code = r["seq"] + r["variant"]
+        ind = session.scalars(
+            select(m.Indicator).where(m.Indicator.park_id == park.id, m.Indicator.code == code)
+        ).first() or m.Indicator(park_id=park.id, code=code)
+        ind.seq = int(r["seq"])
+        ind.name_zh, ind.name_en, ind.unit = r["name_zh"], r["name_en"], r["unit"]
+        ind.direction, ind.kind = r["direction"], r["kind"]
+        ind.method = COMPUTED.get(code, "reported")
+        ind.baseline_year = int(r["baseline_year"]) if r["baseline_year"] else None
+        try:
+            ind.baseline_value = float(r["baseline_value"]) if r["baseline_value"] else None
+        except ValueError:
+            ind.baseline_value = None
+        ind.baseline_text, ind.source_ref, ind.basis_note = (
+            r["baseline_text"],
+            r["source_ref"],
+            r["basis_note"],
+        )
+        ind.flag = FLAGS.get(code, "")
+        session.add(ind)
+        session.flush()
+        for year in range(2021, 2026):
+            text = r[f"t{year}"]
+            if not text:
+                continue
+            op, value = _target(text, ind.direction)
+            t = session.scalars(
+                select(m.IndicatorTarget).where(
+                    m.IndicatorTarget.indicator_id == ind.id, m.IndicatorTarget.year == year
+                )
+            ).first() or m.IndicatorTarget(indicator_id=ind.id, year=year)
+            t.comparator, t.value, t.text = op, value, text
+            session.add(t)
+        if ind.baseline_year and ind.baseline_value is not None and ind.method == "reported":
+            report(session, code, ind.baseline_year, ind.baseline_value, source=ind.source_ref + " (baseline)",
+                   by="plan")  # fmt: skip
+        n += 1
+    session.flush()
+    return n
+
+
+def report(session: Session, code: str, year: int, value: float, source: str = "", note: str = "",
+           by: str = "") -> m.IndicatorValue:  # fmt: skip
+    """Record a reported value (a department's figure) for a year."""
+    ind = get_indicator(session, code)
+    if ind.method != "reported":
+        raise IndicatorError(f"indicator {code} is computed by greenpark ({ind.method}); it is not reported")
+    if not math.isfinite(value):
+        raise IndicatorError("the value must be a finite number")
+    if not 1990 <= year <= 2100:
+        raise IndicatorError("the year must be between 1990 and 2100")
+    v = session.scalars(
+        select(m.IndicatorValue).where(m.IndicatorValue.indicator_id == ind.id, m.IndicatorValue.year == year)
+    ).first() or m.IndicatorValue(indicator_id=ind.id, year=year)
+    v.value, v.source, v.note, v.reported_by, v.updated_utc = value, source, note, by, m.utcnow()
+    session.add(v)
+    session.flush()
+    return v
+
+
+def get_indicator(session: Session, code: str) -> m.Indicator:
+    park = get_park(session)
+    ind = session.scalars(
+        select(m.Indicator).where(m.Indicator.park_id == park.id, m.Indicator.code == code)
+    ).first()
+    if ind is None:
+        known = ", ".join(session.scalars(select(m.Indicator.code).where(m.Indicator.park_id == park.id)))
+        raise IndicatorError(f"unknown indicator {code!r}; known: {known}")
+    return ind
+
+
+@dataclass
+class Series:
+    years: list[int]
+    values: list[float]
+    source: str
+
+
+def _intensity(session: Session, scope: str, boundary: str, key: str, year: int) -> float | None:
+    try:
+        inv = compute_inventory(session, scope_code=scope, year=year, boundary=boundary)
+    except InventoryError:
+        return None
+    item = inv.get("intensities", {}).get(key)
+    return float(item["value"]) if item and item.get("value") is not None else None
+
+
+def _co2_intensity(session: Session, year: int) -> float | None:
+    try:
+        inv = compute_inventory(session, scope_code="core", year=year, boundary="above_scale")
+    except InventoryError:
+        return None
+    item = inv.get("intensities", {}).get("energy_per_above_scale_value_added")
+    co2 = inv.get("totals", {}).get("co2_t")
+    if not item or not item.get("denominator_value_10k_yuan") or co2 is None:
+        return None
+    return float(co2) / float(item["denominator_value_10k_yuan"])
+
+
+YEARS = range(2010, 2031)
+
+
+def series(session: Session, ind: m.Indicator) -> Series:
+    """The indicator's yearly values: computed from the engine or monitoring, or as reported."""
+    if ind.method == "reported":
+        rows = session.scalars(
+            select(m.IndicatorValue)
+            .where(m.IndicatorValue.indicator_id == ind.id)
+            .order_by(m.IndicatorValue.year)
+        ).all()
+        return Series([r.year for r in rows], [r.value for r in rows], "reported")
+    years: list[int] = []
+    values: list[float] = []
+    if ind.method in ("energy_per_iva_core_above_scale", "energy_per_iva_park"):
+        scope, boundary, key = (
+            ("core", "above_scale", "energy_per_above_scale_value_added")
+            if ind.method == "energy_per_iva_core_above_scale"
+            else ("park", "all", "industry_energy_per_industrial_value_added")
+        )
+        for y in YEARS:
+            v = _intensity(session, scope, boundary, key, y)
+            if v is not None:
+                years.append(y)
+                values.append(v)
+        return Series(years, values, "computed: " + METHODS[ind.method])
+    if ind.method == "co2_per_iva_reduction_rate":
+        pts = [(y, v) for y in YEARS if (v := _co2_intensity(session, y)) is not None]
+        base = next(((y, v) for y, v in pts if y == ind.baseline_year), pts[0] if pts else None)
+        for y, v in pts:
+            if base and y > base[0]:
+                years.append(y)
+                values.append(100 * core.improvement_rate(base[1], v, y - base[0], "lower"))
+        if base is not None and not years and len(pts) >= 2:  # no year after the base yet: the latest stretch
+            (y0, v0), (y1, v1) = pts[0], pts[-1]
+            years, values = [y1], [100 * core.improvement_rate(v0, v1, y1 - y0, "lower")]
+        return Series(years, values, "computed: " + METHODS[ind.method])
+    if ind.method == "good_air_days":
+        from greenpark.services import monitoring
+
+        for p in monitoring.points(session, "air"):
+            for y in monitoring.station_years(session, p):
+                ev = monitoring.station_year_view(session, p.code, y)["evaluation"]
+                if ev.get("good_days") is not None and y not in years:
+                    years.append(y)
+                    values.append(float(ev["good_days"]))
+            note = p.data_note
+            if years:
+                return Series(
+                    years, values, "computed: " + METHODS[ind.method] + (f" — {note}" if note else "")
+                )
+        return Series([], [], "computed: " + METHODS[ind.method])
+    raise IndicatorError(f"unknown method {ind.method!r}")
+
+
+def _targets(session: Session, ind: m.Indicator) -> dict[int, m.IndicatorTarget]:
+    return {
+        t.year: t
+        for t in session.scalars(select(m.IndicatorTarget).where(m.IndicatorTarget.indicator_id == ind.id))
+    }
+
+
+def evaluate(session: Session, year: int) -> list[dict[str, Any]]:
+    """Every indicator for ``year``: value, target and status (the rule: core.target_status)."""
+    park = get_park(session)
+    out = []
+    for ind in session.scalars(
+        select(m.Indicator).where(m.Indicator.park_id == park.id).order_by(m.Indicator.seq, m.Indicator.code)
+    ):
+        s = series(session, ind)
+        value = dict(zip(s.years, s.values, strict=True)).get(year)
+        t = _targets(session, ind).get(year)
+        status = core.target_status(value, t.value if t else None, t.comparator if t else "", ind.kind)
+        out.append({
+            "code": ind.code, "name": ind.name_zh, "name_en": ind.name_en, "unit": ind.unit,
+            "kind": ind.kind, "direction": ind.direction, "value": value, "target": t.value if t else None,
+            "target_text": t.text if t else "", "comparator": t.comparator if t else "", "status": status,
+            "method": ind.method, "source": s.source, "flag": ind.flag, "baseline": year == ind.baseline_year,
+        })  # fmt: skip
+    return out
+
+
+def reachability(session: Session, code: str | None = None, seed: int = 2025) -> list[dict[str, Any]]:
+    """Per indicator: the rate required from the latest value to the 2025 target, the observed
+    rate (CAGR over the series and the log-linear trend), the probability of reaching the target
+    (bootstrap of the year-on-year changes, seeded) and a verdict (core.verdict)."""
+    park = get_park(session)
+    stmt = (
+        select(m.Indicator).where(m.Indicator.park_id == park.id).order_by(m.Indicator.seq, m.Indicator.code)
+    )
+    if code:
+        stmt = stmt.where(m.Indicator.code == code)
+    out = []
+    for ind in session.scalars(stmt):
+        s = series(session, ind)
+        t = _targets(session, ind).get(TARGET_YEAR)
+        row: dict[str, Any] = {
+            "code": ind.code, "name": ind.name_zh, "unit": ind.unit, "direction": ind.direction,
+            "latest_year": s.years[-1] if s.years else None, "latest_value": s.values[-1] if s.values else None,
+            "target_2025": t.value if t else None, "target_text": t.text if t else "",
+            "required_rate": None, "observed_rate": None, "trend_rate": None, "gap": None,
+            "probability": None, "verdict": "no_data", "source": s.source,
+        }  # fmt: skip
+        if ind.method == "co2_per_iva_reduction_rate":
+            # the indicator is itself a rate: compare it with the required rate directly
+            if s.values and t and t.value is not None:
+                latest = s.values[-1]
+                row.update(required_rate=t.value / 100, observed_rate=latest / 100,
+                           gap=(latest - t.value) / 100,
+                           verdict="on_track" if latest >= t.value else core.verdict(t.value / 100, latest / 100, None))  # fmt: skip
+            out.append(row)
+            continue
+        if not s.values or t is None or t.value is None or s.values[-1] <= 0:
+            out.append(row)
+            continue
+        n = TARGET_YEAR - s.years[-1]
+        if n <= 0:
+            met = core.meets(
+                s.values[-1], t.value, t.comparator or ("<=" if ind.direction == "lower" else ">=")
+            )
+            row.update(required_rate=0.0, verdict="on_track" if met else "off_track")
+            out.append(row)
+            continue
+        required = core.required_rate(s.values[-1], t.value, n, ind.direction)
+        observed = (
+            core.improvement_rate(s.values[0], s.values[-1], s.years[-1] - s.years[0], ind.direction)
+            if len(s.values) >= 2 and s.values[0] > 0
+            else None
+        )
+        trend = core.trend_rate(s.years, s.values, ind.direction) if len(s.values) >= 2 else None
+        prob = core.reach_probability(s.values, t.value, n, ind.direction, seed=seed)
+        row.update(required_rate=required, observed_rate=observed, trend_rate=trend,
+                   gap=None if observed is None else observed - required, probability=prob,
+                   verdict=core.verdict(required, observed, prob))  # fmt: skip
+        out.append(row)
+    return out
+
+
+def reachability_text(row: dict[str, Any], lang: str = "zh") -> str:
+    """A paragraph in the style of the plan's section 3.4, with greenpark's numbers."""
+    name, unit = row["name"], row["unit"]
+    if row["verdict"] == "no_data" or row["required_rate"] is None:
+        return (f"{name}：暂无足够数据评估可达性。" if lang == "zh"
+                else f"{name}: not enough data to assess reachability.")  # fmt: skip
+
+    def pct(x: float | None) -> str:
+        return "—" if x is None else f"{100 * x:.1f}%"
+
+    words = {"lower": ("下降", "fall", "fallen"), "higher": ("增长", "grow", "grown")}[row["direction"]]
+    verdict_zh = {
+        "on_track": "按当前趋势可以实现",
+        "at_risk": "存在未能实现的风险",
+        "off_track": "按当前趋势难以实现",
+    }
+    verdict_en = {"on_track": "on track", "at_risk": "at risk", "off_track": "off track"}
+    p = row["probability"]
+    obs = row["observed_rate"]
+
+    def num(x: float) -> str:
+        return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
+
+    if lang == "zh":
+        text = (f"{name}：{row['latest_year']}年为{num(row['latest_value'])} {unit}，"
+                f"若到2025年达到{row['target_text'] or row['target_2025']}，则每年至少{words[0]}{pct(row['required_rate'])}；")  # fmt: skip
+        if obs is None:
+            text += "暂无历年数据，无法判断趋势"
+        else:
+            moved = words[0] if obs >= 0 else ("上升" if row["direction"] == "lower" else "下降")
+            text += f"近年实际年均{moved}{pct(abs(obs))}"
+            if row.get("trend_rate") is not None:
+                text += f"（趋势拟合{pct(row['trend_rate'])}）"
+        if p is not None:
+            text += f"，按历年变化幅度模拟，到2025年达标的概率约为{100 * p:.0f}%"
+        return text + f"。结论：{verdict_zh[row['verdict']]}。"
+    text = (f"{name}: {num(row['latest_value'])} {unit} in {row['latest_year']}; reaching "
+            f"{row['target_text'] or row['target_2025']} by 2025 needs it to {words[1]} by at least "
+            f"{pct(row['required_rate'])} a year; ")  # fmt: skip
+    if obs is None:
+        text += "there is no history to show a trend"
+    else:
+        text += (
+            f"it has {words[2] if obs >= 0 else 'moved the wrong way'} by {pct(abs(obs))} a year on average"
+        )
+    if p is not None:
+        text += f"; simulated from its year-on-year changes, the chance of reaching the target is about {100 * p:.0f}%"
+    return text + f". Verdict: {verdict_en[row['verdict']]}."

@@ -1,0 +1,132 @@
+"""Indicators of Table 3.3.1: rate functions (against the plan's own figures and as properties),
+the registry loaded from the plan, evaluation, reachability and the CLI shapes of the issue."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from greenpark.cli.main import app
+from greenpark.core import indicators as core
+from greenpark.services import indicators
+from greenpark.store import models as m
+from greenpark.store.db import session_scope
+
+runner = CliRunner()
+
+
+def test_required_rate_reproduces_the_plan() -> None:
+    # Table 3.3.1, indicator 1: 0.396 in 2020 → 0.3 in 2025 "每年至少下降5.4%" (the note rounds it to 5.5 %)
+    assert core.required_rate(0.396, 0.3, 5, "lower") == pytest.approx(0.0540, abs=5e-5)
+    # indicator 11: 273 → 450 high-tech enterprises in five years
+    assert core.required_rate(273, 450, 5, "higher") == pytest.approx(0.1051, abs=5e-5)
+    # indicator 9 note: 26 (2020) → 56 亿元 (2025) "按…增长率中间值16.5%计算"
+    assert core.improvement_rate(26, 56, 5, "higher") == pytest.approx(0.165, abs=0.002)
+
+
+@given(st.floats(0.001, 0.3), st.floats(0.1, 1000), st.integers(2, 12), st.sampled_from(["lower", "higher"]))
+def test_a_constant_rate_series_reproduces_its_rate(
+    rate: float, start: float, n: int, direction: str
+) -> None:
+    step = (1 - rate) if direction == "lower" else (1 + rate)
+    values = [start * step**k for k in range(n + 1)]
+    years = list(range(2010, 2011 + n))
+    assert core.improvement_rate(values[0], values[-1], n, direction) == pytest.approx(rate, rel=1e-9)
+    assert core.trend_rate(years, values, direction) == pytest.approx(rate, rel=1e-6)
+    # the bootstrap of a constant change is certain either way
+    reach = values[-1] * step**3
+    assert (
+        core.reach_probability(values, reach * (1.001 if direction == "lower" else 0.999), 3, direction)
+        == 1.0
+    )
+
+
+@given(st.floats(0.01, 100), st.floats(0.01, 100), st.integers(1, 10))
+def test_required_rate_is_zero_when_the_target_is_met(latest: float, target: float, n: int) -> None:
+    for direction in ("lower", "higher"):
+        met = latest <= target if direction == "lower" else latest >= target
+        r = core.required_rate(latest, target, n, direction)
+        assert (r == 0.0) == met or (r == pytest.approx(0.0, abs=1e-12))
+        assert r >= 0
+
+
+def test_status_rule_differs_for_binding_and_expected() -> None:
+    assert core.target_status(0.387, 0.38, "<", "binding") == "at_risk"  # 1.8 % over
+    assert core.target_status(0.39, 0.38, "<", "binding") == "missed"  # 2.6 % over
+    assert core.target_status(0.39, 0.38, "<", "expected") == "at_risk"
+    assert core.target_status(300, 300, ">=", "expected") == "met"
+    assert core.verdict(0.05, 0.06, 0.9) == "on_track" and core.verdict(0.05, 0.06, 0.1) == "off_track"
+
+
+def test_plan_indicators_are_loaded_with_targets_and_flags(demo_url: str) -> None:
+    with session_scope(demo_url) as s:
+        codes = [i.code for i in s.query(m.Indicator).order_by(m.Indicator.seq, m.Indicator.code)]
+        assert codes == ["1a", "1b", "1c", *[str(k) for k in range(2, 13)]]
+        one = indicators.get_indicator(s, "1a")
+        targets = {
+            t.year: (t.comparator, t.value) for t in s.query(m.IndicatorTarget).filter_by(indicator_id=one.id)
+        }
+        assert targets == {
+            2021: ("<", 0.38),
+            2022: ("<", 0.36),
+            2023: ("<", 0.34),
+            2024: ("<", 0.32),
+            2025: ("<=", 0.3),
+        }
+        four = indicators.get_indicator(s, "4")
+        t4 = s.query(m.IndicatorTarget).filter_by(indicator_id=four.id, year=2025).one()
+        assert (t4.comparator, t4.value, t4.text) == ("", None, "完成下达目标")
+        assert "0.276" in indicators.get_indicator(s, "1c").flag
+        assert indicators.get_indicator(s, "1a").method == "energy_per_iva_core_above_scale"
+
+
+def test_evaluation_and_reachability_from_the_engine(demo_url: str) -> None:
+    with session_scope(demo_url) as s:
+        rows = {r["code"]: r for r in indicators.evaluate(s, 2020)}
+        assert rows["1a"]["value"] == pytest.approx(0.396, rel=0.002)  # the plan's 0.396
+        assert rows["1b"]["value"] == pytest.approx(0.625, rel=0.002)  # the plan's 0.625
+        assert rows["11"]["value"] == 273 and rows["11"]["source"] == "reported"
+        reach = {r["code"]: r for r in indicators.reachability(s)}
+    r1 = reach["1a"]
+    assert r1["required_rate"] == pytest.approx(0.054, abs=0.001) and r1["latest_year"] == 2020
+    assert r1["verdict"] in ("on_track", "at_risk", "off_track") and 0 <= r1["probability"] <= 1
+    text = indicators.reachability_text(r1, "zh")
+    assert "每年至少下降5.4%" in text and "结论" in text
+    assert "at least 5.4% a year" in indicators.reachability_text(r1, "en")
+
+
+def test_reported_values_and_their_checks(fresh_demo_url: str) -> None:
+    with session_scope(fresh_demo_url) as s:
+        indicators.report(s, "11", 2021, 301, source="科技局", by="officer")
+        rows = {r["code"]: r for r in indicators.evaluate(s, 2021)}
+        assert (rows["11"]["value"], rows["11"]["target"], rows["11"]["status"]) == (301, 300, "met")
+        with pytest.raises(indicators.IndicatorError, match="computed"):
+            indicators.report(s, "1a", 2021, 0.37)
+        with pytest.raises(indicators.IndicatorError, match="unknown indicator"):
+            indicators.report(s, "99", 2021, 1)
+        reach = indicators.reachability(s, "11")[0]
+        assert reach["latest_year"] == 2021 and reach["observed_rate"] == pytest.approx(301 / 273 - 1)
+
+
+def test_cli_shapes(demo_url: str) -> None:
+    res = runner.invoke(
+        app, ["indicators", "--year", "2020", "--json"], env={"GREENPARK_DATABASE_URL": demo_url}
+    )
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.output)
+    assert {"code", "name", "unit", "kind", "value", "target", "status"} <= set(rows[0])
+    assert {r["status"] for r in rows} <= {"met", "at_risk", "missed", "no_data"}
+    assert {r["kind"] for r in rows} == {"binding", "expected"}
+    res = runner.invoke(
+        app, ["reachability", "--indicator", "1a", "--json"], env={"GREENPARK_DATABASE_URL": demo_url}
+    )
+    (row,) = json.loads(res.output)
+    assert {"code", "latest_year", "latest_value", "target_2025", "required_rate", "observed_rate", "probability",
+            "verdict"} <= set(row)  # fmt: skip
+    assert row["verdict"] in ("on_track", "at_risk", "off_track")
+    res = runner.invoke(app, ["reachability", "--indicator", "99"], env={"GREENPARK_DATABASE_URL": demo_url})
+    assert res.exit_code == 2
