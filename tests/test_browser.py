@@ -293,3 +293,23 @@ def test_monitoring_pages_with_the_running_server_and_simulator(live: str, brows
     page.screenshot(path=str(ARTIFACTS / "tracing.png"), full_page=True)
     assert not errors, errors
     page.close()
+
+
+def test_indicator_scorecard_and_reachability_text(server: str, browser: object) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 1800})  # type: ignore[attr-defined]
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(e.stack or str(e)))
+    page.goto(server + "/indicators?code=1a")
+    page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    api = httpx.get(server + "/api/indicators/scorecard").json()
+    assert page.locator(".ind.card").count() == len(api["indicators"]) == 14
+    one = next(c for c in api["indicators"] if c["code"] == "1a")
+    card = page.locator(".ind.card[data-code='1a']")
+    assert card.get_attribute("data-verdict") == one["reachability"]["verdict"]
+    assert "每年至少下降5.4%" in page.inner_text(
+        "#ind-text"
+    )  # the plan's 3.4 sentence, with greenpark's numbers
+    assert "0.276" in page.inner_text(".ind.card[data-code='1c']")  # the plan's inconsistency is flagged
+    page.screenshot(path=str(ARTIFACTS / "indicators.png"), full_page=True)
+    assert not errors, errors
+    page.close()

@@ -130,3 +130,23 @@ def test_cli_shapes(demo_url: str) -> None:
     assert row["verdict"] in ("on_track", "at_risk", "off_track")
     res = runner.invoke(app, ["reachability", "--indicator", "99"], env={"GREENPARK_DATABASE_URL": demo_url})
     assert res.exit_code == 2
+
+
+def test_indicator_api(demo_url: str) -> None:
+    from fastapi.testclient import TestClient
+
+    from greenpark.settings import Settings
+    from greenpark.web.app import create_app
+    from tests.test_api import login
+
+    with TestClient(create_app(Settings(), database_url=demo_url)) as c:
+        card = c.get("/api/indicators/scorecard").json()
+        assert len(card["indicators"]) == 14 and card["year"] == 2020
+        one = c.get("/api/indicators/1a").json()
+        assert one["reachability"]["required_rate"] == pytest.approx(0.054, abs=0.001)
+        assert "5.4%" in one["text"]["zh"] and one["formula"]
+        assert c.get("/api/indicators/99").status_code == 404
+        assert c.post("/api/indicators/11/values", json={"year": 2021, "value": 300}).status_code == 401
+        csrf = login(c, demo_url, "enterprise")
+        assert c.post("/api/indicators/11/values", json={"year": 2021, "value": 300},
+                      headers={"X-CSRF-Token": csrf}).status_code == 403  # fmt: skip

@@ -487,7 +487,7 @@ def indicators_cmd(
     for r in rows:
         v = "—" if r["value"] is None else f"{r['value']:.4g}"
         typer.echo(
-            f"{r['code']:<4} {r['status']:<8} {v:>10} {r['comparator']}{r['target_text'] or ''} {r['unit']}  {r['name']}"
+            f"{r['code']:<4} {r['status']:<8} {v:>10} {r['target_text'] or '—':>8} {r['unit']}  {r['name']}"
         )
 
 

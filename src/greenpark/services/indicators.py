@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from greenpark.core import indicators as core
-from greenpark.services.inventory import InventoryError, compute_inventory, get_park
+from greenpark.services.inventory import InventoryError, get_park
 from greenpark.store import models as m
 
 DEMO_INDICATORS = Path(__file__).resolve().parent.parent / "data" / "demo" / "xianning" / "indicators.csv"
@@ -135,19 +135,24 @@ class Series:
     source: str
 
 
-def _intensity(session: Session, scope: str, boundary: str, key: str, year: int) -> float | None:
+def _inventory(session: Session, scope: str, boundary: str, year: int) -> dict[str, Any] | None:
+    from greenpark.services.cockpit import cached_inventory
+
     try:
-        inv = compute_inventory(session, scope_code=scope, year=year, boundary=boundary)
+        return cached_inventory(session, get_park(session), scope, year, boundary)
     except InventoryError:
         return None
-    item = inv.get("intensities", {}).get(key)
+
+
+def _intensity(session: Session, scope: str, boundary: str, key: str, year: int) -> float | None:
+    inv = _inventory(session, scope, boundary, year)
+    item = inv.get("intensities", {}).get(key) if inv else None
     return float(item["value"]) if item and item.get("value") is not None else None
 
 
 def _co2_intensity(session: Session, year: int) -> float | None:
-    try:
-        inv = compute_inventory(session, scope_code="core", year=year, boundary="above_scale")
-    except InventoryError:
+    inv = _inventory(session, "core", "above_scale", year)
+    if inv is None:
         return None
     item = inv.get("intensities", {}).get("energy_per_above_scale_value_added")
     co2 = inv.get("totals", {}).get("co2_t")
@@ -156,7 +161,10 @@ def _co2_intensity(session: Session, year: int) -> float | None:
     return float(co2) / float(item["denominator_value_10k_yuan"])
 
 
-YEARS = range(2010, 2031)
+def _years(session: Session, scope: str) -> list[int]:
+    from greenpark.services.cockpit import scope_years
+
+    return scope_years(session, get_park(session), scope)
 
 
 def series(session: Session, ind: m.Indicator) -> Series:
@@ -176,14 +184,14 @@ def series(session: Session, ind: m.Indicator) -> Series:
             if ind.method == "energy_per_iva_core_above_scale"
             else ("park", "all", "industry_energy_per_industrial_value_added")
         )
-        for y in YEARS:
+        for y in _years(session, scope):
             v = _intensity(session, scope, boundary, key, y)
             if v is not None:
                 years.append(y)
                 values.append(v)
         return Series(years, values, "computed: " + METHODS[ind.method])
     if ind.method == "co2_per_iva_reduction_rate":
-        pts = [(y, v) for y in YEARS if (v := _co2_intensity(session, y)) is not None]
+        pts = [(y, v) for y in _years(session, "core") if (v := _co2_intensity(session, y)) is not None]
         base = next(((y, v) for y, v in pts if y == ind.baseline_year), pts[0] if pts else None)
         for y, v in pts:
             if base and y > base[0]:
@@ -192,7 +200,11 @@ def series(session: Session, ind: m.Indicator) -> Series:
         if base is not None and not years and len(pts) >= 2:  # no year after the base yet: the latest stretch
             (y0, v0), (y1, v1) = pts[0], pts[-1]
             years, values = [y1], [100 * core.improvement_rate(v0, v1, y1 - y0, "lower")]
-        return Series(years, values, "computed: " + METHODS[ind.method])
+        source = "computed: " + METHODS[ind.method]
+        if not pts:
+            source += (" — no year has both CO₂ and value added for the same boundary (the demo data give CO₂"
+                       " for the core area's whole economy and value added for its above-scale industry)")  # fmt: skip
+        return Series(years, values, source)
     if ind.method == "good_air_days":
         from greenpark.services import monitoring
 
@@ -342,3 +354,50 @@ def reachability_text(row: dict[str, Any], lang: str = "zh") -> str:
     if p is not None:
         text += f"; simulated from its year-on-year changes, the chance of reaching the target is about {100 * p:.0f}%"
     return text + f". Verdict: {verdict_en[row['verdict']]}."
+
+
+def detail(session: Session, code: str, lang: str = "zh") -> dict[str, Any]:
+    """One indicator for its page: history, targets, method, reachability and its text."""
+    ind = get_indicator(session, code)
+    s = series(session, ind)
+    targets = [
+        {"year": y, "comparator": t.comparator, "value": t.value, "text": t.text}
+        for y, t in sorted(_targets(session, ind).items())
+    ]
+    reach = reachability(session, code)[0]
+    return {
+        "code": ind.code, "name": ind.name_zh, "name_en": ind.name_en, "unit": ind.unit, "kind": ind.kind,
+        "direction": ind.direction, "method": ind.method, "formula": METHODS.get(ind.method, ""),
+        "baseline_year": ind.baseline_year, "baseline_value": ind.baseline_value, "baseline_text": ind.baseline_text,
+        "source_ref": ind.source_ref, "basis_note": ind.basis_note, "flag": ind.flag, "department": ind.department,
+        "history": [{"year": y, "value": v} for y, v in zip(s.years, s.values, strict=True)], "source": s.source,
+        "targets": targets, "reachability": reach,
+        "text": {"zh": reachability_text(reach, "zh"), "en": reachability_text(reach, "en")},
+    }  # fmt: skip
+
+
+def scorecard(session: Session, year: int | None = None) -> dict[str, Any]:
+    """Every indicator with its history, target path, status of ``year`` (default: the latest year
+    with any value) and the reachability verdict: what the scorecard page draws."""
+    reach = {r["code"]: r for r in reachability(session)}
+    park = get_park(session)
+    inds = session.scalars(
+        select(m.Indicator).where(m.Indicator.park_id == park.id).order_by(m.Indicator.seq, m.Indicator.code)
+    ).all()
+    cards = []
+    latest_years = []
+    for ind in inds:
+        s = series(session, ind)
+        latest_years += s.years[-1:]
+        cards.append({
+            "code": ind.code, "name": ind.name_zh, "name_en": ind.name_en, "unit": ind.unit, "kind": ind.kind,
+            "direction": ind.direction, "method": ind.method, "flag": ind.flag,
+            "history": [[y, v] for y, v in zip(s.years, s.values, strict=True)],
+            "targets": [[y, t.value, t.text] for y, t in sorted(_targets(session, ind).items())],
+            "reachability": reach.get(ind.code),
+        })  # fmt: skip
+    year = year or (max(latest_years) if latest_years else TARGET_YEAR)
+    status = {r["code"]: r["status"] for r in evaluate(session, year)}
+    for c in cards:
+        c["status"] = status.get(c["code"], "no_data")
+    return {"year": year, "indicators": cards}

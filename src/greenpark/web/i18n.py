@@ -81,6 +81,7 @@ T: dict[str, tuple[str, str]] = {
         "小时数据为系统按站点年均值生成的模拟数据（非监测数据），仅用于演示。",
         "The hourly data are synthetic, generated to match the station's published annual values (not measurements); for demonstration only.",
     ),
+    "indicators": ("指标与可达性", "Indicators"),
     "monitoring": ("污染源监控", "Source monitoring"),
     "alarms": ("预警中心", "Alarms"),
     "enterprises": ("一企一档", "Enterprise file"),

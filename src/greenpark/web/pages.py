@@ -68,6 +68,11 @@ def environment_page(request: Request, p: CurrentPrincipal) -> HTMLResponse:
     return render(request, "environment.html", p)
 
 
+@router.get("/indicators", response_class=HTMLResponse)
+def indicators_page(request: Request, p: CurrentPrincipal) -> HTMLResponse:
+    return render(request, "indicators.html", p, code=request.query_params.get("code", ""))
+
+
 @router.get("/monitoring", response_class=HTMLResponse)
 def monitoring_page(request: Request, p: CurrentPrincipal) -> HTMLResponse:
     return render(request, "monitoring.html", p)

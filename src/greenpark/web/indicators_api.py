@@ -1,0 +1,65 @@
+"""JSON API for the plan's indicators: scorecard, one indicator, reachability, reported values."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel
+
+from greenpark.services import indicators
+from greenpark.web.deps import DB, Public, Staff
+
+router = APIRouter(prefix="/api/indicators", tags=["indicators"])
+
+
+@router.get("")
+def indicators_api(
+    _: Public, db: DB, year: Annotated[int, Query(ge=1990, le=2100)] = 2021
+) -> list[dict[str, Any]]:
+    """Every indicator for a year: value, target, status (met, at_risk, missed, no_data). Who: anyone."""
+    return indicators.evaluate(db, year)
+
+
+@router.get("/scorecard")
+def scorecard_api(_: Public, db: DB, year: int | None = None) -> dict[str, Any]:
+    """Every indicator with history, target path, status and reachability verdict. Who: anyone."""
+    return indicators.scorecard(db, year)
+
+
+@router.get("/reachability")
+def reachability_api(_: Public, db: DB, code: str | None = None, lang: str = "zh") -> list[dict[str, Any]]:
+    """Required vs observed rates to the 2025 targets, probability, verdict and text. Who: anyone."""
+    try:
+        rows = indicators.reachability(db, code)
+    except indicators.IndicatorError as exc:
+        raise HTTPException(404, str(exc)) from None
+    for r in rows:
+        r["text"] = indicators.reachability_text(r, "en" if lang == "en" else "zh")
+    return rows
+
+
+@router.get("/{code}")
+def indicator_api(_: Public, db: DB, code: str) -> dict[str, Any]:
+    """One indicator: history, targets, method, reachability and the generated text. Who: anyone."""
+    try:
+        return indicators.detail(db, code)
+    except indicators.IndicatorError as exc:
+        raise HTTPException(404, str(exc)) from None
+
+
+class ValueIn(BaseModel):
+    year: int
+    value: float
+    source: str = ""
+    note: str = ""
+
+
+@router.post("/{code}/values")
+def report_api(p: Staff, db: DB, code: str, body: ValueIn) -> dict[str, Any]:
+    """Record a department's figure for a reported indicator. Who: admins and park staff."""
+    try:
+        v = indicators.report(db, code, body.year, body.value, body.source, body.note, p.username)
+    except indicators.IndicatorError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return {"ok": True, "code": code, "year": v.year, "value": v.value}

@@ -1,0 +1,73 @@
+/* greenpark indicator scorecard (Table 3.3.1): traffic lights, paths to 2025, reachability text. */
+(function () {
+  'use strict';
+  const GP = window.GP;
+  const L = (a, b) => GP.L(a, b);
+  const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+  const LIGHT = { met: '#2f855a', at_risk: '#e67e22', missed: '#c0392b', no_data: '#95a5a6' };
+  const STATUS = { met: ['达标', 'met'], at_risk: ['有风险', 'at risk'], missed: ['未达标', 'missed'], no_data: ['无数据', 'no data'] };
+  const VERDICT = { on_track: ['可实现', 'on track'], at_risk: ['有风险', 'at risk'], off_track: ['难以实现', 'off track'], no_data: ['无法评估', 'no data'] };
+  const pct = (x) => (x === null || x === undefined ? '–' : (100 * x).toFixed(1) + '%');
+
+  function chartOf(id, c, big) {
+    const hist = c.history.map(([y, v]) => [String(y), v]);
+    const tgt = c.targets.filter((t) => t[1] !== null).map(([y, v]) => [String(y), v]);
+    const years = [...new Set([...hist.map((h) => h[0]), ...tgt.map((t) => t[0])])].sort();
+    return GP.chart(id, {
+      animation: !!big, grid: big ? { left: 60, right: 20, top: 30, bottom: 30 } : { left: 40, right: 8, top: 8, bottom: 20 },
+      tooltip: { trigger: 'axis' }, legend: big ? { top: 0 } : undefined,
+      xAxis: { type: 'category', data: years, axisLabel: { fontSize: big ? 12 : 9 } },
+      yAxis: { type: 'value', scale: true, axisLabel: { fontSize: big ? 12 : 9 } },
+      series: [
+        { name: L('实际', 'actual'), type: 'line', data: years.map((y) => (hist.find((h) => h[0] === y) || [y, null])[1]), connectNulls: true, itemStyle: { color: '#2e86c1' } },
+        { name: L('目标', 'target'), type: 'line', data: years.map((y) => (tgt.find((t) => t[0] === y) || [y, null])[1]), connectNulls: true, lineStyle: { type: 'dashed' }, itemStyle: { color: '#c0392b' } },
+      ],
+    });
+  }
+
+  GP.indicatorsPage = async (selected) => {
+    try {
+      const ySel = document.getElementById('ind-year');
+      const d = await GP.api('/api/indicators/scorecard' + (ySel.value ? '?year=' + ySel.value : ''));
+      if (!ySel.options.length) {
+        ySel.innerHTML = [2016, 2017, 2018, 2019, 2020, 2021, 2022, 2023, 2024, 2025].map((y) => `<option ${y === d.year ? 'selected' : ''}>${y}</option>`).join('');
+        ySel.onchange = () => GP.indicatorsPage('');
+      }
+      const grid = document.getElementById('ind-grid'); grid.innerHTML = '';
+      d.indicators.forEach((c, i) => {
+        const r = c.reachability || {};
+        const last = c.history.length ? c.history[c.history.length - 1] : null;
+        grid.insertAdjacentHTML('beforeend', `<div class="ind card" data-code="${esc(c.code)}" data-status="${c.status}" data-verdict="${r.verdict || 'no_data'}">
+          <div class="head"><span class="dot" style="background:${LIGHT[c.status]}"></span><b>${esc(c.code)}</b> ${esc(GP.zh() ? c.name : c.name_en)}</div>
+          <div class="sub">${c.kind === 'binding' ? L('约束性', 'binding') : L('预期性', 'expected')} · ${L(...STATUS[c.status])} (${d.year}) · ${L('最新', 'latest')} ${last ? `${GP.fmt(last[1], 3)} (${last[0]})` : '–'} ${esc(c.unit)}</div>
+          <div class="chart" id="ind-ch-${i}" style="height:120px"></div>
+          <div class="sub">${L('2025目标', '2025 target')} ${esc((c.targets.find((t) => t[0] === 2025) || [0, null, '–'])[2])} · ${L('需年均', 'needs')} ${pct(r.required_rate)} · ${L('实际', 'observed')} ${pct(r.observed_rate)} · <b class="verdict ${r.verdict}">${L(...VERDICT[r.verdict || 'no_data'])}</b></div>
+          ${c.flag ? `<div class="sub warn">⚠ ${esc(c.flag.split(' / ')[GP.zh() ? 0 : 1] || c.flag)}</div>` : ''}</div>`);
+      });
+      d.indicators.forEach((c, i) => chartOf('ind-ch-' + i, c, false));
+      grid.querySelectorAll('.ind').forEach((el) => (el.onclick = () => GP.indicatorDetail(el.dataset.code)));
+      if (selected) await GP.indicatorDetail(selected);
+      await GP.ready();
+    } catch (e) {
+      const box = document.getElementById('page-error'); box.hidden = false; box.textContent = e.message; document.body.dataset.ready = '1';
+    }
+  };
+
+  GP.indicatorDetail = async (code) => {
+    const d = await GP.api('/api/indicators/' + encodeURIComponent(code));
+    const box = document.getElementById('ind-detail'); box.hidden = false;
+    const text = GP.zh() ? d.text.zh : d.text.en;
+    box.innerHTML = `<h2>${esc(d.code)} ${esc(GP.zh() ? d.name : d.name_en)} (${esc(d.unit)})</h2>
+      <div class="chart" id="ind-detail-chart" style="height:280px"></div>
+      <p><b>${L('可达性分析', 'Reachability')}</b></p><p id="ind-text" class="reach-text">${esc(text)}</p>
+      <button id="ind-copy">${L('复制文字', 'Copy text')}</button>
+      <dl class="meta"><dt>${L('获取方式', 'Obtained')}</dt><dd>${d.method === 'reported' ? L('部门报送', 'reported by a department') : esc(d.formula)}</dd>
+      <dt>${L('基准', 'Baseline')}</dt><dd>${esc(d.baseline_text || '–')}</dd><dt>${L('来源', 'Source')}</dt><dd>${esc(d.source_ref)} · ${esc(d.source)}</dd>
+      <dt>${L('数据依据', 'Basis')}</dt><dd>${esc(d.basis_note || '–')}</dd>${d.flag ? `<dt>⚠</dt><dd class="warn">${esc(d.flag)}</dd>` : ''}</dl>
+      <table class="data"><thead><tr><th>${L('年份', 'Year')}</th><th class="num">${L('实际', 'Actual')}</th><th>${L('目标', 'Target')}</th></tr></thead><tbody>
+      ${[...new Set([...d.history.map((h) => h.year), ...d.targets.map((t) => t.year)])].sort().map((y) => { const h = d.history.find((x) => x.year === y); const t = d.targets.find((x) => x.year === y); return `<tr><td>${y}</td><td class="num">${h ? GP.fmt(h.value, 4) : '–'}</td><td>${t ? esc(t.text) : ''}</td></tr>`; }).join('')}</tbody></table>`;
+    chartOf('ind-detail-chart', { history: d.history.map((h) => [h.year, h.value]), targets: d.targets.map((t) => [t.year, t.value, t.text]) }, true);
+    document.getElementById('ind-copy').onclick = () => navigator.clipboard && navigator.clipboard.writeText(text);
+    box.scrollIntoView();
+  };
+})();
