@@ -515,3 +515,77 @@ def reachability_cmd(
         return
     for r in rows:
         typer.echo(r["text"])
+
+
+projects_app = typer.Typer(
+    no_args_is_help=True, help="The plan's projects (Table 4.3.2): list, update, link effects."
+)
+app.add_typer(projects_app, name="projects")
+
+
+@projects_app.command("list")
+def projects_list(json_out: JsonOpt = False) -> None:
+    """Projects with status, progress against the planned schedule, and overdue/behind/stalled."""
+    from greenpark.services.projects import list_projects
+    from greenpark.store.db import session_scope
+
+    with session_scope(_url()) as s:
+        rows = list_projects(s)
+    if json_out:
+        _dump(rows)
+        return
+    for p in rows:
+        plan = "—" if p["planned_percent"] is None else f"{p['planned_percent']:.0f}%"
+        cond = ",".join(p["condition"]) or "ok"
+        flag = f" [{p['flag']}]" if p["flag"] else ""
+        typer.echo(
+            f"{p['seq']:>2} {p['status']:<12} {p['percent']:>5.0f}% (plan {plan:>4}) {cond:<22} {p['name'][:40]}{flag}"
+        )
+
+
+@projects_app.command("update")
+def projects_update(
+    seq: Annotated[int, typer.Argument(help="Project number (Table 4.3.2).")],
+    status: Annotated[str, typer.Option(help="not_started, in_progress, done or suspended.")],
+    percent: Annotated[float, typer.Option(help="Percent complete, 0-100.")],
+    by: Annotated[str, typer.Option(help="Who reports.")],
+    spent: Annotated[float, typer.Option(help="Investment spent so far [10^4 yuan].")] = 0.0,
+    on: Annotated[str | None, typer.Option("--date", help="Date of the report (default today).")] = None,
+    milestone: Annotated[str, typer.Option(help="Milestone reached.")] = "",
+    note: Annotated[str, typer.Option(help="Note.")] = "",
+    attach: Annotated[
+        Path | None, typer.Option(help="A file to attach (≤ 10 MB).", exists=True, dir_okay=False)
+    ] = None,
+) -> None:
+    """Record a progress report of a project (kept with who and when)."""
+    from greenpark.services.projects import ProjectError, update
+    from greenpark.store.db import session_scope
+
+    with session_scope(_url()) as s:
+        try:
+            update(s, seq, date.fromisoformat(on) if on else date.today(), status, percent, spent, milestone, note,
+                   by, (attach.name, attach.read_bytes()) if attach else None)  # fmt: skip
+        except (ProjectError, ValueError) as exc:
+            _fail(f"not recorded: {exc}", 2)
+    typer.echo(f"project {seq}: {status} {percent:g}% recorded")
+
+
+@projects_app.command("link")
+def projects_link(
+    seq: Annotated[int, typer.Argument()],
+    indicator: Annotated[str, typer.Option(help="Indicator code, e.g. 2.")],
+    effect: Annotated[float, typer.Option(help="Expected effect (a number).")],
+    unit: Annotated[str, typer.Option(help="Its unit, e.g. 't CO2/yr'.")],
+    note: Annotated[str, typer.Option()] = "",
+) -> None:
+    """Link a project to an indicator with its expected effect."""
+    from greenpark.services.indicators import IndicatorError
+    from greenpark.services.projects import ProjectError, link_effect
+    from greenpark.store.db import session_scope
+
+    with session_scope(_url()) as s:
+        try:
+            link_effect(s, seq, indicator, effect, unit, note)
+        except (ProjectError, IndicatorError) as exc:
+            _fail(str(exc), 2)
+    typer.echo(f"project {seq} → indicator {indicator}: {effect:g} {unit}")

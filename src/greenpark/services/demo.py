@@ -151,6 +151,9 @@ def load_demo(
     from greenpark.services.indicators import load_plan_indicators
 
     load_plan_indicators(session, directory / "indicators.csv")
+    from greenpark.services.projects import load_plan_tasks
+
+    load_plan_tasks(session, directory)
 
     say("monitoring points and the synthetic demo air data")
     from greenpark.services.monitoring import load_demo_points

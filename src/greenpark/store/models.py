@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -655,3 +656,86 @@ class IndicatorValue(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     reported_by: Mapped[str] = mapped_column(String(100), default="")
     updated_utc: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+# The plan's tasks and projects (issue 5).
+
+
+class PlanMeasure(Base):
+    """A measure of the task table (4.3.1): task group → action → measure, with departments."""
+
+    __tablename__ = "plan_measure"
+    __table_args__ = (UniqueConstraint("park_id", "group_seq", "action_seq", "measure_seq"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    park_id: Mapped[int] = mapped_column(ForeignKey("park.id"))
+    group_seq: Mapped[int] = mapped_column(Integer)
+    task_group: Mapped[str] = mapped_column(String(200))
+    action_seq: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(200))
+    measure_seq: Mapped[int] = mapped_column(Integer)
+    measure: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text, default="")
+    departments: Mapped[str] = mapped_column(String(200), default="")
+    source_ref: Mapped[str] = mapped_column(String(64), default="")
+
+
+class Project(Base):
+    """A construction project of the plan (4.3.2), kept as the plan gives it (with its flags), plus
+    its schedule and current progress."""
+
+    __tablename__ = "project"
+    __table_args__ = (UniqueConstraint("park_id", "seq"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    park_id: Mapped[int] = mapped_column(ForeignKey("park.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    task_group: Mapped[str] = mapped_column(String(200), default="")
+    name: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str] = mapped_column(String(200), default="")
+    cycle_text: Mapped[str] = mapped_column(String(64), default="")
+    cycle_years: Mapped[float | None] = mapped_column(Float)
+    content: Mapped[str] = mapped_column(Text, default="")
+    investment_text: Mapped[str] = mapped_column(String(64), default="")
+    investment_10k_yuan: Mapped[float | None] = mapped_column(Float)
+    benefit: Mapped[str] = mapped_column(Text, default="")
+    flag: Mapped[str] = mapped_column(Text, default="")  # duplicate_of_17, stray_text, …
+    note: Mapped[str] = mapped_column(Text, default="")
+    source_ref: Mapped[str] = mapped_column(String(64), default="")
+    planned_start: Mapped[date | None] = mapped_column(Date)
+    planned_end: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="not_started")
+    percent: Mapped[float] = mapped_column(Float, default=0.0)
+    spent_10k_yuan: Mapped[float] = mapped_column(Float, default=0.0)
+    actual_start: Mapped[date | None] = mapped_column(Date)
+    actual_end: Mapped[date | None] = mapped_column(Date)
+    last_update: Mapped[date | None] = mapped_column(Date)
+
+
+class ProjectUpdate(Base):
+    """A progress report of a project: the audit trail of who changed what, and when."""
+
+    __tablename__ = "project_update"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id"), index=True)
+    on_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+    percent: Mapped[float] = mapped_column(Float)
+    spent_10k_yuan: Mapped[float] = mapped_column(Float)
+    milestone: Mapped[str] = mapped_column(String(200), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    attachment_name: Mapped[str] = mapped_column(String(200), default="")
+    attachment: Mapped[bytes | None] = mapped_column(LargeBinary)
+    by: Mapped[str] = mapped_column(String(100), default="")
+    at_utc: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ProjectEffect(Base):
+    """A project's expected effect on an indicator (e.g. t CO₂ avoided per year)."""
+
+    __tablename__ = "project_effect"
+    __table_args__ = (UniqueConstraint("project_id", "indicator_code", "unit"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id"))
+    indicator_code: Mapped[str] = mapped_column(String(16))
+    effect: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,228 @@
+"""The plan's tasks (Table 4.3.1) and construction projects (Table 4.3.2): the task tree, projects as
+the plan gives them (with its flags), progress updates with an audit trail, planned vs actual
+schedule, overdue and stalled detection, and expected effects rolled up per indicator."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from greenpark.services.inventory import get_park
+from greenpark.store import models as m
+
+DEMO = Path(__file__).resolve().parent.parent / "data" / "demo" / "xianning"
+#: The plan covers 2021–2025 and gives each project a cycle but no start date: projects are
+#: scheduled from the plan's first day unless an officer sets their start (an assumption, shown).
+PLAN_START = date(2021, 1, 1)
+STATUSES = ("not_started", "in_progress", "done", "suspended")
+STALLED_AFTER_DAYS = 90
+FLAG_TEXT = {
+    "duplicate_of_17": "方案中与项目17内容相同（重复列出） / listed twice in the plan (same as project 17)",
+    "duplicate_of_10": "方案中与项目10内容相同（重复列出） / listed twice in the plan (same as project 10)",
+    "name_owner_swapped": "方案中名称与建设单位疑似颠倒 / name and owner look swapped in the plan",
+    "stray_text": "方案中含多余文字 / the plan's row has stray text",
+}
+
+
+class ProjectError(ValueError):
+    pass
+
+
+def load_plan_tasks(session: Session, directory: Path = DEMO) -> tuple[int, int]:
+    """Measures (4.3.1) and projects (4.3.2) of the plan, idempotent; progress is kept."""
+    park = get_park(session)
+    n_measures = n_projects = 0
+    for r in csv.DictReader(io.StringIO((directory / "tasks.csv").read_text(encoding="utf-8"))):
+        key = (int(r["group_seq"]), int(r["action_seq"]), int(r["measure_seq"]))
+        row = session.scalars(
+            select(m.PlanMeasure).where(
+                m.PlanMeasure.park_id == park.id, m.PlanMeasure.group_seq == key[0],
+                m.PlanMeasure.action_seq == key[1], m.PlanMeasure.measure_seq == key[2],
+            )
+        ).first() or m.PlanMeasure(park_id=park.id, group_seq=key[0], action_seq=key[1], measure_seq=key[2])  # fmt: skip
+        row.task_group, row.action, row.measure = r["task_group"], r["action"], r["measure"]
+        row.text, row.departments, row.source_ref = r["text"], r["departments"], r["source_ref"]
+        session.add(row)
+        n_measures += 1
+    for r in csv.DictReader(io.StringIO((directory / "projects.csv").read_text(encoding="utf-8"))):
+        seq = int(r["seq"])
+        p = session.scalars(
+            select(m.Project).where(m.Project.park_id == park.id, m.Project.seq == seq)
+        ).first()
+        if p is None:
+            p = m.Project(park_id=park.id, seq=seq)
+            p.planned_start = PLAN_START
+        p.task_group, p.name, p.owner = r["group"], r["name"], r["owner"]
+        p.cycle_text, p.content, p.benefit = r["cycle_text"], r["content"], r["benefit"]
+        p.cycle_years = float(r["cycle_years"]) if r["cycle_years"] else None
+        p.investment_text = r["investment_text"]
+        p.investment_10k_yuan = float(r["investment_10k_yuan"]) if r["investment_10k_yuan"] else None
+        p.flag, p.note, p.source_ref = r["flag"], r["note"], r["source_ref"]
+        if p.planned_start and p.cycle_years and p.planned_end is None:
+            p.planned_end = p.planned_start + timedelta(days=round(365.25 * p.cycle_years))
+        session.add(p)
+        n_projects += 1
+    session.flush()
+    return n_measures, n_projects
+
+
+def task_tree(session: Session) -> list[dict[str, Any]]:
+    """Task group → action → measures (with departments), in the plan's order."""
+    park = get_park(session)
+    groups: dict[int, dict[str, Any]] = {}
+    for r in session.scalars(
+        select(m.PlanMeasure)
+        .where(m.PlanMeasure.park_id == park.id)
+        .order_by(m.PlanMeasure.group_seq, m.PlanMeasure.action_seq, m.PlanMeasure.measure_seq)
+    ):
+        g = groups.setdefault(r.group_seq, {"seq": r.group_seq, "name": r.task_group, "actions": {}})
+        a = g["actions"].setdefault(r.action_seq, {"seq": r.action_seq, "name": r.action, "measures": []})
+        a["measures"].append({"seq": r.measure_seq, "name": r.measure, "text": r.text,
+                              "departments": [d for d in r.departments.replace("，", "、").split("、") if d]})  # fmt: skip
+    return [{**g, "actions": list(g["actions"].values())} for g in groups.values()]
+
+
+def get_project(session: Session, seq: int) -> m.Project:
+    park = get_park(session)
+    p = session.scalars(select(m.Project).where(m.Project.park_id == park.id, m.Project.seq == seq)).first()
+    if p is None:
+        raise ProjectError(f"no project {seq}")
+    return p
+
+
+def planned_percent(p: m.Project, on: date) -> float | None:
+    """Share of the planned window elapsed on ``on`` (linear schedule), 0–100."""
+    if p.planned_start is None or p.planned_end is None or p.planned_end <= p.planned_start:
+        return None
+    span = (p.planned_end - p.planned_start).days
+    return max(0.0, min(100.0, 100.0 * (on - p.planned_start).days / span))
+
+
+def condition(p: m.Project, today: date, stalled_after_days: int = STALLED_AFTER_DAYS) -> list[str]:
+    """``overdue`` (past its planned end and not done), ``behind`` (more than 15 points behind the
+    linear schedule), ``stalled`` (in progress with no report for ``stalled_after_days``)."""
+    out = []
+    if p.status != "done" and p.planned_end is not None and today > p.planned_end:
+        out.append("overdue")
+    plan = planned_percent(p, today)
+    if p.status not in ("done",) and plan is not None and p.percent < plan - 15:
+        out.append("behind")
+    if p.status == "in_progress" and (
+        p.last_update is None or (today - p.last_update).days > stalled_after_days
+    ):
+        out.append("stalled")
+    return out
+
+
+def update(session: Session, seq: int, on: date, status: str, percent: float, spent_10k_yuan: float,
+           milestone: str = "", note: str = "", by: str = "", attachment: tuple[str, bytes] | None = None,
+           today: date | None = None) -> m.ProjectUpdate:  # fmt: skip
+    """Record a progress report (validated); the project's current state follows the latest report."""
+    p = get_project(session, seq)
+    today = today or date.today()
+    errors = []
+    if status not in STATUSES:
+        errors.append(f"status must be one of {', '.join(STATUSES)}")
+    if not 0 <= percent <= 100:
+        errors.append("percent complete must be between 0 and 100")
+    if spent_10k_yuan < 0:
+        errors.append("investment spent cannot be negative")
+    if on > today:
+        errors.append("a progress report cannot be dated in the future")
+    if status == "done" and percent < 100:
+        errors.append("a finished project is 100 % complete")
+    if percent < p.percent and not note.strip():
+        errors.append(f"percent goes back from {p.percent:g} to {percent:g}: say why in the note")
+    if attachment is not None and len(attachment[1]) > 10 << 20:
+        errors.append("attachments are limited to 10 MB")
+    if errors:
+        raise ProjectError("; ".join(errors))
+    u = m.ProjectUpdate(project_id=p.id, on_date=on, status=status, percent=percent, spent_10k_yuan=spent_10k_yuan,
+                        milestone=milestone, note=note, by=by,
+                        attachment_name=attachment[0] if attachment else "",
+                        attachment=attachment[1] if attachment else None)  # fmt: skip
+    session.add(u)
+    if p.last_update is None or on >= p.last_update:
+        p.status, p.percent, p.spent_10k_yuan, p.last_update = status, percent, spent_10k_yuan, on
+        if status in ("in_progress", "done") and p.actual_start is None:
+            p.actual_start = on
+        if status == "done":
+            p.actual_end = on
+    session.flush()
+    return u
+
+
+def link_effect(session: Session, seq: int, indicator_code: str, effect: float, unit: str,
+                note: str = "") -> m.ProjectEffect:  # fmt: skip
+    """A project's expected effect on an indicator (e.g. t CO₂ avoided per year)."""
+    from greenpark.services.indicators import get_indicator
+
+    p = get_project(session, seq)
+    get_indicator(session, indicator_code)  # must exist
+    e = session.scalars(
+        select(m.ProjectEffect).where(m.ProjectEffect.project_id == p.id, m.ProjectEffect.indicator_code == indicator_code,
+                                      m.ProjectEffect.unit == unit)
+    ).first() or m.ProjectEffect(project_id=p.id, indicator_code=indicator_code, unit=unit)  # fmt: skip
+    e.effect, e.note = effect, note
+    session.add(e)
+    session.flush()
+    return e
+
+
+def effects_by_indicator(session: Session) -> dict[str, list[dict[str, Any]]]:
+    """Expected effects summed per indicator and unit, with the projects behind them."""
+    out: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    for e, p in session.execute(
+        select(m.ProjectEffect, m.Project).join(m.Project, m.Project.id == m.ProjectEffect.project_id)
+    ):
+        row = out[e.indicator_code].setdefault(e.unit, {"unit": e.unit, "total": 0.0, "projects": []})
+        row["total"] += e.effect
+        row["projects"].append({"seq": p.seq, "name": p.name, "effect": e.effect, "status": p.status})
+    return {k: list(v.values()) for k, v in out.items()}
+
+
+def project_dict(p: m.Project, today: date) -> dict[str, Any]:
+    return {
+        "seq": p.seq, "group": p.task_group, "name": p.name, "owner": p.owner, "cycle": p.cycle_text,
+        "investment_10k_yuan": p.investment_10k_yuan, "investment_text": p.investment_text, "content": p.content,
+        "benefit": p.benefit, "flag": p.flag, "flag_text": FLAG_TEXT.get(p.flag, p.flag), "note": p.note,
+        "planned_start": p.planned_start.isoformat() if p.planned_start else None,
+        "planned_end": p.planned_end.isoformat() if p.planned_end else None,
+        "status": p.status, "percent": p.percent, "planned_percent": planned_percent(p, today),
+        "spent_10k_yuan": p.spent_10k_yuan, "actual_start": p.actual_start.isoformat() if p.actual_start else None,
+        "actual_end": p.actual_end.isoformat() if p.actual_end else None,
+        "last_update": p.last_update.isoformat() if p.last_update else None, "condition": condition(p, today),
+        "schedule_assumed": p.planned_start == PLAN_START,
+    }  # fmt: skip
+
+
+def list_projects(session: Session, today: date | None = None) -> list[dict[str, Any]]:
+    today = today or date.today()
+    park = get_park(session)
+    return [
+        project_dict(p, today)
+        for p in session.scalars(
+            select(m.Project).where(m.Project.park_id == park.id).order_by(m.Project.seq)
+        )
+    ]
+
+
+def history(session: Session, seq: int) -> list[dict[str, Any]]:
+    """Every report of a project, newest first: who reported what, and when."""
+    p = get_project(session, seq)
+    return [
+        {"on": u.on_date.isoformat(), "status": u.status, "percent": u.percent, "spent_10k_yuan": u.spent_10k_yuan,
+         "milestone": u.milestone, "note": u.note, "by": u.by, "at_utc": u.at_utc.isoformat() + "Z",
+         "attachment": u.attachment_name}
+        for u in session.scalars(
+            select(m.ProjectUpdate).where(m.ProjectUpdate.project_id == p.id)
+            .order_by(m.ProjectUpdate.on_date.desc(), m.ProjectUpdate.id.desc())
+        )
+    ]  # fmt: skip
