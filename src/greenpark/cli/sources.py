@@ -589,3 +589,64 @@ def projects_link(
         except (ProjectError, IndicatorError) as exc:
             _fail(str(exc), 2)
     typer.echo(f"project {seq} → indicator {indicator}: {effect:g} {unit}")
+
+
+land_app = typer.Typer(no_args_is_help=True, help="Land-use intensity (亩均) and the idle-land register.")
+app.add_typer(land_app, name="land")
+
+
+@land_app.command("rank")
+def land_rank(
+    year: Annotated[int, typer.Option(help="Year.")] = 2020,
+    zone: Annotated[str | None, typer.Option(help="Only this zone (code).")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Enterprises by tax per mu with investment, output and energy per mu and their A-D class."""
+    from greenpark.services.landuse import evaluation
+    from greenpark.store.db import session_scope
+
+    with session_scope(_url()) as s:
+        rows = evaluation(s, year, zone)
+    if json_out:
+        _dump(rows)
+        return
+    for r in rows:
+        inv = "—" if r["investment_per_mu"] is None else f"{r['investment_per_mu']:.0f}"
+        tax = "—" if r["tax_per_mu"] is None else f"{r['tax_per_mu']:.1f}"
+        typer.echo(
+            f"{r['rank']:>2} {r['class']} tax {tax:>6} 万元/亩  investment {inv:>5} 万元/亩  {r['zone'] or '-'}  {r['enterprise']}"
+        )
+
+
+@land_app.command("idle")
+def land_idle(json_out: JsonOpt = False) -> None:
+    """The idle-land register and the "三年清零" countdown."""
+    from greenpark.services.landuse import idle_land
+    from greenpark.store.db import session_scope
+
+    with session_scope(_url()) as s:
+        out = idle_land(s)
+    if json_out:
+        _dump(out)
+        return
+    typer.echo(f"三年清零 by {out['clear_by']} (assumed): {out['parcels_left']} parcel(s), {out['area_left_mu']:g} 亩 left; "
+               f"{out['days_left']} days")  # fmt: skip
+    for p in out["parcels"]:
+        typer.echo(
+            f"  {p['code']:<12} {p['kind']:<10} {p['area_mu']:>6g} 亩 {p['status']:<11} since {p['since']}  {p['location']}"
+        )
+
+
+@land_app.command("import")
+def land_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
+    """Import land_use*.csv (enterprise figures) or idle*.csv (parcels); all or nothing."""
+    from greenpark.services.landuse import LandImportRejected, import_idle_parcels, import_land_use
+    from greenpark.store.db import session_scope
+
+    fn = import_idle_parcels if "idle" in file.name else import_land_use
+    try:
+        with session_scope(_url()) as s:
+            n = fn(s, file.name, file.read_bytes())
+    except LandImportRejected as exc:
+        _rejected(file, exc.errors)
+    typer.echo(f"imported {n} row(s)")

@@ -154,6 +154,9 @@ def load_demo(
     from greenpark.services.projects import load_plan_tasks
 
     load_plan_tasks(session, directory)
+    from greenpark.services.landuse import load_demo_land
+
+    load_demo_land(session, directory)
 
     say("monitoring points and the synthetic demo air data")
     from greenpark.services.monitoring import load_demo_points

@@ -739,3 +739,42 @@ class ProjectEffect(Base):
     effect: Mapped[float] = mapped_column(Float)
     unit: Mapped[str] = mapped_column(String(32))
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+# Land-use intensity (亩均效益, plan 4.1) (issue 5).
+
+
+class LandUseRecord(Base):
+    """An enterprise's land and yearly results for 亩均 evaluation."""
+
+    __tablename__ = "land_use_record"
+    __table_args__ = (UniqueConstraint("enterprise_id", "year"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    land_mu: Mapped[float] = mapped_column(Float)
+    investment_10k_yuan: Mapped[float | None] = mapped_column(Float)  # fixed-asset investment to date
+    tax_10k_yuan: Mapped[float | None] = mapped_column(Float)
+    output_10k_yuan: Mapped[float | None] = mapped_column(Float)
+    energy_tce: Mapped[float | None] = mapped_column(Float)
+    in_production: Mapped[bool] = mapped_column(Boolean, default=True)
+    source: Mapped[str] = mapped_column(String(200), default="")
+
+
+class IdleParcel(Base):
+    """A parcel approved but not supplied (批而未供) or idle (闲置): the "三年清零" register."""
+
+    __tablename__ = "idle_parcel"
+    __table_args__ = (UniqueConstraint("park_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    park_id: Mapped[int] = mapped_column(ForeignKey("park.id"))
+    zone_id: Mapped[int | None] = mapped_column(ForeignKey("zone.id"))
+    code: Mapped[str] = mapped_column(String(64))
+    location: Mapped[str] = mapped_column(String(200), default="")
+    kind: Mapped[str] = mapped_column(String(16))  # unsupplied | idle
+    area_mu: Mapped[float] = mapped_column(Float)
+    since: Mapped[date | None] = mapped_column(Date)
+    disposal_plan: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | in_progress | disposed
+    disposed_on: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text, default="")
