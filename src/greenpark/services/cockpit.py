@@ -225,6 +225,10 @@ def warm(database_url: str) -> int:
             for scope in ["park", *(z.code for z in park.zones)]:
                 cockpit(session, scope, None, park.code)
                 done += 1
+            from greenpark.services.indicators import scorecard
+
+            scorecard(session)  # the indicators' inventories (every year of their scopes)
+            done += 1
     except InventoryError:
         pass  # no park yet
     return done
