@@ -313,3 +313,30 @@ def test_indicator_scorecard_and_reachability_text(server: str, browser: object)
     page.screenshot(path=str(ARTIFACTS / "indicators.png"), full_page=True)
     assert not errors, errors
     page.close()
+
+
+def test_projects_and_land_pages(live: str, browser: object) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 1600})  # type: ignore[attr-defined]
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(e.stack or str(e)))
+    _login(page, live)
+    page.goto(live + "/projects")
+    page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    assert page.locator("#pj-table tbody tr").count() == 20
+    assert "重复" in page.inner_text("#pj-table")  # the plan's duplicate projects are flagged
+    page.locator("#pj-table tr[data-seq='11']").click()
+    page.wait_for_selector("#pj-form", timeout=10_000)
+    page.select_option("#pj-form select[name=status]", "in_progress")
+    page.fill("#pj-form input[name=percent]", "35")
+    page.fill("#pj-form input[name=on]", "2022-01-10")
+    page.fill("#pj-form input[name=milestone]", "湿地开工")
+    page.click("#pj-form button")
+    page.wait_for_selector("#pj-history >> text=湿地开工", timeout=10_000)
+    page.screenshot(path=str(ARTIFACTS / "projects.png"), full_page=True)
+    page.goto(live + "/land")
+    page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    assert page.locator("#ld-table tbody tr").count() == 14
+    assert "三年清零" in page.inner_text("#ld-idle-title")
+    page.screenshot(path=str(ARTIFACTS / "land.png"), full_page=True)
+    assert not errors, errors
+    page.close()

@@ -84,3 +84,37 @@ def test_projects_cli(fresh_demo_url: str) -> None:
 
     row = next(p for p in json.loads(res.output) if p["seq"] == 11)
     assert (row["status"], row["percent"], row["spent_10k_yuan"]) == ("in_progress", 35, 9000)
+
+
+def test_projects_and_land_api_roles_and_update_form(fresh_demo_url: str) -> None:
+    from fastapi.testclient import TestClient
+
+    from greenpark.settings import Settings
+    from greenpark.web.app import create_app
+    from tests.test_api import login
+
+    with TestClient(create_app(Settings(), database_url=fresh_demo_url)) as c:
+        assert c.get("/api/projects").status_code == 401 and c.get("/api/land/rank").status_code == 401
+        csrf = login(c, fresh_demo_url, "staff")
+        assert len(c.get("/api/projects").json()["projects"]) == 20
+        assert len(c.get("/api/projects/tasks").json()) == 3
+        form = {
+            "status": "in_progress",
+            "percent": "25",
+            "spent_10k_yuan": "500",
+            "on": "2021-05-01",
+            "milestone": "开工",
+        }
+        r = c.post("/api/projects/5/updates", data=form, files={"attachment": ("photo.jpg", b"\xff\xd8", "image/jpeg")},
+                   headers={"X-CSRF-Token": csrf})  # fmt: skip
+        assert r.status_code == 200, r.text
+        assert r.json()["project"]["percent"] == 25
+        r = c.post("/api/projects/5/updates", data={**form, "percent": "10"}, headers={"X-CSRF-Token": csrf})
+        assert r.status_code == 422 and "say why" in r.json()["detail"]
+        hist = c.get("/api/projects/5/history").json()
+        assert hist[0]["by"] == "staff" and hist[0]["attachment"] == "photo.jpg"
+        assert c.get("/api/land/rank", params={"year": 2020}).json()[0]["class"] == "A"
+        assert c.get("/api/land/idle").json()["parcels_left"] == 4
+        c.post("/api/auth/logout")
+        login(c, fresh_demo_url, "enterprise")
+        assert c.get("/api/land/rank").status_code == 403  # other enterprises' tax figures

@@ -82,6 +82,8 @@ T: dict[str, tuple[str, str]] = {
         "The hourly data are synthetic, generated to match the station's published annual values (not measurements); for demonstration only.",
     ),
     "indicators": ("指标与可达性", "Indicators"),
+    "projects": ("任务与项目", "Tasks and projects"),
+    "land": ("亩均与闲置地", "Land use"),
     "monitoring": ("污染源监控", "Source monitoring"),
     "alarms": ("预警中心", "Alarms"),
     "enterprises": ("一企一档", "Enterprise file"),

@@ -73,6 +73,16 @@ def indicators_page(request: Request, p: CurrentPrincipal) -> HTMLResponse:
     return render(request, "indicators.html", p, code=request.query_params.get("code", ""))
 
 
+@router.get("/projects", response_class=HTMLResponse)
+def projects_page(request: Request, p: CurrentPrincipal) -> HTMLResponse:
+    return render(request, "projects.html", p)
+
+
+@router.get("/land", response_class=HTMLResponse)
+def land_page(request: Request, p: CurrentPrincipal) -> HTMLResponse:
+    return render(request, "land.html", p)
+
+
 @router.get("/monitoring", response_class=HTMLResponse)
 def monitoring_page(request: Request, p: CurrentPrincipal) -> HTMLResponse:
     return render(request, "monitoring.html", p)

@@ -1,0 +1,66 @@
+"""JSON API for the plan's tasks and projects, and land-use intensity."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, File, Form, HTTPException, UploadFile
+
+from greenpark.services import landuse, projects
+from greenpark.web.deps import DB, ReadAll, SignedIn, Staff
+
+router = APIRouter(prefix="/api", tags=["tasks, projects, land"])
+
+
+@router.get("/projects/tasks")
+def tasks_api(_: SignedIn, db: DB) -> list[dict[str, Any]]:
+    """Table 4.3.1: task group → action → measures with departments. Who: signed-in users."""
+    return projects.task_tree(db)
+
+
+@router.get("/projects")
+def projects_api(_: SignedIn, db: DB) -> dict[str, Any]:
+    """Table 4.3.2 with progress, schedule and conditions; effects per indicator. Who: signed-in users."""
+    return {"projects": projects.list_projects(db), "effects": projects.effects_by_indicator(db)}
+
+
+@router.get("/projects/{seq}/history")
+def project_history_api(_: SignedIn, db: DB, seq: int) -> list[dict[str, Any]]:
+    """Every progress report of a project (who, when, what). Who: signed-in users."""
+    try:
+        return projects.history(db, seq)
+    except projects.ProjectError as exc:
+        raise HTTPException(404, str(exc)) from None
+
+
+@router.post("/projects/{seq}/updates")
+async def project_update_api(
+    p: Staff, db: DB, seq: int, status: str = Form(...), percent: float = Form(...),
+    spent_10k_yuan: float = Form(0.0), on: str = Form(""), milestone: str = Form(""), note: str = Form(""),
+    attachment: UploadFile | None = File(None),  # noqa: B008
+) -> dict[str, Any]:  # fmt: skip
+    """Record a progress report (form fields; an optional attachment ≤ 10 MB). Who: admins and park staff."""
+    try:
+        day = date.fromisoformat(on) if on else date.today()
+    except ValueError:
+        raise HTTPException(422, f"{on!r} is not a date (YYYY-MM-DD)") from None
+    att = (attachment.filename or "attachment", await attachment.read()) if attachment is not None else None
+    try:
+        projects.update(db, seq, day, status, percent, spent_10k_yuan, milestone, note, p.username, att)
+    except projects.ProjectError as exc:
+        db.rollback()
+        raise HTTPException(422, str(exc)) from None
+    return {"ok": True, "project": projects.project_dict(projects.get_project(db, seq), date.today())}
+
+
+@router.get("/land/rank")
+def land_rank_api(_: ReadAll, db: DB, year: int = 2020, zone: str | None = None) -> list[dict[str, Any]]:
+    """亩均 figures of each enterprise with class and rank. Who: admins, park staff, verifiers."""
+    return landuse.evaluation(db, year, zone)
+
+
+@router.get("/land/idle")
+def land_idle_api(_: ReadAll, db: DB) -> dict[str, Any]:
+    """The idle-land register and the 三年清零 countdown. Who: admins, park staff, verifiers."""
+    return landuse.idle_land(db)
