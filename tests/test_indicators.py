@@ -150,3 +150,16 @@ def test_indicator_api(demo_url: str) -> None:
         csrf = login(c, demo_url, "enterprise")
         assert c.post("/api/indicators/11/values", json={"year": 2021, "value": 300},
                       headers={"X-CSRF-Token": csrf}).status_code == 403  # fmt: skip
+
+
+def test_custom_indicator(fresh_demo_url: str) -> None:
+    with session_scope(fresh_demo_url) as s:
+        indicators.add_indicator(s, "g1", "工业固废综合利用率", "%", "higher", "expected", baseline_year=2020,
+                                 baseline_value=88.0, targets={2025: ">=95"})  # fmt: skip
+        with pytest.raises(indicators.IndicatorError, match="exists"):
+            indicators.add_indicator(s, "g1", "x", "%", "higher", "expected")
+        with pytest.raises(indicators.IndicatorError, match="direction"):
+            indicators.add_indicator(s, "g2", "x", "%", "up", "expected")
+        r = indicators.reachability(s, "g1")[0]
+        assert r["target_2025"] == 95 and r["required_rate"] == pytest.approx((95 / 88) ** 0.2 - 1)
+        assert len(indicators.scorecard(s)["indicators"]) == 15

@@ -401,3 +401,45 @@ def scorecard(session: Session, year: int | None = None) -> dict[str, Any]:
     for c in cards:
         c["status"] = status.get(c["code"], "no_data")
     return {"year": year, "indicators": cards}
+
+
+def add_indicator(session: Session, code: str, name_zh: str, unit: str, direction: str, kind: str,
+                  name_en: str = "", department: str = "", baseline_year: int | None = None,
+                  baseline_value: float | None = None, targets: dict[int, str] | None = None,
+                  note: str = "") -> m.Indicator:  # fmt: skip
+    """An officer's own indicator (reported), with the same fields as the plan's; targets are
+    written as the plan writes them ('<0.38', '0.3', '>343')."""
+    park = get_park(session)
+    errors = []
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,16}", code or ""):
+        errors.append("code: 1-16 letters, digits, _ . -")
+    if session.scalars(
+        select(m.Indicator).where(m.Indicator.park_id == park.id, m.Indicator.code == code)
+    ).first():
+        errors.append(f"code: indicator {code} exists")
+    if not name_zh.strip():
+        errors.append("name_zh: required")
+    if direction not in ("lower", "higher"):
+        errors.append("direction: lower or higher")
+    if kind not in ("binding", "expected"):
+        errors.append("kind: binding or expected")
+    for year, text in (targets or {}).items():
+        if not 1990 <= year <= 2100:
+            errors.append(f"targets: year {year} out of range")
+        if text.strip() and _target(text, direction)[1] is None and not re.search(r"[^\x00-\x7f]", text):
+            errors.append(f"targets: {text!r} is neither a number (optionally with < > <= >=) nor a text")
+    if errors:
+        raise IndicatorError("; ".join(errors))
+    seq = (max(session.scalars(select(m.Indicator.seq).where(m.Indicator.park_id == park.id)), default=0)) + 1
+    ind = m.Indicator(park_id=park.id, code=code, seq=seq, name_zh=name_zh, name_en=name_en, unit=unit,
+                      direction=direction, kind=kind, method="reported", department=department,
+                      baseline_year=baseline_year, baseline_value=baseline_value, basis_note=note, custom=True)  # fmt: skip
+    session.add(ind)
+    session.flush()
+    for year, text in (targets or {}).items():
+        op, value = _target(text, direction)
+        session.add(m.IndicatorTarget(indicator_id=ind.id, year=year, comparator=op, value=value, text=text))
+    if baseline_year is not None and baseline_value is not None:
+        report(session, code, baseline_year, baseline_value, source="baseline", by="officer")
+    session.flush()
+    return ind

@@ -39,6 +39,31 @@ def reachability_api(_: Public, db: DB, code: str | None = None, lang: str = "zh
     return rows
 
 
+class IndicatorIn(BaseModel):
+    code: str
+    name_zh: str
+    unit: str = ""
+    direction: str
+    kind: str
+    name_en: str = ""
+    department: str = ""
+    baseline_year: int | None = None
+    baseline_value: float | None = None
+    targets: dict[int, str] = {}
+    note: str = ""
+
+
+@router.post("")
+def add_indicator_api(p: Staff, db: DB, body: IndicatorIn) -> dict[str, Any]:
+    """Add an officer's own indicator (reported values). Who: admins and park staff."""
+    try:
+        ind = indicators.add_indicator(db, **body.model_dump())
+    except indicators.IndicatorError as exc:
+        db.rollback()
+        raise HTTPException(422, str(exc)) from None
+    return {"ok": True, "code": ind.code}
+
+
 @router.get("/{code}")
 def indicator_api(_: Public, db: DB, code: str) -> dict[str, Any]:
     """One indicator: history, targets, method, reachability and the generated text. Who: anyone."""
