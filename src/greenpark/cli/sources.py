@@ -650,3 +650,24 @@ def land_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False
     except LandImportRejected as exc:
         _rejected(file, exc.errors)
     typer.echo(f"imported {n} row(s)")
+
+
+@app.command("report")
+def report_cmd(
+    year: Annotated[int, typer.Option(help="Year of the report.")] = 2021,
+    xlsx: Annotated[Path | None, typer.Option(help="Write the Excel workbook here.")] = None,
+    docx: Annotated[Path | None, typer.Option(help="Write the Word document here.")] = None,
+) -> None:
+    """The annual indicator progress report (Excel and/or Word, Chinese), computed from the data."""
+    from greenpark.services.report import document, workbook
+    from greenpark.store.db import session_scope
+
+    if xlsx is None and docx is None:
+        _fail("say where: --xlsx FILE and/or --docx FILE", 2)
+    with session_scope(_url()) as s:
+        if xlsx is not None:
+            xlsx.write_bytes(workbook(s, year))
+            typer.echo(f"wrote {xlsx}")
+        if docx is not None:
+            docx.write_bytes(document(s, year))
+            typer.echo(f"wrote {docx}")

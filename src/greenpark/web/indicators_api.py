@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import Response
 from pydantic import BaseModel
 
 from greenpark.services import indicators
-from greenpark.web.deps import DB, Public, Staff
+from greenpark.web.deps import DB, Public, SignedIn, Staff
 
 router = APIRouter(prefix="/api/indicators", tags=["indicators"])
 
@@ -62,6 +63,27 @@ def add_indicator_api(p: Staff, db: DB, body: IndicatorIn) -> dict[str, Any]:
         db.rollback()
         raise HTTPException(422, str(exc)) from None
     return {"ok": True, "code": ind.code}
+
+
+@router.get("/report.{fmt}")
+def report_export_api(_: SignedIn, db: DB, fmt: str, year: int = 2021) -> Response:
+    """The annual indicator progress report as xlsx or docx (Chinese). Who: signed-in users."""
+    from greenpark.services import report
+
+    if fmt == "xlsx":
+        body, mime = (
+            report.workbook(db, year),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    elif fmt == "docx":
+        body, mime = (
+            report.document(db, year),
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        )
+    else:
+        raise HTTPException(404, "report.xlsx or report.docx")
+    return Response(body, media_type=mime,
+                    headers={"Content-Disposition": f'attachment; filename="greenpark-indicators-{year}.{fmt}"'})  # fmt: skip
 
 
 @router.get("/{code}")

@@ -1,0 +1,53 @@
+"""The annual indicator report: opens in Excel and Word, says what the scorecard says, and the
+same data give the same report."""
+
+from __future__ import annotations
+
+import io
+
+from docx import Document
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+
+from greenpark.services import indicators, report
+from greenpark.settings import Settings
+from greenpark.store.db import session_scope
+from greenpark.web.app import create_app
+from tests.test_api import login
+
+
+def _text(content: bytes) -> str:
+    d = Document(io.BytesIO(content))
+    return "\n".join(p.text for p in d.paragraphs) + "\n".join(
+        c.text for t in d.tables for r in t.rows for c in r.cells
+    )
+
+
+def test_xlsx_and_docx(demo_url: str) -> None:
+    with session_scope(demo_url) as s:
+        xlsx = report.workbook(s, 2021)
+        docx = report.document(s, 2021)
+        again = report.document(s, 2021)
+        reach = {r["code"]: r for r in indicators.reachability(s)}
+    wb = load_workbook(io.BytesIO(xlsx))
+    assert wb.sheetnames == ["指标", "可达性分析", "历年数据", "项目"]
+    rows = list(wb["指标"].iter_rows(min_row=3, values_only=True))
+    assert len(rows) == 14 and rows[0][0] == "1a"
+    assert rows[0][8] == reach["1a"]["required_rate"]  # the same figure as the scorecard
+    assert len(wb["历年数据"]._charts) == 1
+    assert wb["项目"].max_row == 21
+    d = Document(io.BytesIO(docx))
+    assert d.paragraphs[0].text.endswith("指标年度进展报告（2021年）")
+    assert len(d.tables[0].rows) == 15 and len(d.inline_shapes) >= 10
+    text = _text(docx)
+    assert "每年至少下降5.4%" in text and "三、重点项目进展" in text
+    assert _text(again) == text  # reproducible from the data
+
+
+def test_report_download(demo_url: str) -> None:
+    with TestClient(create_app(Settings(), database_url=demo_url)) as c:
+        assert c.get("/api/indicators/report.xlsx").status_code == 401
+        login(c, demo_url, "verifier")
+        r = c.get("/api/indicators/report.docx", params={"year": 2021})
+        assert r.status_code == 200 and r.headers["content-type"].endswith("wordprocessingml.document")
+        assert c.get("/api/indicators/report.pdf").status_code == 404
