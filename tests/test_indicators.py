@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from greenpark.cli.main import app
 from greenpark.core import indicators as core
-from greenpark.services import indicators
+from greenpark.services import indicators, inventory
 from greenpark.store import models as m
 from greenpark.store.db import session_scope
 
@@ -26,6 +26,15 @@ def test_required_rate_reproduces_the_plan() -> None:
     assert core.required_rate(273, 450, 5, "higher") == pytest.approx(0.1051, abs=5e-5)
     # indicator 9 note: 26 (2020) → 56 亿元 (2025) "按…增长率中间值16.5%计算"
     assert core.improvement_rate(26, 56, 5, "higher") == pytest.approx(0.165, abs=0.002)
+
+
+def test_required_yearly_steps_reproduce_the_plan_notes() -> None:
+    # Table 3.3.1 notes: indicator 10 "每年至少新增30000m²" (69 000 m² in 2019 → 250 000 in 2025)
+    assert core.required_change_per_year(69000, 250000, 6, "higher") == pytest.approx(30166.7, abs=0.1)
+    # indicator 11 "按照年均新增35-40家计算" (273 in 2020 → 450 in 2025)
+    assert 35 <= core.required_change_per_year(273, 450, 5, "higher") <= 40
+    # indicator 7: from the 2019 base (2.27 %) to 4.01 % the rise is 1.74 points, not the plan's 1.16
+    assert core.required_change_per_year(2.27, 4.01, 6, "higher") * 6 == pytest.approx(1.74)
 
 
 @given(st.floats(0.001, 0.3), st.floats(0.1, 1000), st.integers(2, 12), st.sampled_from(["lower", "higher"]))
@@ -90,6 +99,16 @@ def test_evaluation_and_reachability_from_the_engine(demo_url: str) -> None:
         assert rows["1a"]["value"] == pytest.approx(0.396, rel=0.002)  # the plan's 0.396
         assert rows["1b"]["value"] == pytest.approx(0.625, rel=0.002)  # the plan's 0.625
         assert rows["11"]["value"] == 273 and rows["11"]["source"] == "reported"
+        # indicator 2 from the engine on the park boundary (Table 6.1.1 carriers ÷ Table 2.4.1 value added)
+        i18, i20 = (
+            inventory.compute_inventory(s, scope_code="park", year=y, boundary="above_scale")
+            for y in (2018, 2020)
+        )
+        rate = 1 - ((i20["totals"]["co2_t"] / 3380000) / (i18["totals"]["co2_t"] / 3895500)) ** 0.5
+        assert rows["2"]["value"] == pytest.approx(100 * rate) and "一区四园" in rows["2"]["source"]
+        seven = indicators.get_indicator(s, "7")
+        t7 = {t.year: t.value for t in s.query(m.IndicatorTarget).filter_by(indicator_id=seven.id)}
+        assert t7[2025] - t7[2021] == pytest.approx(1.16) and "1.16" in seven.flag  # the plan's "+1.16"
         reach = {r["code"]: r for r in indicators.reachability(s)}
     r1 = reach["1a"]
     assert r1["required_rate"] == pytest.approx(0.054, abs=0.001) and r1["latest_year"] == 2020

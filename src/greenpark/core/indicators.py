@@ -87,6 +87,23 @@ def required_rate(latest: float, target: float, n_years: float, direction: str) 
     return improvement_rate(latest, target, n_years, direction)
 
 
+def required_change_per_year(latest: float, target: float, n_years: float, direction: str) -> float:
+    """The absolute improvement needed each year (target − latest) / n, in the indicator's own unit
+    (percentage points, count, m²), as the plan writes "每年至少新增30000m²"; 0 when already met.
+
+    >>> round(required_change_per_year(69000, 250000, 6, "higher"))  # indicator 10: 2019 → 2025
+    30167
+    >>> round(required_change_per_year(273, 450, 5, "higher"), 1)  # indicator 11: 年均新增35-40家
+    35.4
+    >>> required_change_per_year(0.28, 0.3, 5, "lower")
+    0.0
+    """
+    if n_years <= 0:
+        raise ValueError("a positive number of years is needed")
+    gap = (target - latest) if direction == "higher" else (latest - target)
+    return max(0.0, gap / n_years)
+
+
 def trend_rate(years: Sequence[float], values: Sequence[float], direction: str) -> float:
     """Improvement rate of the log-linear least-squares trend through the series
     (ln V = a + b·year; growth exp(b) − 1).

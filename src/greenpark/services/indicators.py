@@ -25,7 +25,7 @@ TARGET_YEAR = 2025
 METHODS: dict[str, str] = {
     "energy_per_iva_core_above_scale": "核心区规上工业综合能耗(当量值, tce) ÷ 规上工业增加值(万元)",
     "energy_per_iva_park": "一区四园工业综合能耗(当量值, tce) ÷ 工业增加值(万元)",
-    "co2_per_iva_reduction_rate": "r = 1 − (I_T/I_0)^(1/n), I = 核心区规上工业 CO₂ ÷ 规上工业增加值 (国科发火〔2021〕28号)",
+    "co2_per_iva_reduction_rate": "r = 1 − (I_T/I_0)^(1/n), I = 规上工业 CO₂ ÷ 工业增加值；核心区有分品种数据时用核心区，否则用一区四园 (国科发火〔2021〕28号)",
     "good_air_days": "AQI ≤ 100 的天数 (HJ 633, 站点小时数据; HJ 663 年评价)",
 }
 #: The plan's indicators that greenpark computes, by code.
@@ -34,7 +34,27 @@ COMPUTED = {"1a": "energy_per_iva_core_above_scale", "1b": "energy_per_iva_park"
 FLAGS = {
     "1c": "方案自相矛盾：表6.1.1 分项能源折标加和为 192.02 万 tce（338 亿元工业增加值下约 0.568），0.276 无法复现。"
     " / The plan's 0.276 cannot be reproduced from its own Table 6.1.1 (≈ 0.568).",
+    "2": "方案3.4称核心区单位工业增加值CO₂由2019年0.94降至2020年0.879 t/万元，但方案未给核心区工业分品种能耗，无法复现；"
+    "greenpark 按一区四园规上工业分品种能耗（表6.1.1）÷ 工业增加值（表2.4.1）计算，口径同指标1c。"
+    " / The plan's core-area 0.94 → 0.879 tCO₂/10⁴ yuan (section 3.4) cannot be reproduced (no carrier split"
+    " of the core's industry); greenpark uses the whole park's above-scale carriers (Table 6.1.1) over its"
+    " industrial value added (Table 2.4.1), the boundary of indicator 1c.",
+    "7": "方案称“十四五”期间“至少增长1.16个百分点”，即2021年目标2.85%至2025年4.01%之差；自2019年基数2.27%起需增长1.74个百分点。"
+    " / The plan's '+1.16 points' is the 2021 target (2.85 %) to the 2025 target (4.01 %); from the 2019"
+    " base (2.27 %) the rise needed is 1.74 points.",
 }
+
+
+#: Units whose yearly requirement the plan states as an absolute step ("每年至少新增30000m²").
+ADDITIVE_UNITS = ("%", "count", "m2", "10^8 yuan")
+
+
+VERDICT_TEXT_ZH = {
+    "on_track": "按当前趋势可以实现",
+    "at_risk": "存在未能实现的风险",
+    "off_track": "按当前趋势难以实现",
+}
+VERDICT_TEXT_EN = {"on_track": "on track", "at_risk": "at risk", "off_track": "off track"}
 
 
 class IndicatorError(ValueError):
@@ -150,13 +170,21 @@ def _intensity(session: Session, scope: str, boundary: str, key: str, year: int)
     return float(item["value"]) if item and item.get("value") is not None else None
 
 
-def _co2_intensity(session: Session, year: int) -> float | None:
-    inv = _inventory(session, "core", "above_scale", year)
+#: Boundaries for indicator 2, in order of preference: (scope, boundary, intensity key, label).
+CO2_PER_IVA_BOUNDARIES = (
+    ("core", "above_scale", "energy_per_above_scale_value_added", "核心区规上工业 CO₂ ÷ 规上工业增加值"),
+    ("park", "above_scale", "energy_per_industrial_value_added", "一区四园规上工业 CO₂ ÷ 工业增加值"),
+)
+
+
+def _co2_intensity(session: Session, scope: str, boundary: str, key: str, year: int) -> float | None:
+    """tCO₂ per 10⁴ yuan of (above-scale) industrial value added, or None without both."""
+    inv = _inventory(session, scope, boundary, year)
     if inv is None:
         return None
-    item = inv.get("intensities", {}).get("energy_per_above_scale_value_added")
+    item = inv.get("intensities", {}).get(key)
     co2 = inv.get("totals", {}).get("co2_t")
-    if not item or not item.get("denominator_value_10k_yuan") or co2 is None:
+    if not item or not item.get("denominator_value_10k_yuan") or not co2:
         return None
     return float(co2) / float(item["denominator_value_10k_yuan"])
 
@@ -191,7 +219,17 @@ def series(session: Session, ind: m.Indicator) -> Series:
                 values.append(v)
         return Series(years, values, "computed: " + METHODS[ind.method])
     if ind.method == "co2_per_iva_reduction_rate":
-        pts = [(y, v) for y in _years(session, "core") if (v := _co2_intensity(session, y)) is not None]
+        pts: list[tuple[int, float]] = []
+        label = ""
+        for scope, boundary, key, name in CO2_PER_IVA_BOUNDARIES:
+            pts = [
+                (y, v)
+                for y in _years(session, scope)
+                if (v := _co2_intensity(session, scope, boundary, key, y))
+            ]
+            label = name
+            if len(pts) >= 2:  # a rate needs two years on one boundary
+                break
         base = next(((y, v) for y, v in pts if y == ind.baseline_year), pts[0] if pts else None)
         for y, v in pts:
             if base and y > base[0]:
@@ -201,9 +239,11 @@ def series(session: Session, ind: m.Indicator) -> Series:
             (y0, v0), (y1, v1) = pts[0], pts[-1]
             years, values = [y1], [100 * core.improvement_rate(v0, v1, y1 - y0, "lower")]
         source = "computed: " + METHODS[ind.method]
-        if not pts:
-            source += (" — no year has both CO₂ and value added for the same boundary (the demo data give CO₂"
-                       " for the core area's whole economy and value added for its above-scale industry)")  # fmt: skip
+        if len(pts) >= 2:
+            source += f" — {label}, {pts[0][0]}–{pts[-1][0]}"
+        else:
+            years, values = [], []
+            source += " — no boundary has CO₂ and industrial value added for two years"
         return Series(years, values, source)
     if ind.method == "good_air_days":
         from greenpark.services import monitoring
@@ -268,8 +308,9 @@ def reachability(session: Session, code: str | None = None, seed: int = 2025) ->
             "code": ind.code, "name": ind.name_zh, "unit": ind.unit, "direction": ind.direction,
             "latest_year": s.years[-1] if s.years else None, "latest_value": s.values[-1] if s.values else None,
             "target_2025": t.value if t else None, "target_text": t.text if t else "",
-            "required_rate": None, "observed_rate": None, "trend_rate": None, "gap": None,
-            "probability": None, "verdict": "no_data", "source": s.source,
+            "required_rate": None, "required_change_per_year": None, "observed_rate": None, "trend_rate": None,
+            "gap": None,
+            "probability": None, "verdict": "no_data", "source": s.source, "method": ind.method,
         }  # fmt: skip
         if ind.method == "co2_per_iva_reduction_rate":
             # the indicator is itself a rate: compare it with the required rate directly
@@ -292,6 +333,9 @@ def reachability(session: Session, code: str | None = None, seed: int = 2025) ->
             out.append(row)
             continue
         required = core.required_rate(s.values[-1], t.value, n, ind.direction)
+        row["required_change_per_year"] = core.required_change_per_year(
+            s.values[-1], t.value, n, ind.direction
+        )
         observed = (
             core.improvement_rate(s.values[0], s.values[-1], s.years[-1] - s.years[0], ind.direction)
             if len(s.values) >= 2 and s.values[0] > 0
@@ -316,22 +360,31 @@ def reachability_text(row: dict[str, Any], lang: str = "zh") -> str:
     def pct(x: float | None) -> str:
         return "—" if x is None else f"{100 * x:.1f}%"
 
+    if row.get("method") == "co2_per_iva_reduction_rate":  # the indicator is itself a rate
+        r, need = row["latest_value"], row["target_2025"]
+        if lang == "zh":
+            moved = f"年均削减{r:.1f}%" if r >= 0 else f"年均上升{-r:.1f}%"
+            return (f"{name}：截至{row['latest_year']}年，单位工业增加值二氧化碳排放量{moved}，"
+                    f"目标为年均削减{need:g}%以上（国科发火〔2021〕28号）。结论：{VERDICT_TEXT_ZH[row['verdict']]}。")  # fmt: skip
+        moved = f"fallen by {r:.1f}% a year" if r >= 0 else f"risen by {-r:.1f}% a year"
+        return (f"{name}: up to {row['latest_year']}, CO2 per unit of industrial value added has {moved}; the target is"
+                f" a reduction of at least {need:g}% a year. Verdict: {VERDICT_TEXT_EN[row['verdict']]}.")  # fmt: skip
     words = {"lower": ("下降", "fall", "fallen"), "higher": ("增长", "grow", "grown")}[row["direction"]]
-    verdict_zh = {
-        "on_track": "按当前趋势可以实现",
-        "at_risk": "存在未能实现的风险",
-        "off_track": "按当前趋势难以实现",
-    }
-    verdict_en = {"on_track": "on track", "at_risk": "at risk", "off_track": "off track"}
+    verdict_zh, verdict_en = VERDICT_TEXT_ZH, VERDICT_TEXT_EN
     p = row["probability"]
     obs = row["observed_rate"]
 
     def num(x: float) -> str:
         return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
 
+    step = float(row.get("required_change_per_year") or 0.0)
+    additive = step > 0 and unit in ADDITIVE_UNITS
     if lang == "zh":
         text = (f"{name}：{row['latest_year']}年为{num(row['latest_value'])} {unit}，"
-                f"若到2025年达到{row['target_text'] or row['target_2025']}，则每年至少{words[0]}{pct(row['required_rate'])}；")  # fmt: skip
+                f"若到2025年达到{row['target_text'] or row['target_2025']}，则每年至少{words[0]}{pct(row['required_rate'])}")  # fmt: skip
+        if additive:
+            text += f"（{'提高' if unit == '%' else '新增'}{num(step)}{'个百分点' if unit == '%' else ' ' + unit}）"
+        text += "；"
         if obs is None:
             text += "暂无历年数据，无法判断趋势"
         else:
@@ -344,7 +397,10 @@ def reachability_text(row: dict[str, Any], lang: str = "zh") -> str:
         return text + f"。结论：{verdict_zh[row['verdict']]}。"
     text = (f"{name}: {num(row['latest_value'])} {unit} in {row['latest_year']}; reaching "
             f"{row['target_text'] or row['target_2025']} by 2025 needs it to {words[1]} by at least "
-            f"{pct(row['required_rate'])} a year; ")  # fmt: skip
+            f"{pct(row['required_rate'])} a year")  # fmt: skip
+    if additive:
+        text += f" ({num(step)} {'percentage points' if unit == '%' else unit} a year)"
+    text += "; "
     if obs is None:
         text += "there is no history to show a trend"
     else:
