@@ -340,3 +340,37 @@ def test_projects_and_land_pages(live: str, browser: object) -> None:
     page.screenshot(path=str(ARTIFACTS / "land.png"), full_page=True)
     assert not errors, errors
     page.close()
+
+
+def test_indicator_values_reported_from_the_page(live: str, browser: object, tmp_path: Path) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 1800})  # type: ignore[attr-defined]
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(e.stack or str(e)))
+    _login(page, live)
+    page.goto(live + "/indicators?code=11")
+    page.wait_for_selector("#ind-value-form", timeout=30_000)
+    page.fill("#ind-value-form input[name=year]", "2021")
+    page.fill("#ind-value-form input[name=value]", "301")
+    page.fill("#ind-value-form input[name=source]", "科技局")
+    page.click("#ind-value-form button")
+    page.wait_for_selector("#ind-detail table.data >> text=301", timeout=10_000)
+    # an Excel file with one bad cell: nothing imported, the cell named
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["code", "year", "value", "source"])
+    ws.append(["9", 2021, 31.5, "科技局"])
+    ws.append(["9", 2022, "三十五", "科技局"])
+    bad = tmp_path / "values.xlsx"
+    wb.save(bad)
+    page.click("#ind-import summary")
+    page.set_input_files("#ind-import-form input[type=file]", str(bad))
+    page.click("#ind-import-form button")
+    page.wait_for_selector("#ind-import-result .bad", timeout=10_000)
+    assert "row 3, column value" in page.inner_text("#ind-import-result")
+    assert httpx.get(live + "/api/indicators/9").json()["history"] == [{"year": 2020, "value": 26.0}]
+    page.screenshot(path=str(ARTIFACTS / "indicator-values.png"), full_page=True)
+    assert not errors, errors
+    page.close()

@@ -4,6 +4,7 @@ the registry loaded from the plan, evaluation, reachability and the CLI shapes o
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -182,3 +183,24 @@ def test_custom_indicator(fresh_demo_url: str) -> None:
         r = indicators.reachability(s, "g1")[0]
         assert r["target_2025"] == 95 and r["required_rate"] == pytest.approx((95 / 88) ** 0.2 - 1)
         assert len(indicators.scorecard(s)["indicators"]) == 15
+
+
+def test_values_import_all_or_nothing(fresh_demo_url: str, tmp_path: Path) -> None:
+    from greenpark.services.io import ImportRejected
+
+    good = "code,year,value,source\n11,2021,301,科技局\n9,2021,31.5,科技局\n"
+    bad = good + "1a,2021,0.37,x\n12,twenty,55,x\n"
+    with session_scope(fresh_demo_url) as s:
+        with pytest.raises(ImportRejected) as exc:
+            indicators.import_values(s, "values.csv", bad.encode())
+        where = {(e.row, e.column) for e in exc.value.errors}
+        assert where == {(4, "code"), (5, "year")}  # computed indicator; not a year
+        before = {r["code"]: r["value"] for r in indicators.evaluate(s, 2021)}
+        assert before["11"] is None and before["9"] is None  # nothing was written
+        assert indicators.import_values(s, "values.csv", good.encode(), by="wang") == 2
+        rows = {r["code"]: r for r in indicators.evaluate(s, 2021)}
+        assert rows["11"]["value"] == 301 and rows["9"]["value"] == 31.5
+    path = tmp_path / "v.csv"
+    path.write_text("code,year,value\n11,2022,340\n", encoding="utf-8")
+    res = runner.invoke(app, ["indicator-values", str(path)], env={"GREENPARK_DATABASE_URL": fresh_demo_url})
+    assert res.exit_code == 0 and "imported 1" in res.output

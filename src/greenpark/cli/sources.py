@@ -517,6 +517,27 @@ def reachability_cmd(
         typer.echo(r["text"])
 
 
+@app.command("indicator-values")
+def indicator_values_cmd(
+    file: Annotated[
+        Path,
+        typer.Argument(exists=True, dir_okay=False, help=".xlsx or .csv: code, year, value, source, note"),
+    ],
+    by: Annotated[str, typer.Option(help="Who reports the figures.")] = "",
+) -> None:
+    """Import reported indicator values (departments' figures); all or nothing."""
+    from greenpark.services.indicators import import_values
+    from greenpark.services.io import ImportRejected
+    from greenpark.store.db import session_scope
+
+    try:
+        with session_scope(_url()) as s:
+            n = import_values(s, file.name, file.read_bytes(), by=by)
+    except ImportRejected as exc:
+        _rejected(file, exc.errors)
+    typer.echo(f"imported {n} value(s)")
+
+
 projects_app = typer.Typer(
     no_args_is_help=True, help="The plan's projects (Table 4.3.2): list, update, link effects."
 )

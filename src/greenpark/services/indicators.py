@@ -137,6 +137,58 @@ def report(session: Session, code: str, year: int, value: float, source: str = "
     return v
 
 
+VALUE_COLUMNS = ("code", "year", "value", "source", "note")
+
+
+def import_values(session: Session, filename: str, content: bytes, by: str = "") -> int:
+    """Reported values from .xlsx or .csv with the columns ``code, year, value[, source, note]``:
+    every cell is checked (file, sheet, row, column named) and nothing is written on any error."""
+    from greenpark.services.io import ImportRejected, read_simple_table
+    from greenpark.services.records import CellError
+
+    park = get_park(session)
+    inds = {i.code: i for i in session.scalars(select(m.Indicator).where(m.Indicator.park_id == park.id))}
+    errors: list[CellError] = []
+    rows: list[tuple[str, int, float, str, str]] = []
+    seen: dict[tuple[str, int], int] = {}
+    for sheet, i, r in read_simple_table(filename, content, ("code", "year", "value")):
+
+        def bad(col: str, why: str, sheet: str = sheet, i: int = i) -> None:
+            errors.append(CellError(filename, sheet, i, col, why))
+
+        code = r.get("code", "")
+        ind = inds.get(code)
+        if ind is None:
+            bad("code", f"unknown indicator {code!r}")
+        elif ind.method != "reported":
+            bad("code", f"indicator {code} is computed by greenpark ({ind.method}), not reported")
+        year: int | None = None
+        try:
+            year = int(r.get("year", ""))
+            if not 1990 <= year <= 2100:
+                raise ValueError
+        except ValueError:
+            bad("year", f"{r.get('year')!r} is not a year between 1990 and 2100")
+            year = None
+        try:
+            value = float(r.get("value", ""))
+            if not math.isfinite(value):
+                raise ValueError
+        except ValueError:
+            bad("value", f"{r.get('value')!r} is not a number")
+            continue
+        if ind is not None and year is not None:
+            if (code, year) in seen:
+                bad("year", f"{code} {year} is already given on row {seen[(code, year)]}")
+            seen[(code, year)] = i
+            rows.append((code, year, value, r.get("source", "") or filename, r.get("note", "")))
+    if errors:
+        raise ImportRejected(errors)
+    for code, year, value, source, note in rows:
+        report(session, code, year, value, source=source, note=note, by=by)
+    return len(rows)
+
+
 def get_indicator(session: Session, code: str) -> m.Indicator:
     park = get_park(session)
     ind = session.scalars(

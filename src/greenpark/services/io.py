@@ -422,3 +422,62 @@ def inventory_workbook(result: dict[str, Any], records: list[dict[str, Any]] | N
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def read_simple_table(filename: str, content: bytes, required: tuple[str, ...]
+                      ) -> list[tuple[str, int, dict[str, str]]]:  # fmt: skip
+    """Rows of a one-table file (.csv, or the first sheet of an .xlsx whose header has every
+    ``required`` column): ``[(sheet, row number, {column: text})]``. Cells come back as stripped
+    text (numbers as Excel stores them, integers without ".0"); a bad file raises ImportRejected."""
+    suffix = Path(filename).suffix.lower()
+    if len(content) > MAX_IMPORT_BYTES:
+        raise ImportRejected([CellError(filename, "", 0, "", "file larger than 20 MB")])
+
+    def text(v: Any) -> str:
+        if v is None:
+            return ""
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        return str(v).strip()
+
+    if suffix in (".xlsx", ".xlsm"):
+        try:
+            wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        except Exception as exc:
+            raise ImportRejected(
+                [CellError(filename, "", 0, "", f"not a readable Excel file ({exc.__class__.__name__})")]
+            ) from None
+        try:
+            for ws in wb.worksheets:
+                it = ws.iter_rows(values_only=True)
+                header = [text(h) for h in next(it, None) or ()]
+                if not set(required) <= set(header):
+                    continue
+                return [
+                    (ws.title, i, {h: text(v) for h, v in zip(header, vals, strict=False) if h})
+                    for i, vals in enumerate(it, start=2)
+                    if vals and any(text(v) for v in vals)
+                ]
+        finally:
+            wb.close()
+        raise ImportRejected(
+            [CellError(filename, "", 1, "", "no sheet has the columns " + ", ".join(required))]
+        )
+    if suffix == ".csv":
+        try:
+            body = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ImportRejected(
+                [CellError(filename, "", 0, "", "CSV files must be UTF-8 encoded")]
+            ) from None
+        reader = csv.reader(io.StringIO(body))
+        header = [h.strip() for h in next(reader, [])]
+        missing = [c for c in required if c not in header]
+        if missing:
+            raise ImportRejected([CellError(filename, "", 1, c, "column missing") for c in missing])
+        return [
+            ("", i, {h: v.strip() for h, v in zip(header, vals, strict=False) if h})
+            for i, vals in enumerate(reader, start=2)
+            if any(v.strip() for v in vals)
+        ]
+    raise ImportRejected([CellError(filename, "", 0, "", "only .xlsx and .csv files can be imported")])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
-from fastapi.responses import Response
+from fastapi import APIRouter, File, HTTPException, Query, UploadFile
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from greenpark.services import indicators
@@ -63,6 +63,22 @@ def add_indicator_api(p: Staff, db: DB, body: IndicatorIn) -> dict[str, Any]:
         db.rollback()
         raise HTTPException(422, str(exc)) from None
     return {"ok": True, "code": ind.code}
+
+
+@router.post("/values/import")
+async def import_values_api(p: Staff, db: DB, file: UploadFile = File(...)) -> Any:  # noqa: B008
+    """Reported values from .xlsx or .csv (columns code, year, value, source, note); a bad cell
+    rejects the whole file and names file, sheet, row and column. Who: admins and park staff."""
+    from greenpark.services.io import ImportRejected
+
+    name = file.filename or "upload"
+    try:
+        n = indicators.import_values(db, name, await file.read(), by=p.username)
+    except ImportRejected as exc:
+        db.rollback()
+        return JSONResponse({"ok": False, "file": name, "errors": [e.__dict__ | {"text": str(e)} for e in exc.errors]},
+                            status_code=422)  # fmt: skip
+    return {"ok": True, "file": name, "rows": n}
 
 
 @router.get("/report.{fmt}")

@@ -32,7 +32,17 @@
       if (!ySel.options.length) {
         ySel.innerHTML = [2016, 2017, 2018, 2019, 2020, 2021, 2022, 2023, 2024, 2025].map((y) => `<option ${y === d.year ? 'selected' : ''}>${y}</option>`).join('');
         ySel.onchange = () => GP.indicatorsPage('');
+        const f = document.getElementById('ind-import-form');
+        if (f) f.onsubmit = async (ev) => {
+          ev.preventDefault();
+          const r = await fetch('/api/indicators/values/import', { method: 'POST', body: new FormData(f), credentials: 'same-origin', headers: { 'X-CSRF-Token': document.body.dataset.csrf } });
+          const out = await r.json();
+          document.getElementById('ind-import-result').innerHTML = r.ok ? `<p class="good">${L('已导入', 'Imported')} ${out.rows}</p>`
+            : `<p class="bad">${L('未导入任何数据：', 'Nothing imported:')}</p><ul class="bad">${(out.errors || [{ text: out.detail }]).map((e) => `<li>${esc(e.text)}</li>`).join('')}</ul>`;
+          if (r.ok) await GP.indicatorsPage('');
+        };
       }
+      ['xlsx', 'docx'].forEach((k) => { const a = document.getElementById('ind-' + k); if (a) a.href = `/api/indicators/report.${k}?year=${d.year}`; });
       const grid = document.getElementById('ind-grid'); grid.innerHTML = '';
       d.indicators.forEach((c, i) => {
         const r = c.reachability || {};
@@ -64,10 +74,22 @@
       <dl class="meta"><dt>${L('获取方式', 'Obtained')}</dt><dd>${d.method === 'reported' ? L('部门报送', 'reported by a department') : esc(d.formula)}</dd>
       <dt>${L('基准', 'Baseline')}</dt><dd>${esc(d.baseline_text || '–')}</dd><dt>${L('来源', 'Source')}</dt><dd>${esc(d.source_ref)} · ${esc(d.source)}</dd>
       <dt>${L('数据依据', 'Basis')}</dt><dd>${esc(d.basis_note || '–')}</dd>${d.flag ? `<dt>⚠</dt><dd class="warn">${esc(d.flag)}</dd>` : ''}</dl>
+      ${d.method === 'reported' && document.body.dataset.staff === '1' ? `<form id="ind-value-form" class="inline-form">${L('报送', 'Report')} <input name="year" type="number" min="1990" max="2100" value="${new Date().getFullYear() - 1}" title="${L('年份', 'year')}">
+        <input name="value" type="number" step="any" required placeholder="${esc(d.unit)}"> <input name="source" placeholder="${L('来源部门', 'source')}"> <input name="note" placeholder="${L('说明', 'note')}"> <button>${L('保存', 'Save')}</button> <span id="ind-value-result"></span></form>` : ''}
       <table class="data"><thead><tr><th>${L('年份', 'Year')}</th><th class="num">${L('实际', 'Actual')}</th><th>${L('目标', 'Target')}</th></tr></thead><tbody>
       ${[...new Set([...d.history.map((h) => h.year), ...d.targets.map((t) => t.year)])].sort().map((y) => { const h = d.history.find((x) => x.year === y); const t = d.targets.find((x) => x.year === y); return `<tr><td>${y}</td><td class="num">${h ? GP.fmt(h.value, 4) : '–'}</td><td>${t ? esc(t.text) : ''}</td></tr>`; }).join('')}</tbody></table>`;
     chartOf('ind-detail-chart', { history: d.history.map((h) => [h.year, h.value]), targets: d.targets.map((t) => [t.year, t.value, t.text]) }, true);
     document.getElementById('ind-copy').onclick = () => navigator.clipboard && navigator.clipboard.writeText(text);
+    const vf = document.getElementById('ind-value-form');
+    if (vf) vf.onsubmit = async (ev) => {
+      ev.preventDefault();
+      const fd = new FormData(vf);
+      const body = { year: Number(fd.get('year')), value: Number(fd.get('value')), source: fd.get('source'), note: fd.get('note') };
+      const r = await fetch(`/api/indicators/${encodeURIComponent(code)}/values`, { method: 'POST', credentials: 'same-origin', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': document.body.dataset.csrf }, body: JSON.stringify(body) });
+      const out = await r.json();
+      if (!r.ok) { document.getElementById('ind-value-result').innerHTML = `<span class="bad">${esc(typeof out.detail === 'string' ? out.detail : JSON.stringify(out.detail))}</span>`; return; }
+      await GP.indicatorsPage(code);
+    };
     box.scrollIntoView();
   };
 })();
