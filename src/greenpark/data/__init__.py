@@ -30,6 +30,13 @@ FACTOR_PARAMETERS = (
     "co2_factor",  # CO2 per energy [kgCO2/TJ]
     "grid_factor",  # CO2 per electricity [tCO2/MWh]
     "heat_factor",  # CO2 per heat [tCO2/GJ]
+    # forest sinks (the "carrier" column holds the forest type)
+    "wood_density",  # basic wood density [t/m3]
+    "bef",  # biomass expansion factor [-]
+    "root_shoot",  # root-shoot ratio [-]
+    "carbon_fraction",  # carbon fraction of dry matter [tC/t]
+    "volume_increment",  # net annual stem-volume increment [m3/ha/yr]
+    "sequestration_rate",  # screening removals per area [tCO2/ha/yr]
 )
 
 

@@ -158,6 +158,13 @@ def load_demo(
 
     load_demo_land(session, directory)
 
+    say("forest land, sink projects (illustrative) and the roadmap's preset scenarios")
+    from greenpark.services.scenarios import load_presets
+    from greenpark.services.sinks import load_demo_sinks
+
+    load_demo_sinks(session, directory)
+    load_presets(session)
+
     say("monitoring points and the synthetic demo air data")
     from greenpark.services.monitoring import load_demo_points
 

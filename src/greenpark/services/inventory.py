@@ -526,6 +526,15 @@ def compute_inventory(
 
     # sectors
     by_sector = _by_sector(layers, sector_layer, lines, energy_total)
+    by_sector_carrier: list[dict[str, Any]] = []
+    if sector_layer == "A":  # carrier × sector records: the matrix itself
+        cells: dict[tuple[str, str], list[float | None]] = {}
+        for ln in lines:
+            cell = cells.setdefault((str(ln.group.sector), str(ln.group.carrier)), [0.0, 0.0])
+            cell[0] = (cell[0] or 0.0) + ln.tce_calorific
+            cell[1] = None if cell[1] is None or ln.co2_t is None else cell[1] + ln.co2_t
+        by_sector_carrier = [{"sector": k[0], "carrier": k[1], "energy_tce_calorific": v[0], "co2_t": v[1]}
+                             for k, v in sorted(cells.items())]  # fmt: skip
     # layer consistency
     checks += _layer_checks(total_tce)
     # flows for the Sankey
@@ -548,6 +557,7 @@ def compute_inventory(
         "totals": totals,
         "by_carrier": by_carrier,
         "by_sector": by_sector,
+        "by_sector_carrier": by_sector_carrier,
         "flows": flows,
         "economy": economy,
         "intensities": intensities,
@@ -816,3 +826,19 @@ def list_records(
     if sector:
         stmt = stmt.where(ar.sector == sector)
     return [record_dict(r) for r in session.scalars(stmt)]
+
+
+def co2_per_tce(session: Session, carrier_code: str, year: int, park_code: str | None = None,
+                ) -> tuple[float | None, list[dict[str, Any]]]:  # fmt: skip
+    """CO₂ of 1 tce (calorific) of a carrier under the park's accounting profile and the current
+    factor sets — the inventory's own method applied to one unit — with the factors it used.
+    None when a factor is missing."""
+    park = get_park(session, park_code)
+    carrier = session.scalars(select(m.Carrier).where(m.Carrier.code == carrier_code)).first()
+    if carrier is None:
+        raise InventoryError(f"unknown carrier {carrier_code!r}")
+    profile = AccountingProfile.from_json(park.accounting_profile_json)
+    lib = FactorLibrary.load(session)
+    one = Group(None, None, None, carrier_code, None, "calorific", True, 0.0, 1.0, 1, 0, 0)
+    lines, calc = compute_carrier(carrier, [one], year, profile, lib)
+    return lines[0].co2_t, [f.as_dict() for f in calc.factors]

@@ -778,3 +778,84 @@ class IdleParcel(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | in_progress | disposed
     disposed_on: Mapped[date | None] = mapped_column(Date)
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+# The carbon-peak roadmap and forest carbon sinks (issue 6).
+
+
+class Scenario(Base):
+    """A named set of driver paths (the spec, as JSON); a scenario inherits its parent's drivers and
+    overrides only what it changes. Presets come from ``data/scenarios``; officers add their own."""
+
+    __tablename__ = "scenario"
+    __table_args__ = (UniqueConstraint("park_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    park_id: Mapped[int] = mapped_column(ForeignKey("park.id"))
+    code: Mapped[str] = mapped_column(String(64))
+    name_zh: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200), default="")
+    parent_code: Mapped[str] = mapped_column(String(64), default="")
+    spec_json: Mapped[str] = mapped_column(Text)
+    preset: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(100), default="")
+    updated_utc: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ForestStand(Base):
+    """Forest land of one type in one zone at one inventory (area, growing stock, yearly harvest)."""
+
+    __tablename__ = "forest_stand"
+    __table_args__ = (UniqueConstraint("zone_id", "forest_type", "inventory_year"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    park_id: Mapped[int] = mapped_column(ForeignKey("park.id"))
+    zone_id: Mapped[int] = mapped_column(ForeignKey("zone.id"))
+    forest_type: Mapped[str] = mapped_column(String(16))  # coniferous | broadleaf | mixed | bamboo | economic
+    inventory_year: Mapped[int] = mapped_column(Integer)
+    area_ha: Mapped[float] = mapped_column(Float)
+    volume_m3_per_ha: Mapped[float | None] = mapped_column(Float)  # growing stock; none for bamboo, orchards
+    harvest_m3_per_yr: Mapped[float] = mapped_column(Float, default=0.0)
+    disturbed_ha_per_yr: Mapped[float] = mapped_column(Float, default=0.0)
+    disturbance_fraction: Mapped[float] = mapped_column(Float, default=0.0)
+    source_ref: Mapped[str] = mapped_column(String(200), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class SinkProject(Base):
+    """A forest carbon-sink project (CCER-style): methodology, area, crediting period."""
+
+    __tablename__ = "sink_project"
+    __table_args__ = (UniqueConstraint("park_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    park_id: Mapped[int] = mapped_column(ForeignKey("park.id"))
+    zone_id: Mapped[int | None] = mapped_column(ForeignKey("zone.id"))
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    methodology: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(
+        String(32)
+    )  # afforestation | forest_management | bamboo_afforestation | …
+    area_ha: Mapped[float] = mapped_column(Float)
+    owner: Mapped[str] = mapped_column(String(200), default="")
+    crediting_start: Mapped[date] = mapped_column(Date)
+    crediting_end: Mapped[date] = mapped_column(Date)
+    estimated_tco2_per_yr: Mapped[float] = mapped_column(Float, default=0.0)
+    status: Mapped[str] = mapped_column(String(16), default="planned")
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class SinkPeriod(Base):
+    """A monitoring period of a sink project: estimated and verified removals, issued and retired credits."""
+
+    __tablename__ = "sink_period"
+    __table_args__ = (UniqueConstraint("project_id", "period_start"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("sink_project.id"), index=True)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    estimated_tco2: Mapped[float] = mapped_column(Float)
+    verified_tco2: Mapped[float | None] = mapped_column(Float)
+    issued_credits_tco2: Mapped[float] = mapped_column(Float, default=0.0)
+    retired_credits_tco2: Mapped[float] = mapped_column(Float, default=0.0)
+    verifier: Mapped[str] = mapped_column(String(200), default="")
+    note: Mapped[str] = mapped_column(Text, default="")

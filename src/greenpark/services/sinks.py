@@ -1,0 +1,423 @@
+"""The forest carbon-sink ledger (林业碳汇计量与监测体系, plan 4.1): forest land by type and zone over
+inventories, the annual sink by the IPCC gain–loss and stock-difference methods with the factor set
+that gave every parameter, and the sink projects (CCER-style) with their monitoring periods and
+credits. Imports check every cell and write nothing on an error."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from greenpark.core import sinks as core
+from greenpark.services.factors import FactorLibrary, FactorRef
+from greenpark.services.inventory import get_park
+from greenpark.services.io import ImportRejected, read_simple_table
+from greenpark.services.records import CellError
+from greenpark.store import models as m
+
+DEMO = Path(__file__).resolve().parent.parent / "data" / "demo" / "xianning"
+#: The factor set of forest parameters used unless the caller names another.
+DEFAULT_SET = "forest-sink-defaults"
+FOREST_TYPES: dict[str, tuple[str, str]] = {
+    "coniferous": ("针叶林", "Coniferous"),
+    "broadleaf": ("阔叶林", "Broadleaf"),
+    "mixed": ("针阔混交林", "Mixed"),
+    "bamboo": ("竹林", "Bamboo"),
+    "economic": ("经济林", "Economic forest"),
+}
+#: Types with a growing-stock volume (biomass equations); the others use a per-area rate.
+VOLUME_TYPES = ("coniferous", "broadleaf", "mixed")
+VOLUME_PARAMETERS = ("wood_density", "bef", "root_shoot", "carbon_fraction", "volume_increment")
+PROJECT_KINDS = ("afforestation", "forest_management", "bamboo_afforestation", "bamboo_management")
+PROJECT_STATUSES = ("planned", "registered", "crediting", "closed")
+
+
+class SinkError(ValueError):
+    """The sink cannot be computed as asked."""
+
+
+# ----------------------------------------------------------------------------- imports
+
+
+class _Cells:
+    """Collects bad cells of one file; typed readers for one row."""
+
+    def __init__(self, filename: str) -> None:
+        self.filename = filename
+        self.errors: list[CellError] = []
+
+    def bad(self, sheet: str, row: int, col: str, why: str) -> None:
+        self.errors.append(CellError(self.filename, sheet, row, col, why))
+
+    def num(self, sheet: str, row: int, r: dict[str, str], col: str, required: bool = True,
+            positive: bool = False, default: float | None = None) -> float | None:  # fmt: skip
+        t = r.get(col, "")
+        if not t:
+            if required:
+                self.bad(sheet, row, col, "required")
+            return default
+        try:
+            x = float(t)
+        except ValueError:
+            self.bad(sheet, row, col, f"{t!r} is not a number")
+            return None
+        if x != x or x < 0 or (positive and x == 0):
+            self.bad(sheet, row, col, "must be " + ("positive" if positive else "≥ 0"))
+            return None
+        return x
+
+    def day(self, sheet: str, row: int, r: dict[str, str], col: str) -> date | None:
+        t = r.get(col, "")[:10]
+        try:
+            return date.fromisoformat(t)
+        except ValueError:
+            self.bad(sheet, row, col, f"{r.get(col, '')!r} is not a date (YYYY-MM-DD)")
+            return None
+
+    def done(self) -> None:
+        if self.errors:
+            raise ImportRejected(self.errors)
+
+
+def _zones(session: Session, park: m.Park) -> dict[str, m.Zone]:
+    return {z.code: z for z in session.scalars(select(m.Zone).where(m.Zone.park_id == park.id))}
+
+
+def import_stands(session: Session, filename: str, content: bytes) -> int:
+    """Forest land (.xlsx or .csv): ``zone, forest_type, inventory_year, area_ha, volume_m3_per_ha,
+    harvest_m3_per_yr, disturbed_ha_per_yr, disturbance_fraction, source_ref, note``; rows are
+    matched on (zone, forest_type, inventory_year); all or nothing."""
+    park = get_park(session)
+    zones = _zones(session, park)
+    c = _Cells(filename)
+    rows = []
+    seen: dict[tuple[str, str, int], int] = {}
+    for sheet, i, r in read_simple_table(
+        filename, content, ("zone", "forest_type", "inventory_year", "area_ha")
+    ):
+        zone = zones.get(r.get("zone", ""))
+        if zone is None:
+            c.bad(sheet, i, "zone", f"unknown zone {r.get('zone')!r}; known: {', '.join(zones)}")
+        ftype = r.get("forest_type", "")
+        if ftype not in FOREST_TYPES:
+            c.bad(sheet, i, "forest_type", f"{ftype!r} is not one of {', '.join(FOREST_TYPES)}")
+        year = c.num(sheet, i, r, "inventory_year")
+        if year is not None and not (1950 <= year <= 2100 and year.is_integer()):
+            c.bad(sheet, i, "inventory_year", "a year between 1950 and 2100")
+            year = None
+        area = c.num(sheet, i, r, "area_ha", positive=True)
+        volume = c.num(sheet, i, r, "volume_m3_per_ha", required=ftype in VOLUME_TYPES)
+        harvest = c.num(sheet, i, r, "harvest_m3_per_yr", required=False, default=0.0)
+        dist_ha = c.num(sheet, i, r, "disturbed_ha_per_yr", required=False, default=0.0)
+        dist_f = c.num(sheet, i, r, "disturbance_fraction", required=False, default=0.0)
+        if dist_f is not None and dist_f > 1:
+            c.bad(sheet, i, "disturbance_fraction", "a fraction between 0 and 1")
+        if zone is not None and year is not None and ftype in FOREST_TYPES:
+            key = (zone.code, ftype, int(year))
+            if key in seen:
+                c.bad(
+                    sheet, i, "forest_type", f"{ftype} {int(year)} in {zone.code} already on row {seen[key]}"
+                )
+            seen[key] = i
+            rows.append((zone, ftype, int(year), area, volume, harvest, dist_ha, dist_f, r))
+    c.done()
+    for zone, ftype, year, area, volume, harvest, dist_ha, dist_f, r in rows:
+        st = session.scalars(
+            select(m.ForestStand).where(
+                m.ForestStand.zone_id == zone.id, m.ForestStand.forest_type == ftype,
+                m.ForestStand.inventory_year == year,
+            )
+        ).first() or m.ForestStand(park_id=park.id, zone_id=zone.id, forest_type=ftype, inventory_year=year)  # fmt: skip
+        st.area_ha, st.volume_m3_per_ha = float(area or 0), volume
+        st.harvest_m3_per_yr, st.disturbed_ha_per_yr = float(harvest or 0), float(dist_ha or 0)
+        st.disturbance_fraction = float(dist_f or 0)
+        st.source_ref, st.note = r.get("source_ref", ""), r.get("note", "")
+        session.add(st)
+    session.flush()
+    return len(rows)
+
+
+def import_projects(session: Session, filename: str, content: bytes) -> int:
+    """Sink projects: ``code, name, methodology, kind, zone, area_ha, owner, crediting_start,
+    crediting_end, estimated_tco2_per_yr, status, note``; matched on code; all or nothing."""
+    park = get_park(session)
+    zones = _zones(session, park)
+    c = _Cells(filename)
+    rows = []
+    for sheet, i, r in read_simple_table(
+        filename, content, ("code", "name", "methodology", "kind", "area_ha")
+    ):
+        if not r.get("code"):
+            c.bad(sheet, i, "code", "required")
+        if not r.get("name"):
+            c.bad(sheet, i, "name", "required")
+        if not r.get("methodology"):
+            c.bad(sheet, i, "methodology", "required (e.g. CCER-14-001-V01, AR-CM-003-V01)")
+        if r.get("kind") not in PROJECT_KINDS:
+            c.bad(sheet, i, "kind", f"{r.get('kind')!r} is not one of {', '.join(PROJECT_KINDS)}")
+        zone = zones.get(r.get("zone", "")) if r.get("zone") else None
+        if r.get("zone") and zone is None:
+            c.bad(sheet, i, "zone", f"unknown zone {r.get('zone')!r}")
+        status = r.get("status") or "planned"
+        if status not in PROJECT_STATUSES:
+            c.bad(sheet, i, "status", f"{status!r} is not one of {', '.join(PROJECT_STATUSES)}")
+        area = c.num(sheet, i, r, "area_ha", positive=True)
+        est = c.num(sheet, i, r, "estimated_tco2_per_yr", required=False, default=0.0)
+        start, end = c.day(sheet, i, r, "crediting_start"), c.day(sheet, i, r, "crediting_end")
+        if start and end and end <= start:
+            c.bad(sheet, i, "crediting_end", "must be after crediting_start")
+        rows.append((r, zone, status, area, est, start, end))
+    c.done()
+    for r, zone, status, area, est, start, end in rows:
+        p = session.scalars(
+            select(m.SinkProject).where(m.SinkProject.park_id == park.id, m.SinkProject.code == r["code"])
+        ).first() or m.SinkProject(park_id=park.id, code=r["code"])
+        p.name, p.methodology, p.kind, p.zone_id = (
+            r["name"],
+            r["methodology"],
+            r["kind"],
+            zone.id if zone else None,
+        )
+        p.area_ha, p.owner, p.status, p.note = float(area or 0), r.get("owner", ""), status, r.get("note", "")
+        assert start is not None and end is not None
+        p.crediting_start, p.crediting_end, p.estimated_tco2_per_yr = start, end, float(est or 0)
+        session.add(p)
+    session.flush()
+    return len(rows)
+
+
+def import_periods(session: Session, filename: str, content: bytes) -> int:
+    """Monitoring periods: ``project, period_start, period_end, estimated_tco2, verified_tco2,
+    issued_credits_tco2, retired_credits_tco2, verifier, note``. Checks: the period lies in the
+    crediting period and overlaps no other period of the project; credits issued ≤ verified
+    removals; credits retired ≤ issued. All or nothing."""
+    park = get_park(session)
+    projects = {
+        p.code: p for p in session.scalars(select(m.SinkProject).where(m.SinkProject.park_id == park.id))
+    }
+    c = _Cells(filename)
+    rows = []
+    spans: dict[str, list[tuple[date, date, int]]] = defaultdict(list)
+    for sheet, i, r in read_simple_table(
+        filename, content, ("project", "period_start", "period_end", "estimated_tco2")
+    ):
+        p = projects.get(r.get("project", ""))
+        if p is None:
+            c.bad(sheet, i, "project", f"unknown project {r.get('project')!r}")
+        start, end = c.day(sheet, i, r, "period_start"), c.day(sheet, i, r, "period_end")
+        est = c.num(sheet, i, r, "estimated_tco2")
+        ver = c.num(sheet, i, r, "verified_tco2", required=False)
+        issued = c.num(sheet, i, r, "issued_credits_tco2", required=False, default=0.0) or 0.0
+        retired = c.num(sheet, i, r, "retired_credits_tco2", required=False, default=0.0) or 0.0
+        if issued > (ver or 0.0) + 1e-9:
+            c.bad(
+                sheet,
+                i,
+                "issued_credits_tco2",
+                f"{issued:g} credits issued exceed the {ver or 0:g} tCO₂ verified",
+            )
+        if retired > issued + 1e-9:
+            c.bad(sheet, i, "retired_credits_tco2", f"{retired:g} retired exceed the {issued:g} issued")
+        if p is not None and start and end:
+            if end <= start:
+                c.bad(sheet, i, "period_end", "must be after period_start")
+            elif start < p.crediting_start or end > p.crediting_end:
+                c.bad(
+                    sheet,
+                    i,
+                    "period_start",
+                    f"outside the crediting period {p.crediting_start}–{p.crediting_end}",
+                )
+            for s0, e0, row0 in spans[p.code]:
+                if start <= e0 and s0 <= end:
+                    c.bad(sheet, i, "period_start", f"overlaps the period on row {row0}")
+            spans[p.code].append((start, end, i))
+            rows.append((p, start, end, est, ver, issued, retired, r))
+    c.done()
+    for p, start, end, est, ver, issued, retired, r in rows:
+        per = session.scalars(
+            select(m.SinkPeriod).where(m.SinkPeriod.project_id == p.id, m.SinkPeriod.period_start == start)
+        ).first() or m.SinkPeriod(project_id=p.id, period_start=start)
+        per.period_end, per.estimated_tco2, per.verified_tco2 = end, float(est or 0), ver
+        per.issued_credits_tco2, per.retired_credits_tco2 = issued, retired
+        per.verifier, per.note = r.get("verifier", ""), r.get("note", "")
+        session.add(per)
+    session.flush()
+    return len(rows)
+
+
+def load_demo_sinks(session: Session, directory: Path = DEMO) -> tuple[int, int, int]:
+    """The illustrative forest land of the core area and illustrative sink projects."""
+    return (
+        import_stands(session, "forest_stands.csv", (directory / "forest_stands.csv").read_bytes()),
+        import_projects(session, "sink_projects.csv", (directory / "sink_projects.csv").read_bytes()),
+        import_periods(session, "sink_periods.csv", (directory / "sink_periods.csv").read_bytes()),
+    )
+
+
+# ----------------------------------------------------------------------------- the annual sink
+
+
+def _params(lib: FactorLibrary, set_code: str, ftype: str, used: list[FactorRef]) -> dict[str, float]:
+    names = VOLUME_PARAMETERS if ftype in VOLUME_TYPES else ("sequestration_rate",)
+    out: dict[str, float] = {}
+    for name in names:
+        ref = lib.lookup([set_code], ftype, name)
+        if ref is None:
+            raise SinkError(f"factor set {set_code} has no {name} for {ftype}")
+        if ref not in used:
+            used.append(ref)
+        out[name] = ref.value
+    return out
+
+
+def _inventories(session: Session, park: m.Park, zone: str | None) -> dict[int, list[m.ForestStand]]:
+    stmt = select(m.ForestStand).where(m.ForestStand.park_id == park.id)
+    if zone:
+        z = _zones(session, park).get(zone)
+        if z is None:
+            raise SinkError(f"unknown zone {zone!r}")
+        stmt = stmt.where(m.ForestStand.zone_id == z.id)
+    out: dict[int, list[m.ForestStand]] = defaultdict(list)
+    for st in session.scalars(stmt.order_by(m.ForestStand.inventory_year, m.ForestStand.id)):
+        out[st.inventory_year].append(st)
+    return dict(out)
+
+
+def _stand_carbon_tc(st: m.ForestStand, p: dict[str, float]) -> float:
+    return float(core.biomass_carbon_tc(st.area_ha, st.volume_m3_per_ha or 0.0, p["wood_density"], p["bef"],
+                                        p["root_shoot"], p["carbon_fraction"]))  # fmt: skip
+
+
+def annual_sink(session: Session, year: int, zone: str | None = None, set_code: str = DEFAULT_SET,
+                ) -> dict[str, Any]:  # fmt: skip
+    """The forest sink of ``year`` [tCO₂/yr, positive = removal] by the gain–loss method on the
+    latest inventory not after the year, and by the stock-difference method between the two
+    inventories around it; by forest type and zone, with every parameter's factor-set row."""
+    park = get_park(session)
+    invs = _inventories(session, park, zone)
+    if not invs:
+        raise SinkError("no forest land is recorded" + (f" in {zone}" if zone else ""))
+    lib = FactorLibrary.load(session)
+    if set_code not in lib.sets:
+        raise SinkError(f"factor set {set_code!r} is not loaded")
+    years = sorted(invs)
+    base = max((y for y in years if y <= year), default=years[0])
+    zones = {z.id: z.code for z in _zones(session, park).values()}
+    used: list[FactorRef] = []
+    by_type: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    by_zone: dict[str, float] = defaultdict(float)
+    for st in invs[base]:
+        p = _params(lib, set_code, st.forest_type, used)
+        if st.forest_type in VOLUME_TYPES:
+            gain = core.biomass_gain_tc_per_yr(st.area_ha, p["volume_increment"], p["wood_density"], p["bef"],
+                                               p["root_shoot"], p["carbon_fraction"])  # fmt: skip
+            loss = core.wood_removal_loss_tc_per_yr(st.harvest_m3_per_yr, p["wood_density"], p["bef"],
+                                                    p["root_shoot"], p["carbon_fraction"])  # fmt: skip
+            biomass_t_per_ha = (st.volume_m3_per_ha or 0.0) * p["wood_density"] * p["bef"]
+            loss += core.disturbance_loss_tc_per_yr(st.disturbed_ha_per_yr, biomass_t_per_ha, p["root_shoot"],
+                                                    p["carbon_fraction"], st.disturbance_fraction)  # fmt: skip
+            gain_t, loss_t = float(core.removal_tco2(gain)), float(core.removal_tco2(loss))
+        else:
+            gain_t = float(core.area_rate_removal_tco2_per_yr(st.area_ha, p["sequestration_rate"]))
+            loss_t = 0.0
+        net = float(core.gain_loss_tc_per_yr(gain_t, loss_t))
+        row = by_type[st.forest_type]
+        row["area_ha"] += st.area_ha
+        row["gain_tco2"] += gain_t
+        row["loss_tco2"] += loss_t
+        row["removals_tco2"] += net
+        by_zone[zones.get(st.zone_id, "?")] += net
+    total = sum(r["removals_tco2"] for r in by_type.values())
+    stock = _stock_difference(invs, years, year, lib, set_code, used)
+    statuses = sorted({r.status for r in used})
+    return {
+        "year": year, "zone": zone, "method": "gain_loss", "inventory_year": base, "removals_tco2": total,
+        "area_ha": sum(r["area_ha"] for r in by_type.values()),
+        "by_type": [{"forest_type": t, "name_zh": FOREST_TYPES[t][0], "name_en": FOREST_TYPES[t][1],
+                     "method": "volume" if t in VOLUME_TYPES else "area_rate", **dict(v)}
+                    for t, v in sorted(by_type.items(), key=lambda kv: list(FOREST_TYPES).index(kv[0]))],
+        "by_zone": [{"zone": z, "removals_tco2": v} for z, v in sorted(by_zone.items())],
+        "stock_difference": stock,
+        "parameter_set": {"code": set_code, "version": lib.sets[set_code].version},
+        "parameters": [r.as_dict() for r in used],
+        "parameter_statuses": statuses,
+        "unconfirmed": any(s in ("unconfirmed", "assumed") for s in statuses),
+        "illustrative": any("illustrative" in (st.source_ref or "").lower() for st in invs[base]),
+        "references": ["IPCC 2006 GL Vol.4 Ch.2 Eqs. 2.7, 2.9-2.10, 2.12, 2.14 (gain-loss)",
+                       "IPCC 2006 GL Vol.4 Ch.2 Eq. 2.8 (stock-difference)", "AR-CM-001-V01"],
+    }  # fmt: skip
+
+
+def _stock_difference(invs: dict[int, list[m.ForestStand]], years: list[int], year: int, lib: FactorLibrary,
+                      set_code: str, used: list[FactorRef]) -> dict[str, Any] | None:  # fmt: skip
+    """Stock-difference between the inventories around ``year`` (or the last two before it)."""
+    if len(years) < 2:
+        return None
+    after = [y for y in years if y >= year and y > years[0]]
+    t2 = after[0] if after else years[-1]
+    t1 = max(y for y in years if y < t2)
+    stock: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])  # tC at t1, t2
+    for k, t in enumerate((t1, t2)):
+        for st in invs[t]:
+            if st.forest_type in VOLUME_TYPES:
+                stock[st.forest_type][k] += _stand_carbon_tc(st, _params(lib, set_code, st.forest_type, used))
+    by_type = {
+        k: float(core.removal_tco2(core.stock_difference_tc_per_yr(c1, c2, t1, t2)))
+        for k, (c1, c2) in stock.items()
+    }
+    rate_types = {st.forest_type for st in invs[t2] if st.forest_type not in VOLUME_TYPES}
+    return {"from": t1, "to": t2, "removals_tco2": sum(by_type.values()),
+            "by_type": [{"forest_type": k, "removals_tco2": v} for k, v in sorted(by_type.items())],
+            "covers": sorted(by_type), "not_covered": sorted(rate_types)}  # fmt: skip
+
+
+def sink_years(session: Session) -> list[int]:
+    park = get_park(session)
+    return sorted(_inventories(session, park, None))
+
+
+# ----------------------------------------------------------------------------- projects
+
+
+def ledger(session: Session) -> dict[str, Any]:
+    """Sink projects with their monitoring periods and credit balances (tCO₂)."""
+    park = get_park(session)
+    zones = {z.id: z.code for z in _zones(session, park).values()}
+    projects = []
+    for p in session.scalars(
+        select(m.SinkProject).where(m.SinkProject.park_id == park.id).order_by(m.SinkProject.code)
+    ):
+        periods = session.scalars(
+            select(m.SinkPeriod).where(m.SinkPeriod.project_id == p.id).order_by(m.SinkPeriod.period_start)
+        ).all()
+        years = (p.crediting_end - p.crediting_start).days / 365.25
+        issued = sum(x.issued_credits_tco2 for x in periods)
+        retired = sum(x.retired_credits_tco2 for x in periods)
+        projects.append({
+            "code": p.code, "name": p.name, "methodology": p.methodology, "kind": p.kind,
+            "zone": zones.get(p.zone_id) if p.zone_id else None, "area_ha": p.area_ha, "owner": p.owner,
+            "crediting_start": p.crediting_start.isoformat(), "crediting_end": p.crediting_end.isoformat(),
+            "status": p.status, "note": p.note, "estimated_tco2_per_yr": p.estimated_tco2_per_yr,
+            "estimated_crediting_tco2": p.estimated_tco2_per_yr * years,
+            "monitored_estimated_tco2": sum(x.estimated_tco2 for x in periods),
+            "verified_tco2": sum(x.verified_tco2 or 0.0 for x in periods),
+            "issued_credits_tco2": issued, "retired_credits_tco2": retired, "available_credits_tco2": issued - retired,
+            "periods": [{"start": x.period_start.isoformat(), "end": x.period_end.isoformat(),
+                         "estimated_tco2": x.estimated_tco2, "verified_tco2": x.verified_tco2,
+                         "issued_credits_tco2": x.issued_credits_tco2, "retired_credits_tco2": x.retired_credits_tco2,
+                         "verifier": x.verifier, "note": x.note} for x in periods],
+        })  # fmt: skip
+    keys = ("verified_tco2", "issued_credits_tco2", "retired_credits_tco2", "available_credits_tco2")
+    return {
+        "projects": projects,
+        "totals": {k: sum(p[k] for p in projects) for k in keys},
+        "note_zh": "项目减排量位于园区林地之内：园区净排放按林地碳汇计，不再重复加计项目减排量；出售给区外的减排量不抵扣园区排放。",
+        "note_en": "Project removals happen on the park's own forest land: the park's net emissions count the"
+        " forest sink once and do not add project credits again; credits sold outside do not offset the park.",
+    }
