@@ -374,3 +374,49 @@ def test_indicator_values_reported_from_the_page(live: str, browser: object, tmp
     page.screenshot(path=str(ARTIFACTS / "indicator-values.png"), full_page=True)
     assert not errors, errors
     page.close()
+
+
+def test_roadmap_page_scenarios_bands_editor_and_sinks(server: str, browser: object) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 2000})  # type: ignore[attr-defined]
+    errors: list[str] = []
+    outside: list[str] = []
+    page.on("pageerror", lambda e: errors.append(e.stack or str(e)))
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(server) else None)
+    page.goto(server + "/login")
+    page.fill("input[name=username]", "staff")
+    page.fill("input[name=password]", os.environ["_GP_STAFF_PASSWORD"])
+    page.click("form.stack button")
+    page.wait_for_url(server + "/")
+    page.goto(server + "/roadmap")
+    page.wait_for_selector("body[data-ready='1']", timeout=60_000)
+    page.wait_for_selector("body[data-mc-ready='1']", timeout=120_000)
+    api = {c: httpx.get(f"{server}/api/scenarios/{c}/run", timeout=60).json() for c in ("baseline", "peak-2030", "peak-2025")}
+    rows = page.locator("#rm-table tbody tr")
+    assert rows.count() == 3
+    for code, r in api.items():
+        cells = page.locator(f"#rm-table tr[data-code='{code}'] td").all_inner_texts()
+        assert cells[1].startswith(str(r["peak_year"])) and cells[4] == str(r["neutral_year"] or "–")
+    assert page.inner_text("#rm-table tr[data-code='peak-2030']").count("✓") == 6
+    chart = page.evaluate("() => GP.charts['chart-roadmap'].getOption().series.map((s) => s.name)")
+    assert any("区间" in n for n in chart) and "林业碳汇" in chart and "净排放" in chart  # bands, sinks and net line
+    assert page.locator("#rm-projects tbody tr").count() == 3 and "示意" in page.inner_text("#rm-sink-note")
+    # the editor: change a driver, re-run, see the new line, save under a new code
+    page.fill("#rm-form input[name=ccus60]", "60")
+    page.click("#rm-preview")
+    page.wait_for_selector("#rm-table tr[data-code='preview']", timeout=30_000)
+    assert "试算完成" in page.inner_text("#rm-form-result")
+    page.fill("#rm-form input[name=code]", "ccus-60")
+    page.fill("#rm-form input[name=name_zh]", "CCUS 60%")
+    page.click("#rm-save")
+    page.wait_for_selector("#rm-table tr[data-code='ccus-60']", timeout=60_000)
+    saved = httpx.get(f"{server}/api/scenarios/ccus-60", timeout=30).json()
+    assert saved["parent"] == "peak-2030" and saved["own"]["drivers"]["ccus"]["industry"]["targets"]["2060"] == 0.6
+    page.screenshot(path=str(ARTIFACTS / "roadmap.png"), full_page=True)
+    page.goto(server + "/roadmap?lang=en")
+    page.wait_for_selector("body[data-ready='1']", timeout=60_000)
+    assert "Carbon-peak roadmap" in page.inner_text("h1") and "forest sink" in page.evaluate(
+        "() => GP.charts['chart-roadmap'].getOption().series.map((s) => s.name).join('|')")
+    page.screenshot(path=str(ARTIFACTS / "roadmap-en.png"), full_page=True)
+    assert not errors, errors
+    assert not outside, outside
+    page.close()

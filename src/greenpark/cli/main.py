@@ -908,6 +908,7 @@ def import_noise(
 
 
 # Pollution-source monitoring commands live in their own module; importing it registers them.
+from greenpark.cli import roadmap as _roadmap  # noqa: E402,F401
 from greenpark.cli import sources as _sources  # noqa: E402,F401
 
 if __name__ == "__main__":  # pragma: no cover

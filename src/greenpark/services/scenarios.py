@@ -11,13 +11,15 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from threading import Lock
 from typing import Any
 
 import numpy as np
 import yaml
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from greenpark.core import lmdi
@@ -136,7 +138,45 @@ def base_years(session: Session, scope: str) -> list[int]:
     return out
 
 
+_CACHE: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+_LOCK = Lock()
+
+
+def _data_key(session: Session) -> tuple[Any, ...]:
+    """Changes when the records, the factor sets or the forest land change."""
+    from greenpark.services.cockpit import _fingerprint
+
+    park = get_park(session)
+    stands = session.execute(
+        select(func.count(m.ForestStand.id), func.max(m.ForestStand.id), func.sum(m.ForestStand.area_ha),
+               func.sum(m.ForestStand.volume_m3_per_ha), func.sum(m.ForestStand.harvest_m3_per_yr))
+        .where(m.ForestStand.park_id == park.id)
+    ).one()  # fmt: skip
+    return (*_fingerprint(session, park), tuple(stands))
+
+
+def _cached(key: tuple[Any, ...], compute: Any) -> Any:
+    with _LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    value = compute()
+    with _LOCK:
+        _CACHE[key] = value
+        while len(_CACHE) > 64:
+            _CACHE.popitem(last=False)
+    return value
+
+
 def base_year(session: Session, scope: str = "core", year: int | None = None) -> Base:
+    """:func:`calibrate_base`, remembered until the data, factor sets or forest land change."""
+    base: Base = _cached(
+        ("base", *_data_key(session), scope, year), lambda: calibrate_base(session, scope, year)
+    )
+    return copy.deepcopy(base)
+
+
+def calibrate_base(session: Session, scope: str = "core", year: int | None = None) -> Base:
     """Calibrate the base year from the inventory of ``scope`` (default: its latest year with CO₂).
 
     Sector value added: the scope's GDP is the activity G; industry's share is (above-scale)
@@ -698,7 +738,8 @@ def run(session: Session, code: str) -> dict[str, Any]:
     """A deterministic run: energy (both conventions) and CO₂ by sector and carrier, intensities,
     sinks, net emissions, peak / plateau / neutrality and the checks against the targets."""
     base, spec, chain = _prepare(session, code)
-    return evaluate(session, base, spec, chain)
+    key = ("run", *_data_key(session), spec_hash(spec), tuple(chain))
+    return copy.deepcopy(_cached(key, lambda: evaluate(session, base, spec, chain)))
 
 
 def preview(session: Session, spec: Mapping[str, Any]) -> dict[str, Any]:
@@ -771,7 +812,12 @@ def montecarlo(session: Session, code: str, n: int = 10_000, seed: int = 2060) -
     if not 1 <= n <= MAX_PATHS:
         raise ScenarioError(f"paths: between 1 and {MAX_PATHS}")
     base, spec, chain = _prepare(session, code)
-    out = simulate(base, spec, n, seed)
+    out = dict(
+        _cached(
+            ("mc", *_data_key(session), spec_hash(spec), n, seed),
+            lambda: public(simulate(base, spec, n, seed)),
+        )
+    )
     out.update(code=code, chain=chain, scope=base.scope, base_year=base.year)
     return out
 

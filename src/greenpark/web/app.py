@@ -10,7 +10,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from greenpark import __version__
 from greenpark.settings import Settings, get_settings
-from greenpark.web import api, env_api, indicators_api, pages, plan_api, sources_api
+from greenpark.web import api, env_api, indicators_api, pages, plan_api, roadmap_api, sources_api
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -41,5 +41,6 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     app.include_router(sources_api.router)
     app.include_router(indicators_api.router)
     app.include_router(plan_api.router)
+    app.include_router(roadmap_api.router)
     app.include_router(pages.router)
     return app

@@ -82,6 +82,7 @@ T: dict[str, tuple[str, str]] = {
         "The hourly data are synthetic, generated to match the station's published annual values (not measurements); for demonstration only.",
     ),
     "indicators": ("指标与可达性", "Indicators"),
+    "roadmap": ("碳达峰路线图", "Carbon-peak roadmap"),
     "projects": ("任务与项目", "Tasks and projects"),
     "land": ("亩均与闲置地", "Land use"),
     "monitoring": ("污染源监控", "Source monitoring"),

@@ -73,6 +73,11 @@ def indicators_page(request: Request, p: CurrentPrincipal) -> HTMLResponse:
     return render(request, "indicators.html", p, code=request.query_params.get("code", ""))
 
 
+@router.get("/roadmap", response_class=HTMLResponse)
+def roadmap_page(request: Request, p: CurrentPrincipal) -> HTMLResponse:
+    return render(request, "roadmap.html", p)
+
+
 @router.get("/projects", response_class=HTMLResponse)
 def projects_page(request: Request, p: CurrentPrincipal) -> HTMLResponse:
     return render(request, "projects.html", p)

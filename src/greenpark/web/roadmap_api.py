@@ -1,0 +1,225 @@
+"""JSON API of the carbon-peak roadmap: scenarios (run, Monte Carlo, compare, decompose, edit,
+IAMC exchange), the inventory's history and its LMDI, forest sinks and their projects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, File, Form, HTTPException, Query, UploadFile
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+
+from greenpark.services import iamc, scenarios, sinks
+from greenpark.services.decomposition import decompose_table
+from greenpark.services.io import ImportRejected
+from greenpark.web.deps import DB, Public, SignedIn, Staff
+
+router = APIRouter(prefix="/api", tags=["roadmap"])
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _fail(exc: scenarios.ScenarioError, status: int = 422) -> HTTPException:
+    return HTTPException(status, {"errors": exc.errors})
+
+
+def _rejected(db: DB, name: str, exc: ImportRejected) -> JSONResponse:
+    db.rollback()
+    return JSONResponse({"ok": False, "file": name, "errors": [e.__dict__ | {"text": str(e)} for e in exc.errors]},
+                        status_code=422)  # fmt: skip
+
+
+@router.get("/scenarios")
+def scenarios_api(_: Public, db: DB) -> list[dict[str, Any]]:
+    """The scenarios (presets and officers' own). Who: anyone."""
+    return scenarios.list_scenarios(db)
+
+
+@router.get("/scenarios/compare")
+def compare_api(_: Public, db: DB, codes: str = "baseline,peak-2030,peak-2025") -> dict[str, Any]:
+    """Scenarios side by side (comma-separated codes). Who: anyone."""
+    try:
+        return scenarios.compare(db, [c for c in codes.split(",") if c])
+    except scenarios.ScenarioError as exc:
+        raise _fail(exc) from None
+
+
+@router.get("/scenarios/history")
+def history_api(_: Public, db: DB, scope: str = "core") -> dict[str, Any]:
+    """The scope's inventory CO₂ by year (estimated years marked) and the LMDI of the park's
+    above-scale industry over its inventory years. Who: anyone."""
+    out = scenarios.history(db, scope)
+    try:
+        out["decomposition"] = scenarios.history_decomposition(db, "park", "above_scale")
+    except scenarios.ScenarioError as exc:
+        out["decomposition"] = {"error": str(exc)}
+    return out
+
+
+@router.get("/scenarios/export.{fmt}")
+def export_api(_: Public, db: DB, fmt: str, codes: str = "baseline,peak-2030,peak-2025", long: bool = False,
+               ) -> Response:  # fmt: skip
+    """Scenarios in the IAMC format (csv or xlsx; ``long`` for year/value columns). Who: anyone."""
+    if fmt not in ("csv", "xlsx"):
+        raise HTTPException(404, "export.csv or export.xlsx")
+    try:
+        body = iamc.export(db, [c for c in codes.split(",") if c], fmt, long)
+    except scenarios.ScenarioError as exc:
+        raise _fail(exc) from None
+    return Response(body, media_type=XLSX if fmt == "xlsx" else "text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="greenpark-scenarios.{fmt}"'})  # fmt: skip
+
+
+class SpecIn(BaseModel):
+    code: str = ""
+    name_zh: str = ""
+    name_en: str = ""
+    parent: str = ""
+    note: str = ""
+    drivers: dict[str, Any] = Field(default_factory=dict)
+    uncertainty: list[dict[str, Any]] | None = None
+    end_year: int | None = None
+    plateau_delta: float | None = None
+
+
+@router.post("/scenarios/preview")
+def preview_api(_: SignedIn, db: DB, body: SpecIn) -> dict[str, Any]:
+    """Run an unsaved scenario (the editor's re-run). Who: signed-in users."""
+    spec: dict[str, Any] = {k: v for k, v in body.model_dump().items() if v not in (None, "")}
+    spec.setdefault("drivers", {})
+    try:
+        return scenarios.preview(db, spec)
+    except scenarios.ScenarioError as exc:
+        raise _fail(exc) from None
+
+
+@router.post("/scenarios/import")
+async def import_api(p: Staff, db: DB, code: str = Form(...), scenario: str = Form(""), name_zh: str = Form(""),
+                     file: UploadFile = File(...)) -> Any:  # noqa: B008  # fmt: skip
+    """Driver paths from an IAMC file as a new scenario; a bad cell rejects it. Who: admins and park staff."""
+    name = file.filename or "upload"
+    try:
+        return iamc.import_scenario(db, name, await file.read(), code, scenario or None, name_zh, p.username)
+    except ImportRejected as exc:
+        return _rejected(db, name, exc)
+    except scenarios.ScenarioError as exc:
+        db.rollback()
+        raise _fail(exc) from None
+
+
+@router.get("/scenarios/{code}")
+def show_api(_: Public, db: DB, code: str) -> dict[str, Any]:
+    """A scenario's own drivers, the resolved spec and its inheritance. Who: anyone."""
+    try:
+        return scenarios.show(db, code)
+    except scenarios.ScenarioError as exc:
+        raise _fail(exc, 404) from None
+
+
+@router.put("/scenarios/{code}")
+def save_api(p: Staff, db: DB, code: str, body: SpecIn) -> dict[str, Any]:
+    """Create or replace an officer's scenario (presets are read-only). Who: admins and park staff."""
+    try:
+        sc = scenarios.save_scenario(db, code, body.name_zh, body.parent, body.drivers, body.uncertainty,
+                                     body.name_en, body.note, p.username, body.end_year, body.plateau_delta)  # fmt: skip
+    except scenarios.ScenarioError as exc:
+        db.rollback()
+        raise _fail(exc) from None
+    return {"ok": True, "code": sc.code}
+
+
+@router.delete("/scenarios/{code}")
+def delete_api(_: Staff, db: DB, code: str) -> dict[str, Any]:
+    """Delete an officer's scenario. Who: admins and park staff."""
+    try:
+        scenarios.delete_scenario(db, code)
+    except scenarios.ScenarioError as exc:
+        raise _fail(exc) from None
+    return {"ok": True}
+
+
+@router.get("/scenarios/{code}/run")
+def run_api(_: Public, db: DB, code: str) -> dict[str, Any]:
+    """A deterministic run with every series, the checks and the lineage. Who: anyone."""
+    try:
+        return scenarios.run(db, code)
+    except scenarios.ScenarioError as exc:
+        raise _fail(exc) from None
+
+
+@router.get("/scenarios/{code}/montecarlo")
+def montecarlo_api(_: Public, db: DB, code: str, paths: int = Query(10_000, ge=1, le=20_000), seed: int = 2060,
+                   ) -> dict[str, Any]:  # fmt: skip
+    """Monte Carlo: bands, peak-year distribution and probabilities (seeded). Who: anyone."""
+    try:
+        return scenarios.public(scenarios.montecarlo(db, code, paths, seed))
+    except scenarios.ScenarioError as exc:
+        raise _fail(exc) from None
+
+
+@router.get("/scenarios/{code}/decompose")
+def decompose_api(
+    _: Public, db: DB, code: str, against: str = "baseline", year: int = 2030
+) -> dict[str, Any]:
+    """LMDI of the scenario against another in one year. Who: anyone."""
+    try:
+        return scenarios.decompose_against(db, code, against, year)
+    except scenarios.ScenarioError as exc:
+        raise _fail(exc) from None
+
+
+@router.get("/scenarios/{code}/wedge")
+def wedge_api(_: Public, db: DB, code: str, against: str = "baseline") -> dict[str, Any]:
+    """LMDI effects against another scenario for every year. Who: anyone."""
+    try:
+        return scenarios.wedge(db, code, against)
+    except scenarios.ScenarioError as exc:
+        raise _fail(exc) from None
+
+
+@router.get("/sinks")
+def sinks_api(_: Public, db: DB, year: int = 2020, zone: str | None = None) -> dict[str, Any]:
+    """The forest sink of a year by the gain–loss and stock-difference methods. Who: anyone."""
+    try:
+        out = sinks.annual_sink(db, year, zone)
+    except sinks.SinkError as exc:
+        raise HTTPException(422, str(exc)) from None
+    out["years"] = sinks.sink_years(db)
+    return out
+
+
+@router.get("/sinks/projects")
+def sink_projects_api(_: Public, db: DB) -> dict[str, Any]:
+    """The sink projects' ledger: estimated, verified, issued, retired credits. Who: anyone."""
+    return sinks.ledger(db)
+
+
+@router.post("/sinks/import")
+async def sinks_import_api(_: Staff, db: DB, kind: str = Form(...), file: UploadFile = File(...)) -> Any:  # noqa: B008
+    """Forest land (kind=stands), projects (projects) or monitoring periods (periods); all or
+    nothing. Who: admins and park staff."""
+    fn = {
+        "stands": sinks.import_stands,
+        "projects": sinks.import_projects,
+        "periods": sinks.import_periods,
+    }.get(kind)
+    if fn is None:
+        raise HTTPException(422, "kind: stands, projects or periods")
+    name = file.filename or "upload"
+    try:
+        n = fn(db, name, await file.read())
+    except ImportRejected as exc:
+        return _rejected(db, name, exc)
+    return {"ok": True, "rows": n}
+
+
+@router.post("/lmdi")
+async def lmdi_api(_: SignedIn, year_from: int = Form(...), year_to: int = Form(...), detail: bool = Form(False),
+                   file: UploadFile = File(...)) -> Any:  # noqa: B008  # fmt: skip
+    """LMDI of an uploaded table ``subcategory, year, <factors…>``. Who: signed-in users."""
+    name = file.filename or "upload"
+    try:
+        return decompose_table(name, await file.read(), year_from, year_to, detail)
+    except ImportRejected as exc:
+        return JSONResponse(
+            {"ok": False, "file": name, "errors": [str(e) for e in exc.errors]}, status_code=422
+        )

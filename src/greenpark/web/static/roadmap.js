@@ -1,0 +1,250 @@
+/* greenpark carbon-peak roadmap (plan 4.2): scenarios with Monte Carlo bands, peaks, plateaus, sinks
+   and net emissions; LMDI wedge and waterfall; the scenario editor; the forest-sink ledger. */
+(function () {
+  'use strict';
+  const GP = window.GP;
+  const L = (a, b) => GP.L(a, b);
+  const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+  const W = (t) => (t === null || t === undefined ? null : +(t / 1e4).toFixed(3)); // t → 万t
+  const COLORS = { baseline: '#7f8c8d', 'peak-2030': '#2e86c1', 'peak-2025': '#1d6b4f', preview: '#e67e22' };
+  const EXTRA = ['#8e44ad', '#c0392b', '#16a085', '#d35400', '#2c3e50'];
+  const FACTOR_COLORS = { activity: '#c0392b', structure: '#8e44ad', intensity: '#2e86c1', mix: '#16a085', emission_factor: '#f1c40f', local_renewables: '#e67e22', ccus: '#34495e' };
+  const S = { runs: {}, mc: {}, list: [], focus: '', preview: null, history: null };
+  const color = (code, i) => COLORS[code] || EXTRA[i % EXTRA.length];
+  const nameOf = (r) => (GP.zh() ? r.name_zh : r.name_en || r.name_zh);
+
+  async function post(url, body, method = 'POST') {
+    const r = await fetch(url, { method, credentials: 'same-origin', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': document.body.dataset.csrf }, body: JSON.stringify(body) });
+    const out = await r.json();
+    if (!r.ok) throw new Error(out.detail && out.detail.errors ? out.detail.errors.join('；') : (typeof out.detail === 'string' ? out.detail : JSON.stringify(out.detail)));
+    return out;
+  }
+
+  function years() {
+    const ys = new Set();
+    Object.values(S.runs).forEach((r) => r.years.forEach((y) => ys.add(y)));
+    (S.history ? S.history.years : []).forEach((h) => ys.add(h.year));
+    return [...ys].sort((a, b) => a - b);
+  }
+
+  function drawMain() {
+    const ys = years();
+    const at = (r, key) => ys.map((y) => { const k = r.years.indexOf(y); return k < 0 ? null : W(r[key][k]); });
+    const series = [];
+    const hist = S.history ? S.history.years : [];
+    series.push({ name: L('历史（清单）', 'history (inventory)'), type: 'line', data: ys.map((y) => { const h = hist.find((x) => x.year === y && !x.estimated); return h ? W(h.co2_t) : null; }), symbolSize: 8, itemStyle: { color: '#000' }, lineStyle: { width: 3 } });
+    series.push({ name: L('历史（估算）', 'history (estimated)'), type: 'line', data: ys.map((y) => { const h = hist.find((x) => x.year === y && (x.estimated || hist.some((z) => z.estimated))); return h ? W(h.co2_t) : null; }), lineStyle: { type: 'dotted', color: '#000' }, itemStyle: { color: '#777' }, connectNulls: true });
+    const codes = Object.keys(S.runs);
+    const focus = S.runs[S.focus];
+    const mc = S.mc[S.focus];
+    if (mc) { // bands: transparent lower bound + stacked width
+      const band = (lo, hi, stack, opacity) => {
+        series.push({ name: 'band-' + stack, type: 'line', stack, data: ys.map((y) => { const k = mc.years.indexOf(y); return k < 0 ? null : W(mc.co2_t[lo][k]); }), lineStyle: { opacity: 0 }, symbol: 'none', silent: true, tooltip: { show: false } });
+        series.push({ name: L(`${lo}–${hi}%区间`, `${lo}–${hi}% band`), type: 'line', stack, data: ys.map((y) => { const k = mc.years.indexOf(y); return k < 0 ? null : W(mc.co2_t[hi][k] - mc.co2_t[lo][k]); }), lineStyle: { opacity: 0 }, symbol: 'none', itemStyle: { color: color(S.focus, 0), opacity: opacity * 3 }, areaStyle: { color: color(S.focus, 0), opacity }, tooltip: { show: false } });
+      };
+      band('5', '95', 'b1', 0.12);
+      band('25', '75', 'b2', 0.22);
+    }
+    codes.forEach((c, i) => {
+      const r = S.runs[c];
+      const s = { name: nameOf(r), type: 'line', data: at(r, 'co2_t'), symbol: 'none', lineStyle: { width: c === S.focus ? 3 : 2 }, itemStyle: { color: color(c, i) },
+        markPoint: { symbol: 'circle', symbolSize: 12, label: { show: true, position: 'top', formatter: `${r.peak_year}` }, data: [{ coord: [String(r.peak_year), W(r.peak_co2_t)] }] } };
+      if (c === S.focus && r.plateau) s.markArea = { itemStyle: { color: 'rgba(230,126,34,0.12)' }, data: [[{ xAxis: String(r.plateau[0]) }, { xAxis: String(r.plateau[1]) }]] };
+      series.push(s);
+    });
+    if (S.preview) series.push({ name: L('试算', 'preview'), type: 'line', data: at(S.preview, 'co2_t'), symbol: 'none', lineStyle: { width: 3, type: 'dashed' }, itemStyle: { color: COLORS.preview },
+      markPoint: { symbol: 'circle', symbolSize: 10, data: [{ coord: [String(S.preview.peak_year), W(S.preview.peak_co2_t)] }] } });
+    if (focus) {
+      series.push({ name: L('林业碳汇', 'forest sink'), type: 'bar', data: at(focus, 'sinks_tco2').map((v) => (v === null ? null : -v)), itemStyle: { color: '#6d8f3b' }, barWidth: '55%' });
+      series.push({ name: L('净排放', 'net emissions'), type: 'line', data: at(focus, 'net_co2_t'), symbol: 'none', lineStyle: { type: 'dashed', width: 2 }, itemStyle: { color: '#c0392b' },
+        markLine: focus.neutral_year ? { symbol: 'none', label: { formatter: L('碳中和 ', 'net zero ') + focus.neutral_year }, data: [{ xAxis: String(focus.neutral_year) }] } : undefined });
+    }
+    GP.chart('chart-roadmap', {
+      tooltip: { trigger: 'axis', valueFormatter: (v) => (v === null || v === undefined ? '–' : GP.fmt(v, 1) + L(' 万t', ' ×10⁴ t')) },
+      legend: { top: 0, type: 'scroll', data: series.filter((s) => !String(s.name).startsWith('band-')).map((s) => s.name) },
+      grid: { left: 60, right: 20, top: 40, bottom: 30 },
+      xAxis: { type: 'category', data: ys.map(String) },
+      yAxis: { type: 'value', name: L('万tCO₂', '10⁴ tCO₂') },
+      series,
+    });
+  }
+
+  function checksBadge(r) {
+    return (r.checks || []).map((c) => `<span class="${c.ok ? 'good' : 'bad'}" title="${esc(c.how)}">${c.ok ? '✓' : '✗'} ${esc(c.indicator)}·${c.year}</span>`).join(' ');
+  }
+
+  function drawTable() {
+    const pct = (x) => (x === undefined || x === null ? '…' : GP.pct(x, 0));
+    const rows = Object.keys(S.runs).map((c) => {
+      const r = S.runs[c]; const mc = S.mc[c] || {};
+      return `<tr data-code="${esc(c)}"><td><b style="color:${color(c, Object.keys(S.runs).indexOf(c))}">■</b> ${esc(nameOf(r))}</td><td>${r.peak_year}${r.peaked ? '' : L('（未达峰）', ' (not peaked)')}</td><td class="num">${GP.fmt(W(r.peak_co2_t), 1)}</td>
+        <td>${r.plateau ? r.plateau.join('–') : '–'}</td><td>${r.neutral_year || '–'}</td><td class="num">${pct(mc.p_peak_by_2025)}</td><td class="num">${pct(mc.p_peak_by_2030)}</td><td class="num">${pct(mc.p_neutral_by_2060)}</td><td>${checksBadge(r)}</td></tr>`;
+    });
+    if (S.preview) rows.push(`<tr data-code="preview"><td><b style="color:${COLORS.preview}">■</b> ${L('试算', 'preview')}</td><td>${S.preview.peak_year}</td><td class="num">${GP.fmt(W(S.preview.peak_co2_t), 1)}</td><td>${S.preview.plateau ? S.preview.plateau.join('–') : '–'}</td><td>${S.preview.neutral_year || '–'}</td><td></td><td></td><td></td><td>${checksBadge(S.preview)}</td></tr>`);
+    document.querySelector('#rm-table tbody').innerHTML = rows.join('');
+    const mc = S.mc[S.focus];
+    document.getElementById('rm-mc-note').textContent = mc ? L(`蒙特卡洛：${mc.paths} 条路径，随机种子 ${mc.seed}；不确定因素：${mc.drawn.map((d) => d.driver).join('、')}。`, `Monte Carlo: ${mc.paths} paths, seed ${mc.seed}; uncertain drivers: ${mc.drawn.map((d) => d.driver).join(', ')}.`) : '';
+  }
+
+  async function drawWaterfall() {
+    const year = document.getElementById('rm-year').value;
+    const box = 'chart-waterfall';
+    if (S.focus === 'baseline' || !S.runs.baseline) { GP.chart(box, { title: { text: L('请选择一个非基准情景', 'choose a scenario other than the baseline'), left: 'center', top: 'middle', textStyle: { fontSize: 13, color: '#888' } } }); return; }
+    const d = await GP.api(`/api/scenarios/${encodeURIComponent(S.focus)}/decompose?against=baseline&year=${year}`);
+    const keys = Object.keys(d.additive);
+    const cats = [L('基准情景', 'baseline'), ...keys.map((k) => (GP.zh() ? d.labels[k].zh : d.labels[k].en)), L('本情景', 'scenario')];
+    let run = d.against_co2_t; const base = [0]; const up = [W(d.against_co2_t)]; const down = [null];
+    keys.forEach((k) => { const v = d.additive[k]; const lo = Math.min(run, run + v); base.push(W(lo)); if (v >= 0) { up.push(W(v)); down.push(null); } else { up.push(null); down.push(W(-v)); } run += v; });
+    base.push(0); up.push(W(d.co2_t)); down.push(null);
+    GP.chart(box, {
+      tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, formatter: (ps) => ps.filter((p) => p.seriesName !== 'base' && p.value !== null).map((p) => `${p.name}: ${p.seriesName === 'down' ? '−' : ''}${GP.fmt(p.value, 2)} ${L('万t', '×10⁴ t')}`).join('<br>') },
+      grid: { left: 60, right: 10, top: 20, bottom: 70 },
+      xAxis: { type: 'category', data: cats, axisLabel: { interval: 0, rotate: 30, fontSize: 11 } }, yAxis: { type: 'value', name: L('万tCO₂', '10⁴ tCO₂') },
+      series: [
+        { name: 'base', type: 'bar', stack: 'w', data: base, itemStyle: { color: 'transparent' }, silent: true },
+        { name: 'up', type: 'bar', stack: 'w', data: up, itemStyle: { color: '#c0392b' }, label: { show: true, position: 'top', formatter: (p) => (p.value ? GP.fmt(p.value, 1) : '') } },
+        { name: 'down', type: 'bar', stack: 'w', data: down, itemStyle: { color: '#2f855a' }, label: { show: true, position: 'bottom', formatter: (p) => (p.value ? '−' + GP.fmt(p.value, 1) : '') } },
+      ],
+    });
+  }
+
+  async function drawWedge() {
+    if (S.focus === 'baseline' || !S.runs.baseline) { GP.chart('chart-wedge', { title: { text: L('请选择一个非基准情景', 'choose a scenario other than the baseline'), left: 'center', top: 'middle', textStyle: { fontSize: 13, color: '#888' } } }); return; }
+    const d = await GP.api(`/api/scenarios/${encodeURIComponent(S.focus)}/wedge?against=baseline`);
+    GP.chart('chart-wedge', {
+      tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, valueFormatter: (v) => GP.fmt(v, 1) + L(' 万t', ' ×10⁴ t') }, legend: { bottom: 0, itemWidth: 12, textStyle: { fontSize: 11 } },
+      grid: { left: 60, right: 10, top: 30, bottom: 90 }, xAxis: { type: 'category', data: d.years.map(String) }, yAxis: { type: 'value', name: L('万tCO₂', '10⁴ tCO₂') },
+      series: Object.keys(d.effects).map((k) => ({ name: GP.zh() ? d.labels[k].zh : d.labels[k].en, type: 'bar', stack: 'e', barCategoryGap: '20%', itemStyle: { color: FACTOR_COLORS[k] }, data: d.effects[k].map(W) })),
+    });
+  }
+
+  function drawHistory() {
+    const dec = S.history && S.history.decomposition;
+    if (!dec || dec.error) { GP.chart('chart-history-lmdi', { title: { text: dec ? dec.error : '', left: 'center', top: 'middle', textStyle: { fontSize: 12, color: '#888' } } }); return; }
+    const links = [...dec.chained, dec.whole];
+    const keys = Object.keys(dec.whole.additive);
+    GP.chart('chart-history-lmdi', {
+      tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, valueFormatter: (v) => GP.fmt(v, 1) + L(' 万t', ' ×10⁴ t') }, legend: { bottom: 0, itemWidth: 12, textStyle: { fontSize: 11 } },
+      grid: { left: 60, right: 10, top: 30, bottom: 75 }, xAxis: { type: 'category', data: links.map((d) => `${d.from}→${d.to}`) }, yAxis: { type: 'value', name: L('万tCO₂', '10⁴ tCO₂') },
+      series: [...keys.map((k) => ({ name: GP.zh() ? dec.labels[k].zh : dec.labels[k].en, type: 'bar', itemStyle: { color: FACTOR_COLORS[k] }, data: links.map((d) => W(d.additive[k])) })),
+        { name: L('合计', 'total'), type: 'scatter', symbol: 'diamond', symbolSize: 14, itemStyle: { color: '#000' }, data: links.map((d) => W(d.total_change)) }],
+    });
+  }
+
+  async function drawSinks() {
+    const y = S.runs[S.focus] ? S.runs[S.focus].base_year : 2020;
+    const sk = await GP.api('/api/sinks?year=' + y);
+    const types = sk.by_type;
+    const sd = sk.stock_difference || { by_type: [] };
+    GP.chart('chart-sinks', {
+      tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, valueFormatter: (v) => GP.fmt(v, 2) + L(' 万t/年', ' ×10⁴ t/yr') }, legend: { top: 0 },
+      grid: { left: 90, right: 20, top: 30, bottom: 30 }, yAxis: { type: 'category', data: types.map((t) => (GP.zh() ? t.name_zh : t.name_en)) }, xAxis: { type: 'value', name: L('万tCO₂/年', '10⁴ tCO₂/yr') },
+      series: [
+        { name: L(`增减法（${sk.inventory_year}年清查）`, `gain–loss (${sk.inventory_year} inventory)`), type: 'bar', itemStyle: { color: '#6d8f3b' }, data: types.map((t) => W(t.removals_tco2)) },
+        { name: L(`蓄积差法 ${sd.from || ''}—${sd.to || ''}`, `stock-difference ${sd.from || ''}–${sd.to || ''}`), type: 'bar', itemStyle: { color: '#a3c47a' }, data: types.map((t) => { const x = sd.by_type.find((b) => b.forest_type === t.forest_type); return x ? W(x.removals_tco2) : null; }) },
+      ],
+    });
+    const statuses = sk.parameter_statuses.join(', ');
+    document.getElementById('rm-sink-note').innerHTML = `${L('合计', 'Total')} <b>${GP.fmt(W(sk.removals_tco2), 2)}</b> ${L('万tCO₂/年，林地', '×10⁴ tCO₂/yr over')} ${GP.fmt(sk.area_ha, 0)} ha；${L('参数', 'parameters')} ${esc(sk.parameter_set.code)} v${esc(sk.parameter_set.version)}（${esc(statuses)}）。`
+      + (sk.unconfirmed ? `<span class="warn"> ${L('部分参数来源未经核实（unconfirmed / assumed），请以林业部门数据替换。', 'Some parameters are unconfirmed or assumed; replace them with the forestry bureau\'s figures.')}</span>` : '')
+      + (sk.illustrative ? `<span class="warn"> ${L('演示林地数据为示意数据。', 'The demo forest land is illustrative.')}</span>` : '');
+    const lg = await GP.api('/api/sinks/projects');
+    document.querySelector('#rm-projects tbody').innerHTML = lg.projects.map((p) => `<tr><td>${esc(p.code)} ${esc(p.name)}</td><td>${esc(p.methodology)}</td><td class="num">${GP.fmt(p.area_ha, 0)}</td><td>${esc(p.crediting_start)} – ${esc(p.crediting_end)}</td>
+      <td class="num">${GP.fmt(p.estimated_tco2_per_yr, 0)}</td><td class="num">${GP.fmt(p.monitored_estimated_tco2, 0)}</td><td class="num">${GP.fmt(p.verified_tco2, 0)}</td><td class="num">${GP.fmt(p.issued_credits_tco2, 0)}</td><td class="num">${GP.fmt(p.retired_credits_tco2, 0)}</td><td>${esc(p.status)}</td></tr>`).join('');
+    document.getElementById('rm-ledger-note').textContent = (GP.zh() ? lg.note_zh : lg.note_en) + ' ' + L('演示项目为示意数据。', 'The demo projects are illustrative.');
+  }
+
+  // ---------------------------------------------------------------- the editor
+  const FIELDS = {
+    g: [['g1', 2021], ['g2', 2026], ['g3', 2031]], i: [['i1', 2021], ['i2', 2026], ['i3', 2031]],
+  };
+  function prefill(spec) {
+    const d = spec.resolved.drivers || {};
+    const f = document.getElementById('rm-form');
+    const set = (name, v) => { f.elements[name].value = v === undefined || v === null ? '' : +v.toFixed(4); f.elements[name].dataset.orig = f.elements[name].value; };
+    const growthAt = (p, y) => { if (!p || !p.growth) return undefined; const ks = Object.keys(p.growth).map(Number).filter((k) => k <= y).sort((a, b) => a - b); return ks.length ? 100 * p.growth[ks[ks.length - 1]] : 0; };
+    FIELDS.g.forEach(([n, y]) => set(n, growthAt(d.gdp, y)));
+    const ei = d.energy_intensity || {};
+    FIELDS.i.forEach(([n, y]) => set(n, growthAt(ei.industry || ei['*'], y)));
+    const tg = (p, y, k = 1) => (p && p.targets && p.targets[y] !== undefined ? k * p.targets[y] : undefined);
+    const el = ((d.carrier_mix || {}).industry || {}).electricity;
+    set('e30', tg(el, 2030, 100)); set('e60', tg(el, 2060, 100));
+    set('grid30', tg(d.grid_factor, 2030)); set('grid60', tg(d.grid_factor, 2060));
+    const pv = (d.local_renewables || {}).pv;
+    set('pv30', tg(pv, 2030, 1e-3)); set('pv60', tg(pv, 2060, 1e-3));
+    set('ccus60', tg((d.ccus || {}).industry, 2060, 100));
+  }
+  function overrides() {
+    const f = document.getElementById('rm-form');
+    const v = (n) => (f.elements[n].value === '' ? null : Number(f.elements[n].value));
+    const changed = (...ns) => ns.some((n) => f.elements[n].value !== (f.elements[n].dataset.orig ?? ''));
+    const d = {};
+    const growth = (fields) => Object.fromEntries(fields.filter(([n]) => v(n) !== null).map(([n, y]) => [y, v(n) / 100]));
+    if (changed('g1', 'g2', 'g3')) d.gdp = { growth: growth(FIELDS.g) };
+    if (changed('i1', 'i2', 'i3')) d.energy_intensity = { industry: { growth: growth(FIELDS.i) } };
+    const targets = (pairs) => Object.fromEntries(pairs.filter(([n]) => v(n) !== null).map(([n, y, k]) => [y, v(n) * k]));
+    if (changed('e30', 'e60')) d.carrier_mix = { industry: { electricity: { targets: targets([['e30', 2030, 0.01], ['e60', 2060, 0.01]]) } } };
+    if (changed('grid30', 'grid60')) d.grid_factor = { targets: targets([['grid30', 2030, 1], ['grid60', 2060, 1]]) };
+    if (changed('pv30', 'pv60')) d.local_renewables = { pv: { targets: targets([['pv30', 2030, 1000], ['pv60', 2060, 1000]]) } };
+    if (changed('ccus60')) d.ccus = { industry: { targets: { 2030: 0, ...targets([['ccus60', 2060, 0.01]]) } } };
+    return d;
+  }
+  async function onParent() {
+    const code = document.getElementById('rm-parent').value;
+    prefill(await GP.api('/api/scenarios/' + encodeURIComponent(code)));
+  }
+  async function onPreview(ev) {
+    ev.preventDefault();
+    const out = document.getElementById('rm-form-result');
+    try {
+      S.preview = await post('/api/scenarios/preview', { parent: document.getElementById('rm-parent').value, drivers: overrides() });
+      out.innerHTML = `<span class="good">${L('试算完成：', 'Re-run: ')}${L('达峰', 'peak')} ${S.preview.peak_year}，${L('平台期', 'plateau')} ${S.preview.plateau ? S.preview.plateau.join('–') : '–'}，${L('碳中和', 'net zero')} ${S.preview.neutral_year || '–'}</span>`;
+      drawMain(); drawTable();
+    } catch (e) { out.innerHTML = `<span class="bad">${esc(e.message)}</span>`; }
+  }
+  async function onSave() {
+    const f = document.getElementById('rm-form');
+    const out = document.getElementById('rm-form-result');
+    try {
+      const code = f.elements.code.value.trim();
+      await post('/api/scenarios/' + encodeURIComponent(code), { name_zh: f.elements.name_zh.value || code, parent: document.getElementById('rm-parent').value, drivers: overrides() }, 'PUT');
+      out.innerHTML = `<span class="good">${L('已保存', 'Saved')} ${esc(code)}</span>`;
+      S.preview = null; S.focus = code;
+      await GP.roadmapPage(code);
+    } catch (e) { out.innerHTML = `<span class="bad">${esc(e.message)}</span>`; }
+  }
+
+  GP.roadmapPage = async (focus) => {
+    try {
+      S.list = await GP.api('/api/scenarios');
+      const codes = S.list.map((s) => s.code);
+      S.focus = focus || S.focus || (codes.includes('peak-2030') ? 'peak-2030' : codes[0]);
+      const runs = await Promise.all(codes.map((c) => GP.api(`/api/scenarios/${encodeURIComponent(c)}/run`)));
+      S.runs = Object.fromEntries(codes.map((c, i) => [c, runs[i]]));
+      const b = runs[0];
+      S.history = await GP.api('/api/scenarios/history?scope=' + encodeURIComponent(b.scope));
+      document.getElementById('rm-base').textContent = L(`基准年：${b.lineage.base.scope_name_zh} ${b.base_year} 年清单（CO₂ ${GP.fmt(W(b.lineage.base.co2_t), 2)} 万t）；方案4.2的两条路径由本园区清单计算。`, `Base year: ${b.lineage.base.scope_name_en} ${b.base_year} inventory (CO₂ ${GP.fmt(W(b.lineage.base.co2_t), 2)} ×10⁴ t); the plan's 4.2 pathways computed from the park's own inventory.`);
+      const sel = document.getElementById('rm-focus');
+      sel.innerHTML = S.list.map((s) => `<option value="${esc(s.code)}" ${s.code === S.focus ? 'selected' : ''}>${esc(GP.zh() ? s.name_zh : s.name_en || s.name_zh)}</option>`).join('');
+      sel.onchange = () => GP.roadmapPage(sel.value);
+      const par = document.getElementById('rm-parent');
+      par.innerHTML = S.list.map((s) => `<option value="${esc(s.code)}" ${s.code === S.focus ? 'selected' : ''}>${esc(s.code)}</option>`).join('');
+      par.onchange = onParent;
+      document.getElementById('rm-form').onsubmit = onPreview;
+      const save = document.getElementById('rm-save'); if (save) save.onclick = onSave;
+      document.getElementById('rm-year').onchange = drawWaterfall;
+      ['csv', 'xlsx'].forEach((k) => (document.getElementById('rm-' + k).href = `/api/scenarios/export.${k}?codes=${encodeURIComponent(codes.join(','))}`));
+      if (!S.mc[S.focus]) S.mc[S.focus] = await GP.api(`/api/scenarios/${encodeURIComponent(S.focus)}/montecarlo?paths=10000`);
+      drawMain(); drawTable();
+      await Promise.all([drawWaterfall(), drawWedge(), drawSinks(), onParent()]);
+      drawHistory();
+      await GP.ready();
+      for (const c of codes) { // the other scenarios' probabilities, after the page is drawn
+        if (!S.mc[c]) { S.mc[c] = await GP.api(`/api/scenarios/${encodeURIComponent(c)}/montecarlo?paths=10000`); drawTable(); }
+      }
+      document.body.dataset.mcReady = '1';
+    } catch (e) {
+      const box = document.getElementById('page-error'); box.hidden = false; box.textContent = e.message; document.body.dataset.ready = '1';
+    }
+  };
+})();
