@@ -390,7 +390,10 @@ def test_roadmap_page_scenarios_bands_editor_and_sinks(server: str, browser: obj
     page.goto(server + "/roadmap")
     page.wait_for_selector("body[data-ready='1']", timeout=60_000)
     page.wait_for_selector("body[data-mc-ready='1']", timeout=120_000)
-    api = {c: httpx.get(f"{server}/api/scenarios/{c}/run", timeout=60).json() for c in ("baseline", "peak-2030", "peak-2025")}
+    api = {
+        c: httpx.get(f"{server}/api/scenarios/{c}/run", timeout=60).json()
+        for c in ("baseline", "peak-2030", "peak-2025")
+    }
     rows = page.locator("#rm-table tbody tr")
     assert rows.count() == 3
     for code, r in api.items():
@@ -398,7 +401,9 @@ def test_roadmap_page_scenarios_bands_editor_and_sinks(server: str, browser: obj
         assert cells[1].startswith(str(r["peak_year"])) and cells[4] == str(r["neutral_year"] or "–")
     assert page.inner_text("#rm-table tr[data-code='peak-2030']").count("✓") == 6
     chart = page.evaluate("() => GP.charts['chart-roadmap'].getOption().series.map((s) => s.name)")
-    assert any("区间" in n for n in chart) and "林业碳汇" in chart and "净排放" in chart  # bands, sinks and net line
+    assert (
+        any("区间" in n for n in chart) and "林业碳汇" in chart and "净排放" in chart
+    )  # bands, sinks and net line
     assert page.locator("#rm-projects tbody tr").count() == 3 and "示意" in page.inner_text("#rm-sink-note")
     # the editor: change a driver, re-run, see the new line, save under a new code
     page.fill("#rm-form input[name=ccus60]", "60")
@@ -410,12 +415,16 @@ def test_roadmap_page_scenarios_bands_editor_and_sinks(server: str, browser: obj
     page.click("#rm-save")
     page.wait_for_selector("#rm-table tr[data-code='ccus-60']", timeout=60_000)
     saved = httpx.get(f"{server}/api/scenarios/ccus-60", timeout=30).json()
-    assert saved["parent"] == "peak-2030" and saved["own"]["drivers"]["ccus"]["industry"]["targets"]["2060"] == 0.6
+    assert (
+        saved["parent"] == "peak-2030"
+        and saved["own"]["drivers"]["ccus"]["industry"]["targets"]["2060"] == 0.6
+    )
     page.screenshot(path=str(ARTIFACTS / "roadmap.png"), full_page=True)
     page.goto(server + "/roadmap?lang=en")
     page.wait_for_selector("body[data-ready='1']", timeout=60_000)
     assert "Carbon-peak roadmap" in page.inner_text("h1") and "forest sink" in page.evaluate(
-        "() => GP.charts['chart-roadmap'].getOption().series.map((s) => s.name).join('|')")
+        "() => GP.charts['chart-roadmap'].getOption().series.map((s) => s.name).join('|')"
+    )
     page.screenshot(path=str(ARTIFACTS / "roadmap-en.png"), full_page=True)
     assert not errors, errors
     assert not outside, outside

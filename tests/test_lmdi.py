@@ -61,7 +61,9 @@ def test_zero_values_follow_the_analytical_limits() -> None:
     x0 = np.array(X[1971], dtype=float)
     x0[0, 0] = 0
     z = lmdi.additive_effects(x0, X[1972])
-    assert z[0] == pytest.approx([60, 0, 0]) and z[1] == pytest.approx([19.31568569, 15.78206435, 24.90224996])
+    assert z[0] == pytest.approx([60, 0, 0]) and z[1] == pytest.approx(
+        [19.31568569, 15.78206435, 24.90224996]
+    )
     # X_T[2,3] = 0 → sub-category 2 leaves: factor 3 takes −V_0 = −60
     xt = np.array(X[1972], dtype=float)
     xt[1, 2] = 0
@@ -108,7 +110,9 @@ def test_invariants(pair: tuple[list[list[float]], list[list[float]]]) -> None:
 
 
 @given(tables, st.integers(0, 3), st.floats(0.1, 10.0))
-def test_a_single_changing_factor_takes_all(pair: tuple[list[list[float]], list[list[float]]], k: int, f: float) -> None:
+def test_a_single_changing_factor_takes_all(
+    pair: tuple[list[list[float]], list[list[float]]], k: int, f: float
+) -> None:
     x0 = np.array(pair[0])
     k = k % x0.shape[1]
     xt = x0.copy()
@@ -124,7 +128,9 @@ def test_a_single_changing_factor_takes_all(pair: tuple[list[list[float]], list[
 def test_one_subcategory_lmdi_ii_equals_lmdi_i() -> None:
     # with one sub-category both weights are 1: D_k = x_k^T / x_k^0
     d = lmdi.decompose([[2.0, 3.0, 5.0]], [[3.0, 3.0, 4.0]])
-    assert d.multiplicative == pytest.approx([1.5, 1.0, 0.8]) and d.multiplicative_ii == pytest.approx([1.5, 1.0, 0.8])
+    assert d.multiplicative == pytest.approx([1.5, 1.0, 0.8]) and d.multiplicative_ii == pytest.approx(
+        [1.5, 1.0, 0.8]
+    )
 
 
 def _csv(tmp_path, rows: str, name: str = "factors.csv"):  # type: ignore[no-untyped-def]
@@ -146,9 +152,15 @@ def test_cli_lmdi_shape_and_values(tmp_path) -> None:  # type: ignore[no-untyped
     assert out["additive"]["activity"] == pytest.approx(69.79006598, abs=1e-8)
     assert out["multiplicative"]["intensity"] == pytest.approx(1.379410116, rel=1e-9)
     assert (out["total_change"], out["total_ratio"]) == (pytest.approx(100), pytest.approx(2.25))
-    res = runner.invoke(app, ["lmdi", "--input", str(path), "--from", "1971", "--to", "1974", "--detail", "--json"])
+    res = runner.invoke(
+        app, ["lmdi", "--input", str(path), "--from", "1971", "--to", "1974", "--detail", "--json"]
+    )
     detail = json.loads(res.output)
-    assert len(detail["chained"]) == 3 and "multiplicative_ii" in detail and set(detail["by_subcategory"]) == {"s1", "s2"}
+    assert (
+        len(detail["chained"]) == 3
+        and "multiplicative_ii" in detail
+        and set(detail["by_subcategory"]) == {"s1", "s2"}
+    )
     assert sum(sum(c["additive"].values()) for c in detail["chained"]) == pytest.approx(258)
 
 

@@ -15,9 +15,18 @@ YEARS = np.arange(2020, 2031)
 
 def test_path_kinds() -> None:
     g = core.path(YEARS, 100.0, {"growth": {2021: 0.10, 2026: 0.05}})
-    assert g[1] == pytest.approx(110) and g[5] == pytest.approx(100 * 1.1**5) and g[6] == pytest.approx(100 * 1.1**5 * 1.05)
+    assert (
+        g[1] == pytest.approx(110)
+        and g[5] == pytest.approx(100 * 1.1**5)
+        and g[6] == pytest.approx(100 * 1.1**5 * 1.05)
+    )
     t = core.path(YEARS, 0.5, {"targets": {2025: 0.3, 2030: 0.3}})
-    assert t[0] == 0.5 and t[5] == pytest.approx(0.3) and t[2] == pytest.approx(0.42) and t[-1] == pytest.approx(0.3)
+    assert (
+        t[0] == 0.5
+        and t[5] == pytest.approx(0.3)
+        and t[2] == pytest.approx(0.42)
+        and t[-1] == pytest.approx(0.3)
+    )
     held = core.path(YEARS, 1.0, {"targets": {2025: 2.0}})
     assert held[-1] == 2.0  # held after the last target
     v = core.path(YEARS, 9.0, {"values": {2020: 1.0, 2030: 11.0}})
@@ -99,7 +108,11 @@ def test_peak_plateau_and_neutrality_conventions() -> None:
     y = np.arange(2020, 2030)
     rising = np.arange(10, 20, dtype=float)
     s = core.peak_statistics(y, rising, rising)
-    assert (int(s.peak_year[0]), bool(s.peaked[0]), int(s.neutral_year[0])) == (2029, False, -1)  # the last year is no peak
+    assert (int(s.peak_year[0]), bool(s.peaked[0]), int(s.neutral_year[0])) == (
+        2029,
+        False,
+        -1,
+    )  # the last year is no peak
     flat_tie = np.array([1, 5, 5, 4, 3, 2, 1, 1, 1, 1], dtype=float)
     s = core.peak_statistics(y, flat_tie, np.array([3, 7, 7, 6, 5, 0, -1, 1, 1, 1]))
     assert int(s.peak_year[0]) == 2021 and not s.peaked[0]  # a tie later is not lower: not peaked
@@ -119,7 +132,9 @@ def test_draws_and_perturbations() -> None:
     for d in ({"dist": "normal", "mean": 0.01, "sd": 0}, {"dist": "triangular", "low": 0.01, "mode": 0.01, "high": 0.01},
               {"dist": "uniform", "low": 0.01, "high": 0.01}):  # fmt: skip
         assert core.draw(d, 5, rng).tolist() == [0.01] * 5  # degenerate distributions are exact
-    x = core.draw({"dist": "triangular", "low": -0.02, "mode": 0.0, "high": 0.01}, 20000, np.random.default_rng(1))
+    x = core.draw(
+        {"dist": "triangular", "low": -0.02, "mode": 0.0, "high": 0.01}, 20000, np.random.default_rng(1)
+    )
     assert x.min() >= -0.02 and x.max() <= 0.01 and x.mean() == pytest.approx(-0.01 / 3, abs=5e-4)
     a = core.draw({"dist": "normal", "mean": 0, "sd": 1}, 10, np.random.default_rng(3))
     b = core.draw({"dist": "normal", "mean": 0, "sd": 1}, 10, np.random.default_rng(3))

@@ -50,13 +50,18 @@ def test_the_demo_ledger(demo_url: str) -> None:
     assert out["removals_tco2"] == pytest.approx(sum(r["removals_tco2"] for r in out["by_zone"]))
     assert out["area_ha"] == pytest.approx(19448.2)  # 36 900 ha × 52.7 % of the illustrative core area
     pine = next(r for r in out["by_type"] if r["forest_type"] == "coniferous")
-    hand = 6561.4 * 5.0 * 0.380 * 1.390 * 1.167 * 0.4596 * 44 / 12 - 2000 * 0.380 * 1.390 * 1.167 * 0.4596 * 44 / 12
+    hand = (
+        6561.4 * 5.0 * 0.380 * 1.390 * 1.167 * 0.4596 * 44 / 12
+        - 2000 * 0.380 * 1.390 * 1.167 * 0.4596 * 44 / 12
+    )
     assert pine["removals_tco2"] == pytest.approx(hand, rel=1e-9)
     bamboo = next(r for r in out["by_type"] if r["forest_type"] == "bamboo")
     assert bamboo["removals_tco2"] == pytest.approx(4848.0 * 18.7) and bamboo["method"] == "area_rate"
     sd = out["stock_difference"]
     assert (sd["from"], sd["to"]) == (2020, 2025) and sd["not_covered"] == ["bamboo", "economic"]
-    assert out["unconfirmed"] and out["illustrative"] and out["parameter_set"]["code"] == "forest-sink-defaults"
+    assert (
+        out["unconfirmed"] and out["illustrative"] and out["parameter_set"]["code"] == "forest-sink-defaults"
+    )
     assert {p["status"] for p in out["parameters"]} <= {"secondary", "unconfirmed", "assumed"}
 
 
@@ -75,7 +80,14 @@ def test_imports_name_the_bad_cell_and_import_nothing(fresh_demo_url: str) -> No
         assert {(e.row, e.column) for e in exc.value.errors} == {
             (3, "forest_type"), (4, "zone"), (5, "area_ha"), (6, "volume_m3_per_ha")}  # fmt: skip
         assert 2030 not in sinks.sink_years(s)
-        assert sinks.import_stands(s, "stands.csv", b"zone,forest_type,inventory_year,area_ha,volume_m3_per_ha\ncore,coniferous,2030,7000,90\n") == 1
+        assert (
+            sinks.import_stands(
+                s,
+                "stands.csv",
+                b"zone,forest_type,inventory_year,area_ha,volume_m3_per_ha\ncore,coniferous,2030,7000,90\n",
+            )
+            == 1
+        )
         assert 2030 in sinks.sink_years(s)
         periods = (
             "project,period_start,period_end,estimated_tco2,verified_tco2,issued_credits_tco2,retired_credits_tco2\n"
@@ -93,12 +105,20 @@ def test_projects_ledger_and_cli(demo_url: str) -> None:
     with session_scope(demo_url) as s:
         lg = sinks.ledger(s)
     fm = next(p for p in lg["projects"] if p["code"] == "XN-FM-001")
-    assert fm["verified_tco2"] == 9800 and fm["issued_credits_tco2"] == 9800 and fm["available_credits_tco2"] == 3800
+    assert (
+        fm["verified_tco2"] == 9800
+        and fm["issued_credits_tco2"] == 9800
+        and fm["available_credits_tco2"] == 3800
+    )
     assert fm["monitored_estimated_tco2"] == 18000 and len(fm["periods"]) == 2
     assert lg["totals"]["issued_credits_tco2"] == 13700
-    res = runner.invoke(app, ["sinks", "--year", "2020", "--json", "--projects"], env={"GREENPARK_DATABASE_URL": demo_url})
+    res = runner.invoke(
+        app, ["sinks", "--year", "2020", "--json", "--projects"], env={"GREENPARK_DATABASE_URL": demo_url}
+    )
     assert res.exit_code == 0, res.output
     out = json.loads(res.output)
     assert out["year"] == 2020 and out["removals_tco2"] > 0 and len(out["projects"]["projects"]) == 3
-    res = runner.invoke(app, ["sinks", "--year", "2020", "--zone", "nowhere"], env={"GREENPARK_DATABASE_URL": demo_url})
+    res = runner.invoke(
+        app, ["sinks", "--year", "2020", "--zone", "nowhere"], env={"GREENPARK_DATABASE_URL": demo_url}
+    )
     assert res.exit_code == 2 and "unknown zone" in res.output

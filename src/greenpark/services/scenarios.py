@@ -126,14 +126,18 @@ def _inventory(session: Session, scope: str, year: int, boundary: str = "all") -
         return None
 
 
+ACTIVITIES = ("gdp", "industrial_value_added", "above_scale_industrial_value_added")
+
+
 def base_years(session: Session, scope: str) -> list[int]:
-    """Years of the scope whose inventory has CO₂ (the candidates for a base year)."""
+    """Years of the scope whose inventory has CO₂ and an activity (GDP or value added): the
+    candidates for a base year."""
     from greenpark.services.cockpit import scope_years
 
     out = []
     for y in scope_years(session, get_park(session), scope):
         inv = _inventory(session, scope, y)
-        if inv and inv["totals"].get("co2_t"):
+        if inv and inv["totals"].get("co2_t") and any(k in inv["economy"] for k in ACTIVITIES):
             out.append(y)
     return out
 
@@ -186,10 +190,12 @@ def calibrate_base(session: Session, scope: str = "core", year: int | None = Non
     """
     years = base_years(session, scope)
     if not years:
-        raise ScenarioError(f"scope {scope!r} has no inventory year with CO₂ to start a scenario from")
+        raise ScenarioError(
+            f"scope {scope!r} has no inventory year with CO₂ and GDP to start a scenario from"
+        )
     y = year if year is not None else years[-1]
     if y not in years:
-        raise ScenarioError(f"{scope} {y} has no CO₂ inventory; years with one: {years}")
+        raise ScenarioError(f"{scope} {y} has no CO₂ inventory with GDP; years with both: {years}")
     inv = _inventory(session, scope, y)
     assert inv is not None
     notes: list[str] = []

@@ -238,7 +238,12 @@ def import_periods(session: Session, filename: str, content: bytes) -> int:
                     c.bad(sheet, i, "period_start", f"overlaps the period on row {row0}")
             for old in session.scalars(select(m.SinkPeriod).where(m.SinkPeriod.project_id == p.id)):
                 if old.period_start != start and start <= old.period_end and old.period_start <= end:
-                    c.bad(sheet, i, "period_start", f"overlaps the recorded period {old.period_start}–{old.period_end}")
+                    c.bad(
+                        sheet,
+                        i,
+                        "period_start",
+                        f"overlaps the recorded period {old.period_start}–{old.period_end}",
+                    )
             spans[p.code].append((start, end, i))
             rows.append((p, start, end, est, ver, issued, retired, r))
     c.done()
