@@ -413,7 +413,12 @@ def test_roadmap_page_scenarios_bands_editor_and_sinks(server: str, browser: obj
     page.fill("#rm-form input[name=code]", "ccus-60")
     page.fill("#rm-form input[name=name_zh]", "CCUS 60%")
     page.click("#rm-save")
-    page.wait_for_selector("#rm-table tr[data-code='ccus-60']", timeout=60_000)
+    try:
+        page.wait_for_selector("#rm-table tr[data-code='ccus-60']", timeout=60_000)
+    except Exception:
+        raise AssertionError(
+            page.inner_text("#rm-form-result") + " | " + page.inner_text("#page-error") + " | " + str(errors)
+        ) from None
     saved = httpx.get(f"{server}/api/scenarios/ccus-60", timeout=30).json()
     assert (
         saved["parent"] == "peak-2030"

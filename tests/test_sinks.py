@@ -122,3 +122,29 @@ def test_projects_ledger_and_cli(demo_url: str) -> None:
         app, ["sinks", "--year", "2020", "--zone", "nowhere"], env={"GREENPARK_DATABASE_URL": demo_url}
     )
     assert res.exit_code == 2 and "unknown zone" in res.output
+
+
+def test_parameters_edited_as_a_new_version(fresh_demo_url: str) -> None:
+    with session_scope(fresh_demo_url) as s:
+        before = sinks.annual_sink(s, 2020)
+        with pytest.raises(sinks.SinkError) as exc:
+            sinks.edit_parameters(s, [{"forest_type": "bamboo", "parameter": "sequestration_rate", "value": 600},
+                                      {"forest_type": "palm", "parameter": "bef", "value": 1.5, "source_table": "x"}], "wang")  # fmt: skip
+        assert (
+            "outside the plausible range" in str(exc.value)
+            and "source" in str(exc.value)
+            and "unknown forest type" in str(exc.value)
+        )
+        out = sinks.edit_parameters(s, [{"forest_type": "bamboo", "parameter": "sequestration_rate", "value": 12.0,
+                                         "status": "confirmed", "source_table": "咸宁市林业局 2024 竹林监测"}], "wang")  # fmt: skip
+        assert (out["previous"], out["version"]) == ("1", "2")
+        after = sinks.annual_sink(s, 2020)
+        ps = sinks.parameters(s)
+    assert after["parameter_set"]["version"] == "2"
+    assert after["removals_tco2"] == pytest.approx(before["removals_tco2"] - 4848.0 * (18.7 - 12.0))
+    row = next(
+        r for r in ps["rows"] if r["forest_type"] == "bamboo" and r["parameter"] == "sequestration_rate"
+    )
+    assert (row["value"], row["status"]) == (12.0, "confirmed")
+    pine = next(r for r in ps["rows"] if r["forest_type"] == "coniferous" and r["parameter"] == "bef")
+    assert pine["value"] == 1.390 and "Yuan" in pine["source_table"]  # unchanged rows keep their provenance

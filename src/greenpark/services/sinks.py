@@ -429,3 +429,92 @@ def ledger(session: Session) -> dict[str, Any]:
         "note_en": "Project removals happen on the park's own forest land: the park's net emissions count the"
         " forest sink once and do not add project credits again; credits sold outside do not offset the park.",
     }
+
+
+# ----------------------------------------------------------------------------- parameters
+
+#: Plausible ranges of the forest parameters (a typo, not a judgement of the value, is refused).
+PARAMETER_RANGES: dict[str, tuple[float, float]] = {
+    "wood_density": (0.1, 1.2), "bef": (1.0, 3.0), "root_shoot": (0.0, 1.0), "carbon_fraction": (0.3, 0.6),
+    "volume_increment": (0.0, 40.0), "sequestration_rate": (0.0, 60.0),
+}  # fmt: skip
+
+
+def parameters(session: Session, set_code: str = DEFAULT_SET) -> dict[str, Any]:
+    """The current version of the forest parameter set, row by row with provenance and status."""
+    lib = FactorLibrary.load(session)
+    if set_code not in lib.sets:
+        raise SinkError(f"factor set {set_code!r} is not loaded")
+    fs = lib.sets[set_code]
+    rows = sorted(
+        lib.rows[set_code],
+        key=lambda r: (list(FOREST_TYPES).index(r.carrier) if r.carrier in FOREST_TYPES else 99, r.parameter),
+    )
+    return {"code": set_code, "version": fs.version, "title_zh": fs.title_zh, "title_en": fs.title_en,
+            "rows": [{"forest_type": r.carrier, "parameter": r.parameter, "value": r.value, "unit": r.unit,
+                      "status": r.status, "source_table": r.source_table} for r in rows]}  # fmt: skip
+
+
+def edit_parameters(session: Session, changes: list[dict[str, Any]], by: str, set_code: str = DEFAULT_SET,
+                    ) -> dict[str, Any]:  # fmt: skip
+    """Save edited forest parameters as a new version of the set (the old version is kept); every
+    changed row needs a source, and its status says what it is (confirmed, secondary, assumed, …)."""
+    from greenpark.data import FACTOR_STATUSES, FactorRow, FactorSetSpec
+    from greenpark.services.factors import sync_factor_sets
+
+    lib = FactorLibrary.load(session)
+    if set_code not in lib.sets:
+        raise SinkError(f"factor set {set_code!r} is not loaded")
+    fs = lib.sets[set_code]
+    current = {(r.carrier, r.parameter): r for r in lib.rows[set_code]}
+    errors: list[str] = []
+    edits: dict[tuple[str, str], dict[str, Any]] = {}
+    for k, ch in enumerate(changes):
+        key = (str(ch.get("forest_type", "")), str(ch.get("parameter", "")))
+        where = f"changes[{k}] {key[0]}.{key[1]}"
+        if key[0] not in FOREST_TYPES:
+            errors.append(f"{where}: unknown forest type")
+        if key[1] not in PARAMETER_RANGES:
+            errors.append(f"{where}: unknown parameter (known: {', '.join(PARAMETER_RANGES)})")
+            continue
+        try:
+            value = float(ch.get("value"))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            errors.append(f"{where}: the value must be a number")
+            continue
+        lo, hi = PARAMETER_RANGES[key[1]]
+        if not lo <= value <= hi:
+            errors.append(f"{where}: {value:g} is outside the plausible range {lo:g}–{hi:g}")
+        status = ch.get("status") or "assumed"
+        if status not in FACTOR_STATUSES:
+            errors.append(f"{where}: status must be one of {', '.join(FACTOR_STATUSES)}")
+        if not str(ch.get("source_table", "")).strip():
+            errors.append(f"{where}: say where the value comes from (source)")
+        edits[key] = {"value": value, "status": status, "source_table": str(ch.get("source_table", "")).strip(),
+                      "note": str(ch.get("note", "")).strip()}  # fmt: skip
+    if not edits and not errors:
+        errors.append("no change given")
+    if errors:
+        raise SinkError("; ".join(errors))
+    units = {"wood_density": "t/m3", "bef": "-", "root_shoot": "-", "carbon_fraction": "tC/t",
+             "volume_increment": "m3/ha/yr", "sequestration_rate": "tCO2/ha/yr"}  # fmt: skip
+    rows = []
+    for key in sorted(set(current) | set(edits)):
+        old = current.get(key)
+        e = edits.get(key)
+        rows.append(FactorRow(
+            carrier=key[0], parameter=key[1], value=e["value"] if e else old.value,  # type: ignore[union-attr]
+            unit=old.unit if old else units[key[1]], region="", year=None,
+            source_table=e["source_table"] if e else old.source_table,  # type: ignore[union-attr]
+            status=e["status"] if e else old.status,  # type: ignore[union-attr]
+            note=(f"{e['note']} (entered by {by} on {date.today().isoformat()})".strip() if e
+                  else (session.get(m.Factor, old.factor_id).note if old else "")),  # type: ignore[union-attr]
+            line=0,
+        ))  # fmt: skip
+    version = str(int(fs.version) + 1) if fs.version.isdigit() else f"{fs.version}.1"
+    spec = FactorSetSpec(code=fs.code, version=version, kind=fs.kind, title_zh=fs.title_zh, title_en=fs.title_en,
+                         document=fs.document, edition=fs.edition, file="", method=fs.method,
+                         effective_from=date.today(), note=f"edited by {by}: {len(edits)} row(s) changed from version {fs.version}",
+                         rows=tuple(rows))  # fmt: skip
+    sync_factor_sets(session, [spec])
+    return {"code": fs.code, "version": version, "previous": fs.version, "changed": len(edits)}

@@ -193,6 +193,30 @@ def sink_projects_api(_: Public, db: DB) -> dict[str, Any]:
     return sinks.ledger(db)
 
 
+@router.get("/sinks/parameters")
+def sink_parameters_api(_: Public, db: DB) -> dict[str, Any]:
+    """The current forest parameter set, row by row with source and status. Who: anyone."""
+    try:
+        return sinks.parameters(db)
+    except sinks.SinkError as exc:
+        raise HTTPException(422, str(exc)) from None
+
+
+class ParameterChanges(BaseModel):
+    changes: list[dict[str, Any]]
+
+
+@router.put("/sinks/parameters")
+def edit_sink_parameters_api(p: Staff, db: DB, body: ParameterChanges) -> dict[str, Any]:
+    """Save edited forest parameters as a new version of the set (each with its source and status).
+    Who: admins and park staff."""
+    try:
+        return sinks.edit_parameters(db, body.changes, p.username)
+    except sinks.SinkError as exc:
+        db.rollback()
+        raise HTTPException(422, str(exc)) from None
+
+
 @router.post("/sinks/import")
 async def sinks_import_api(_: Staff, db: DB, kind: str = Form(...), file: UploadFile = File(...)) -> Any:  # noqa: B008
     """Forest land (kind=stands), projects (projects) or monitoring periods (periods); all or

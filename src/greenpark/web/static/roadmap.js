@@ -17,6 +17,7 @@
     const r = await fetch(url, { method, credentials: 'same-origin', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': document.body.dataset.csrf }, body: JSON.stringify(body) });
     const out = await r.json();
     if (!r.ok) throw new Error(out.detail && out.detail.errors ? out.detail.errors.join('；') : (typeof out.detail === 'string' ? out.detail : JSON.stringify(out.detail)));
+    // (a 422 from FastAPI's own validation carries a list in detail)
     return out;
   }
 
@@ -154,6 +155,41 @@
     document.getElementById('rm-ledger-note').textContent = (GP.zh() ? lg.note_zh : lg.note_en) + ' ' + L('演示项目为示意数据。', 'The demo projects are illustrative.');
   }
 
+  const STATUSES = ['confirmed', 'secondary', 'unconfirmed', 'assumed', 'derived'];
+  async function drawParameters() {
+    const ps = await GP.api('/api/sinks/parameters');
+    const staff = document.body.dataset.staff === '1';
+    document.querySelector('#rm-params-table tbody').innerHTML = ps.rows.map((r, i) => `<tr data-i="${i}" data-type="${esc(r.forest_type)}" data-parameter="${esc(r.parameter)}">
+      <td>${esc(r.forest_type)}</td><td>${esc(r.parameter)}</td>
+      <td class="num">${staff ? `<input name="value" type="number" step="any" value="${r.value}" data-orig="${r.value}">` : GP.fmt(r.value, 4)}</td><td>${esc(r.unit)}</td>
+      <td class="${r.status === 'unconfirmed' || r.status === 'assumed' ? 'warn' : ''}">${staff ? `<select name="status">${STATUSES.map((x) => `<option ${x === r.status ? 'selected' : ''}>${x}</option>`).join('')}</select>` : esc(r.status)}</td>
+      <td>${staff ? `<input name="source" value="${esc(r.source_table)}" data-orig="${esc(r.source_table)}">` : esc(r.source_table)}</td></tr>`).join('');
+    document.querySelector('#rm-params summary').textContent = L(`计量参数（因子集 ${ps.code} v${ps.version}）`, `Parameters (factor set ${ps.code} v${ps.version})`);
+    const save = document.getElementById('rm-params-save');
+    if (save) save.onclick = async () => {
+      const changes = [...document.querySelectorAll('#rm-params-table tbody tr')].filter((tr) => {
+        const v = tr.querySelector('input[name=value]'); const src = tr.querySelector('input[name=source]');
+        return v.value !== v.dataset.orig || src.value !== src.dataset.orig || tr.querySelector('select').value !== ps.rows[+tr.dataset.i].status;
+      }).map((tr) => ({ forest_type: tr.dataset.type, parameter: tr.dataset.parameter, value: Number(tr.querySelector('input[name=value]').value),
+        status: tr.querySelector('select').value, source_table: tr.querySelector('input[name=source]').value }));
+      const out = document.getElementById('rm-params-result');
+      try {
+        const r = await post('/api/sinks/parameters', { changes }, 'PUT');
+        out.innerHTML = `<span class="good">${L('已保存为', 'Saved as')} ${esc(r.code)} v${esc(r.version)}</span>`;
+        await GP.roadmapPage(S.focus);
+      } catch (e) { out.innerHTML = `<span class="bad">${esc(e.message)}</span>`; }
+    };
+    const imp = document.getElementById('rm-sink-import');
+    if (imp) imp.onsubmit = async (ev) => {
+      ev.preventDefault();
+      const r = await fetch('/api/sinks/import', { method: 'POST', body: new FormData(imp), credentials: 'same-origin', headers: { 'X-CSRF-Token': document.body.dataset.csrf } });
+      const out = await r.json();
+      document.getElementById('rm-sink-import-result').innerHTML = r.ok ? `<p class="good">${L('已导入', 'Imported')} ${out.rows}</p>`
+        : `<p class="bad">${L('未导入任何数据：', 'Nothing imported:')}</p><ul class="bad">${(out.errors || [{ text: out.detail }]).map((e) => `<li>${esc(e.text)}</li>`).join('')}</ul>`;
+      if (r.ok) await GP.roadmapPage(S.focus);
+    };
+  }
+
   // ---------------------------------------------------------------- the editor
   const FIELDS = {
     g: [['g1', 2021], ['g2', 2026], ['g3', 2031]], i: [['i1', 2021], ['i2', 2026], ['i3', 2031]],
@@ -236,7 +272,7 @@
       ['csv', 'xlsx'].forEach((k) => (document.getElementById('rm-' + k).href = `/api/scenarios/export.${k}?codes=${encodeURIComponent(codes.join(','))}`));
       if (!S.mc[S.focus]) S.mc[S.focus] = await GP.api(`/api/scenarios/${encodeURIComponent(S.focus)}/montecarlo?paths=10000`);
       drawMain(); drawTable();
-      await Promise.all([drawWaterfall(), drawWedge(), drawSinks(), onParent()]);
+      await Promise.all([drawWaterfall(), drawWedge(), drawSinks(), drawParameters(), onParent()]);
       drawHistory();
       await GP.ready();
       for (const c of codes) { // the other scenarios' probabilities, after the page is drawn
