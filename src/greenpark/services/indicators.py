@@ -492,6 +492,15 @@ def scorecard(session: Session, year: int | None = None) -> dict[str, Any]:
     inds = session.scalars(
         select(m.Indicator).where(m.Indicator.park_id == park.id).order_by(m.Indicator.seq, m.Indicator.code)
     ).all()
+    from greenpark.services.cockpit import national_targets
+
+    refs = national_targets()
+    lines_for = {  # MOST's national reference lines (国科发火〔2021〕28号) on the indicators they bound
+        "energy": [{"value": t["value"], "label_zh": t["label_zh"], "label_en": t["label_en"], "source": t["source"]}
+                   for t in refs if t["indicator"] == "energy_per_industrial_value_added"],
+        "co2": [{"value": 100 * t["value"], "label_zh": t["label_zh"], "label_en": t["label_en"], "source": t["source"]}
+                for t in refs if t["indicator"] == "co2_per_industrial_value_added_annual_reduction"],
+    }  # fmt: skip
     cards = []
     latest_years = []
     for ind in inds:
@@ -503,6 +512,8 @@ def scorecard(session: Session, year: int | None = None) -> dict[str, Any]:
             "history": [[y, v] for y, v in zip(s.years, s.values, strict=True)],
             "targets": [[y, t.value, t.text] for y, t in sorted(_targets(session, ind).items())],
             "reachability": reach.get(ind.code),
+            "reference_lines": lines_for["energy"] if ind.seq == 1 and not ind.custom else
+                               lines_for["co2"] if ind.seq == 2 and not ind.custom else [],
         })  # fmt: skip
     year = year or (max(latest_years) if latest_years else TARGET_YEAR)
     status = {r["code"]: r["status"] for r in evaluate(session, year)}

@@ -20,7 +20,9 @@
       yAxis: { type: 'value', scale: true, axisLabel: { fontSize: big ? 12 : 9 } },
       series: [
         { name: L('实际', 'actual'), type: 'line', data: years.map((y) => (hist.find((h) => h[0] === y) || [y, null])[1]), connectNulls: true, itemStyle: { color: '#2e86c1' } },
-        { name: L('目标', 'target'), type: 'line', data: years.map((y) => (tgt.find((t) => t[0] === y) || [y, null])[1]), connectNulls: true, lineStyle: { type: 'dashed' }, itemStyle: { color: '#c0392b' } },
+        { name: L('目标', 'target'), type: 'line', data: years.map((y) => (tgt.find((t) => t[0] === y) || [y, null])[1]), connectNulls: true, lineStyle: { type: 'dashed' }, itemStyle: { color: '#c0392b' },
+          markLine: (c.reference_lines || []).length ? { symbol: 'none', silent: true, lineStyle: { color: '#7f8c8d', type: 'dotted' }, label: { show: !!big, formatter: (p) => p.name, fontSize: 10 },
+            data: c.reference_lines.map((r) => ({ yAxis: r.value, name: GP.zh() ? r.label_zh : r.label_en })) } : undefined },
       ],
     });
   }
@@ -43,6 +45,7 @@
         };
       }
       ['xlsx', 'docx'].forEach((k) => { const a = document.getElementById('ind-' + k); if (a) a.href = `/api/indicators/report.${k}?year=${d.year}`; });
+      GP._cards = d.indicators;
       const grid = document.getElementById('ind-grid'); grid.innerHTML = '';
       d.indicators.forEach((c, i) => {
         const r = c.reachability || {};
@@ -78,7 +81,8 @@
         <input name="value" type="number" step="any" required placeholder="${esc(d.unit)}"> <input name="source" placeholder="${L('来源部门', 'source')}"> <input name="note" placeholder="${L('说明', 'note')}"> <button>${L('保存', 'Save')}</button> <span id="ind-value-result"></span></form>` : ''}
       <table class="data"><thead><tr><th>${L('年份', 'Year')}</th><th class="num">${L('实际', 'Actual')}</th><th>${L('目标', 'Target')}</th></tr></thead><tbody>
       ${[...new Set([...d.history.map((h) => h.year), ...d.targets.map((t) => t.year)])].sort().map((y) => { const h = d.history.find((x) => x.year === y); const t = d.targets.find((x) => x.year === y); return `<tr><td>${y}</td><td class="num">${h ? GP.fmt(h.value, 4) : '–'}</td><td>${t ? esc(t.text) : ''}</td></tr>`; }).join('')}</tbody></table>`;
-    chartOf('ind-detail-chart', { history: d.history.map((h) => [h.year, h.value]), targets: d.targets.map((t) => [t.year, t.value, t.text]) }, true);
+    const card = (GP._cards || []).find((c) => c.code === code);
+    chartOf('ind-detail-chart', { history: d.history.map((h) => [h.year, h.value]), targets: d.targets.map((t) => [t.year, t.value, t.text]), reference_lines: card ? card.reference_lines : [] }, true);
     document.getElementById('ind-copy').onclick = () => navigator.clipboard && navigator.clipboard.writeText(text);
     const vf = document.getElementById('ind-value-form');
     if (vf) vf.onsubmit = async (ev) => {

@@ -254,6 +254,12 @@
     try {
       S.list = await GP.api('/api/scenarios');
       const codes = S.list.map((s) => s.code);
+      if (!codes.length) {
+        const box = document.getElementById('page-error'); box.hidden = false;
+        box.textContent = L('尚无情景：运行 greenpark demo 载入方案4.2的预设情景，或用 greenpark scenario save 建立本园区的情景。', 'No scenarios yet: run greenpark demo for the plan\'s presets, or create your own with greenpark scenario save.');
+        document.body.dataset.ready = '1';
+        return;
+      }
       S.focus = focus || S.focus || (codes.includes('peak-2030') ? 'peak-2030' : codes[0]);
       const runs = await Promise.all(codes.map((c) => GP.api(`/api/scenarios/${encodeURIComponent(c)}/run`)));
       S.runs = Object.fromEntries(codes.map((c, i) => [c, runs[i]]));
