@@ -134,7 +134,7 @@ def wood_removal_loss_tc_per_yr(harvest_m3_per_yr: FloatOrArray, wood_density_t_
     >>> round(wood_removal_loss_tc_per_yr(100.0, 0.5, 1.5, 0.2, 0.5), 6)
     45.0
     """
-    return harvest_m3_per_yr * wood_density_t_per_m3 * bef * (1.0 + root_shoot) * carbon_fraction
+    return biomass_carbon_tc(1.0, harvest_m3_per_yr, wood_density_t_per_m3, bef, root_shoot, carbon_fraction)
 
 
 def disturbance_loss_tc_per_yr(area_disturbed_ha: FloatOrArray, biomass_t_per_ha: FloatOrArray,

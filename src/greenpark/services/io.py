@@ -88,6 +88,24 @@ def _sheet_kind(name: str, header: list[str]) -> str | None:
     return None
 
 
+def _workbook(filename: str, content: bytes) -> Any:
+    """Open an uploaded workbook read-only, or reject the file saying why."""
+    try:
+        return load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as exc:
+        raise ImportRejected(
+            [CellError(filename, "", 0, "", f"not a readable Excel file ({exc.__class__.__name__})")]
+        ) from None
+
+
+def _csv_reader(filename: str, content: bytes) -> Any:
+    """A CSV reader over an uploaded UTF-8 file (with or without BOM), or reject the file."""
+    try:
+        return csv.reader(io.StringIO(content.decode("utf-8-sig")))
+    except UnicodeDecodeError:
+        raise ImportRejected([CellError(filename, "", 0, "", "CSV files must be UTF-8 encoded")]) from None
+
+
 def read_tables(
     filename: str, content: bytes
 ) -> list[tuple[str, str, list[str], list[tuple[int, dict[str, Any]]]]]:
@@ -95,12 +113,7 @@ def read_tables(
     suffix = Path(filename).suffix.lower()
     out = []
     if suffix in (".xlsx", ".xlsm"):
-        try:
-            wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        except Exception as exc:
-            raise ImportRejected(
-                [CellError(filename, "", 0, "", f"not a readable Excel file ({exc.__class__.__name__})")]
-            ) from None
+        wb = _workbook(filename, content)
         for ws in wb.worksheets:
             rows_iter = ws.iter_rows(values_only=True)
             header_row = next(rows_iter, None)
@@ -118,13 +131,7 @@ def read_tables(
             out.append((ws.title, kind, header, rows))
         wb.close()
     elif suffix == ".csv":
-        try:
-            text = content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ImportRejected(
-                [CellError(filename, "", 0, "", "CSV files must be UTF-8 encoded")]
-            ) from None
-        reader = csv.reader(io.StringIO(text))
+        reader = _csv_reader(filename, content)
         header = [h.strip() for h in next(reader, [])]
         kind = _sheet_kind(Path(filename).stem, header)
         if kind is None:
@@ -441,12 +448,7 @@ def read_simple_table(filename: str, content: bytes, required: tuple[str, ...]
         return str(v).strip()
 
     if suffix in (".xlsx", ".xlsm"):
-        try:
-            wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        except Exception as exc:
-            raise ImportRejected(
-                [CellError(filename, "", 0, "", f"not a readable Excel file ({exc.__class__.__name__})")]
-            ) from None
+        wb = _workbook(filename, content)
         try:
             for ws in wb.worksheets:
                 it = ws.iter_rows(values_only=True)
@@ -464,13 +466,7 @@ def read_simple_table(filename: str, content: bytes, required: tuple[str, ...]
             [CellError(filename, "", 1, "", "no sheet has the columns " + ", ".join(required))]
         )
     if suffix == ".csv":
-        try:
-            body = content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ImportRejected(
-                [CellError(filename, "", 0, "", "CSV files must be UTF-8 encoded")]
-            ) from None
-        reader = csv.reader(io.StringIO(body))
+        reader = _csv_reader(filename, content)
         header = [h.strip() for h in next(reader, [])]
         missing = [c for c in required if c not in header]
         if missing:
