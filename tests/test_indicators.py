@@ -164,7 +164,9 @@ def test_indicator_api(demo_url: str) -> None:
         assert len(card["indicators"]) == 14 and card["year"] == 2020
         by = {i["code"]: i for i in card["indicators"]}
         # MOST's national lines (国科发火〔2021〕28号): < 0.4 tce/万元, half of the zones < 0.3; ≥ 4 %/yr
-        assert [r["value"] for r in by["1a"]["reference_lines"]] == [0.4, 0.3] and by["11"]["reference_lines"] == []
+        assert [r["value"] for r in by["1a"]["reference_lines"]] == [0.4, 0.3] and by["11"][
+            "reference_lines"
+        ] == []
         assert [r["value"] for r in by["2"]["reference_lines"]] == [4.0]
         one = c.get("/api/indicators/1a").json()
         assert one["reachability"]["required_rate"] == pytest.approx(0.054, abs=0.001)
