@@ -52,7 +52,7 @@
         const last = c.history.length ? c.history[c.history.length - 1] : null;
         grid.insertAdjacentHTML('beforeend', `<div class="ind card" data-code="${esc(c.code)}" data-status="${c.status}" data-verdict="${r.verdict || 'no_data'}">
           <div class="head"><span class="dot" style="background:${LIGHT[c.status]}"></span><b>${esc(c.code)}</b> ${esc(GP.zh() ? c.name : c.name_en)}</div>
-          <div class="sub">${c.kind === 'binding' ? L('约束性', 'binding') : L('预期性', 'expected')} · ${L(...STATUS[c.status])} (${d.year}) · ${L('最新', 'latest')} ${last ? `${GP.fmt(last[1], 3)} (${last[0]})` : '–'} ${esc(c.unit)}</div>
+          <div class="sub">${c.kind === 'binding' ? L('约束性', 'binding') : L('预期性', 'expected')} · ${c.status === 'no_data' && !c.targets.some((t) => t[0] === d.year) ? L('无当年目标', 'no target') : L(...STATUS[c.status])} (${d.year}) · ${L('最新', 'latest')} ${last ? `${GP.fmt(last[1], 3)} (${last[0]})` : '–'} ${esc(c.unit)}</div>
           <div class="chart" id="ind-ch-${i}" style="height:120px"></div>
           <div class="sub">${L('2025目标', '2025 target')} ${esc((c.targets.find((t) => t[0] === 2025) || [0, null, '–'])[2])} · ${L('需年均', 'needs')} ${pct(r.required_rate)} · ${L('实际', 'observed')} ${pct(r.observed_rate)} · <b class="verdict ${r.verdict}">${L(...VERDICT[r.verdict || 'no_data'])}</b></div>
           ${c.flag ? `<div class="sub warn">⚠ ${esc(c.flag.split(' / ')[GP.zh() ? 0 : 1] || c.flag)}</div>` : ''}</div>`);
