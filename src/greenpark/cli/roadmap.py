@@ -4,10 +4,14 @@ calls a service and prints its result (``--json`` for machines)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 from greenpark.cli.main import JsonOpt, _dump, _fail, _rejected, _url, app
 
@@ -17,24 +21,31 @@ scenario_app = typer.Typer(
 app.add_typer(scenario_app, name="scenario")
 
 
-def _scenario_error(exc: Exception) -> None:
-    from greenpark.services.scenarios import ScenarioError
+def _scenario_error(exc: Exception) -> NoReturn:
+    """Print every problem of a scenario and exit 2."""
+    for e in getattr(exc, "errors", [str(exc)]):
+        typer.echo(e, err=True)
+    raise typer.Exit(2)
 
-    if isinstance(exc, ScenarioError):
-        for e in exc.errors:
-            typer.echo(e, err=True)
-        raise typer.Exit(2)
-    raise exc
+
+def _in_session(fn: Callable[[Session], Any]) -> Any:
+    """Run ``fn`` in one database session; a scenario's problems end the command with exit 2."""
+    from greenpark.services.scenarios import ScenarioError
+    from greenpark.store.db import session_scope
+
+    try:
+        with session_scope(_url()) as s:
+            return fn(s)
+    except ScenarioError as exc:
+        _scenario_error(exc)
 
 
 @scenario_app.command("list")
 def scenario_list(json_out: JsonOpt = False) -> None:
     """The scenarios: presets (方案一/方案二/baseline) and officers' own."""
     from greenpark.services.scenarios import list_scenarios
-    from greenpark.store.db import session_scope
 
-    with session_scope(_url()) as s:
-        rows = list_scenarios(s)
+    rows = _in_session(list_scenarios)
     if json_out:
         _dump(rows)
         return
@@ -47,14 +58,9 @@ def scenario_list(json_out: JsonOpt = False) -> None:
 @scenario_app.command("show")
 def scenario_show(code: str, json_out: JsonOpt = False) -> None:
     """A scenario's own drivers, what it inherits and the resolved spec it runs with."""
-    from greenpark.services.scenarios import ScenarioError, show
-    from greenpark.store.db import session_scope
+    from greenpark.services.scenarios import show
 
-    try:
-        with session_scope(_url()) as s:
-            out = show(s, code)
-    except ScenarioError as exc:
-        _scenario_error(exc)
+    out = _in_session(lambda s: show(s, code))
     if json_out:
         _dump(out)
         return
@@ -71,14 +77,9 @@ def scenario_run(
     ] = False,
 ) -> None:
     """Run a scenario: CO2 by year, net of sinks, peak year, plateau and neutrality year."""
-    from greenpark.services.scenarios import ScenarioError, run
-    from greenpark.store.db import session_scope
+    from greenpark.services.scenarios import run
 
-    try:
-        with session_scope(_url()) as s:
-            r = run(s, code)
-    except ScenarioError as exc:
-        _scenario_error(exc)
+    r = _in_session(lambda s: run(s, code))
     if json_out:
         keys = ("years", "co2_t", "net_co2_t", "peak_year", "peaked", "plateau", "neutral_year")
         _dump(r if full else {k: r[k] for k in keys})
@@ -107,14 +108,9 @@ def scenario_mc(
     json_out: JsonOpt = False,
 ) -> None:
     """Monte Carlo over the scenario's uncertain drivers: bands, peak-year distribution, probabilities."""
-    from greenpark.services.scenarios import ScenarioError, montecarlo, public
-    from greenpark.store.db import session_scope
+    from greenpark.services.scenarios import montecarlo, public
 
-    try:
-        with session_scope(_url()) as s:
-            r = public(montecarlo(s, code, paths, seed))
-    except ScenarioError as exc:
-        _scenario_error(exc)
+    r = _in_session(lambda s: public(montecarlo(s, code, paths, seed)))
     if json_out:
         _dump(r)
         return
@@ -129,14 +125,9 @@ def scenario_compare(
     codes: Annotated[list[str], typer.Argument(help="Scenario codes.")], json_out: JsonOpt = False
 ) -> None:
     """Scenarios side by side (2025, 2030, 2035, 2060; peak, plateau, neutrality)."""
-    from greenpark.services.scenarios import ScenarioError, compare
-    from greenpark.store.db import session_scope
+    from greenpark.services.scenarios import compare
 
-    try:
-        with session_scope(_url()) as s:
-            out = compare(s, codes)
-    except ScenarioError as exc:
-        _scenario_error(exc)
+    out = _in_session(lambda s: compare(s, codes))
     if json_out:
         _dump(out)
         return
@@ -155,14 +146,9 @@ def scenario_decompose(
     json_out: JsonOpt = False,
 ) -> None:
     """LMDI of the scenario's CO2 against another scenario in a year: which levers make the wedge."""
-    from greenpark.services.scenarios import ScenarioError, decompose_against
-    from greenpark.store.db import session_scope
+    from greenpark.services.scenarios import decompose_against
 
-    try:
-        with session_scope(_url()) as s:
-            out = decompose_against(s, code, against, year)
-    except ScenarioError as exc:
-        _scenario_error(exc)
+    out = _in_session(lambda s: decompose_against(s, code, against, year))
     if json_out:
         _dump(out)
         return
@@ -185,31 +171,22 @@ def scenario_save(
     """Save an officer's scenario from a YAML/JSON spec (inherits its parent; presets are read-only)."""
     import yaml
 
-    from greenpark.services.scenarios import ScenarioError, save_scenario
-    from greenpark.store.db import session_scope
+    from greenpark.services.scenarios import save_scenario
 
     spec: dict[str, Any] = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
-    try:
-        with session_scope(_url()) as s:
-            save_scenario(s, code, spec.get("name_zh", code), spec.get("parent", ""), spec.get("drivers", {}),
-                          spec.get("uncertainty"), spec.get("name_en", ""), spec.get("note", ""), by,
-                          spec.get("end_year"), spec.get("plateau_delta"), spec.get("scope"))  # fmt: skip
-    except ScenarioError as exc:
-        _scenario_error(exc)
+    _in_session(lambda s: save_scenario(
+        s, code, spec.get("name_zh", code), spec.get("parent", ""), spec.get("drivers", {}), spec.get("uncertainty"),
+        spec.get("name_en", ""), spec.get("note", ""), by, spec.get("end_year"), spec.get("plateau_delta"),
+        spec.get("scope")))  # fmt: skip
     typer.echo(f"saved {code}")
 
 
 @scenario_app.command("delete")
 def scenario_delete(code: str) -> None:
     """Delete an officer's scenario (not a preset, not a parent of another)."""
-    from greenpark.services.scenarios import ScenarioError, delete_scenario
-    from greenpark.store.db import session_scope
+    from greenpark.services.scenarios import delete_scenario
 
-    try:
-        with session_scope(_url()) as s:
-            delete_scenario(s, code)
-    except ScenarioError as exc:
-        _scenario_error(exc)
+    _in_session(lambda s: delete_scenario(s, code))
     typer.echo(f"deleted {code}")
 
 
@@ -223,15 +200,9 @@ def scenario_export(
 ) -> None:
     """Export scenarios (results and drivers) in the IAMC format, readable by pyam."""
     from greenpark.services.iamc import export
-    from greenpark.services.scenarios import ScenarioError
-    from greenpark.store.db import session_scope
 
     fmt = "xlsx" if output.suffix.lower() == ".xlsx" else "csv"
-    try:
-        with session_scope(_url()) as s:
-            output.write_bytes(export(s, codes, fmt, long))
-    except ScenarioError as exc:
-        _scenario_error(exc)
+    _in_session(lambda s: output.write_bytes(export(s, codes, fmt, long)))
     typer.echo(f"wrote {output}")
 
 
@@ -247,16 +218,11 @@ def scenario_import(
     """Import driver paths from an IAMC file as a new scenario; all or nothing."""
     from greenpark.services.iamc import import_scenario
     from greenpark.services.io import ImportRejected
-    from greenpark.services.scenarios import ScenarioError
-    from greenpark.store.db import session_scope
 
     try:
-        with session_scope(_url()) as s:
-            out = import_scenario(s, file.name, file.read_bytes(), code, scenario, name)
+        out = _in_session(lambda s: import_scenario(s, file.name, file.read_bytes(), code, scenario, name))
     except ImportRejected as exc:
         _rejected(file, exc.errors)
-    except ScenarioError as exc:
-        _scenario_error(exc)
     typer.echo(f"imported {out['from_scenario']} as {out['code']} ({', '.join(out['drivers'])})")
 
 
@@ -298,14 +264,9 @@ def history_lmdi_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """LMDI of the inventory's CO2 over its years: activity, intensity, carrier mix, emission factors."""
-    from greenpark.services.scenarios import ScenarioError, history_decomposition
-    from greenpark.store.db import session_scope
+    from greenpark.services.scenarios import history_decomposition
 
-    try:
-        with session_scope(_url()) as s:
-            out = history_decomposition(s, scope, boundary)
-    except ScenarioError as exc:
-        _scenario_error(exc)
+    out = _in_session(lambda s: history_decomposition(s, scope, boundary))
     if json_out:
         _dump(out)
         return

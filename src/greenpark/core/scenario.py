@@ -286,6 +286,34 @@ def grid_co2_t_per_tce(grid_tco2_per_mwh: FloatArray) -> FloatArray:
     return grid_tco2_per_mwh / ELECTRICITY_CALORIFIC_KGCE_PER_KWH
 
 
+def grid_tco2_per_mwh(co2_t_per_tce: float) -> float:
+    """The grid factor from electricity's CO₂ per tce (calorific): the inverse of :func:`grid_co2_t_per_tce`.
+
+    >>> round(grid_tco2_per_mwh(4.2775), 4)
+    0.5257
+    """
+    return co2_t_per_tce * ELECTRICITY_CALORIFIC_KGCE_PER_KWH
+
+
+def coal_rate_kgce_per_kwh(energy_equal_value_tce: float, energy_calorific_tce: float) -> float:
+    """The coal rate of power supply behind an electricity figure given in both conventions:
+    tce(等价值) ÷ tce(当量值) × 0.1229 kgce/kWh (GB/T 2589 Appendix A).
+
+    >>> round(coal_rate_kgce_per_kwh(116582.18, 46900.0), 4)  # the core area's 2020 electricity
+    0.3055
+    """
+    return energy_equal_value_tce / energy_calorific_tce * ELECTRICITY_CALORIFIC_KGCE_PER_KWH
+
+
+def heat_tco2_per_gj(co2_t_per_tce: float) -> float:
+    """The heat factor from heat's CO₂ per tce: the inverse of :func:`heat_co2_t_per_tce`.
+
+    >>> round(heat_tco2_per_gj(3.2238), 4)
+    0.11
+    """
+    return co2_t_per_tce / GJ_PER_TCE
+
+
 def heat_co2_t_per_tce(heat_tco2_per_gj: FloatArray) -> FloatArray:
     """The heat factor per tce of heat: tCO₂/GJ × 29.3076 GJ/tce.
 

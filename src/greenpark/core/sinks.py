@@ -106,8 +106,8 @@ def biomass_gain_tc_per_yr(area_ha: FloatOrArray, increment_m3_per_ha_yr: FloatO
     >>> round(biomass_gain_tc_per_yr(100.0, 5.0, 0.38, 1.39, 0.167, 0.4596), 3)  # Masson pine-like
     141.651
     """
-    return (
-        area_ha * increment_m3_per_ha_yr * wood_density_t_per_m3 * bef * (1.0 + root_shoot) * carbon_fraction
+    return biomass_carbon_tc(
+        area_ha, increment_m3_per_ha_yr, wood_density_t_per_m3, bef, root_shoot, carbon_fraction
     )
 
 

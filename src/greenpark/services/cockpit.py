@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from greenpark.core import intensity
 from greenpark.data import DATA_DIR
 from greenpark.services.demo import plan_table
-from greenpark.services.inventory import compute_inventory, get_park
+from greenpark.services.inventory import InventoryError, compute_inventory, get_park
 from greenpark.store import models as m
 
 _CACHE: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
@@ -49,6 +49,16 @@ def cached_inventory(
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
     return result
+
+
+def inventory_or_none(
+    session: Session, scope: str, year: int, boundary: str = "all"
+) -> dict[str, Any] | None:
+    """:func:`cached_inventory` of the current park, or None when the scope or year has no inventory."""
+    try:
+        return cached_inventory(session, get_park(session), scope, year, boundary)
+    except InventoryError:
+        return None
 
 
 def scope_years(session: Session, park: m.Park, scope: str) -> list[int]:

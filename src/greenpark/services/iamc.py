@@ -35,7 +35,7 @@ CARRIER_GROUPS = {
     "crude_oil": "Liquids", "raw_coal": "Solids|Coal", "washed_coal": "Solids|Coal", "coke": "Solids|Coal",
     "biomass": "Solids|Biomass",
 }  # fmt: skip
-MT = 1e-6  # t → Mt
+MT_PER_T = 1e-6
 PJ_PER_TCE = GJ_PER_TCE * 1e-6
 BILLION_PER_10K_YUAN = 1e-5
 
@@ -44,9 +44,8 @@ def _region(session: Session, scope: str) -> str:
     return f"{get_park(session).code}|{scope}"
 
 
-def _rows(session: Session, code: str) -> list[tuple[str, str, list[float]]]:
-    """(variable, unit, values per year) of one scenario: drivers and results."""
-    base, spec, _ = sc._prepare(session, code)
+def _rows(base: sc.Base, spec: dict[str, Any]) -> list[tuple[str, str, list[float]]]:
+    """(variable, unit, values per year) of one resolved scenario: drivers and results."""
     paths = sc.resolve_paths(base, spec)
     inp = sc.assemble(base, spec, paths)
     proj = core.project(inp)
@@ -73,16 +72,16 @@ def _rows(session: Session, code: str) -> list[tuple[str, str, list[float]]]:
     for k, p in paths.items():
         if k.startswith("local_renewables:"):
             put(f"Driver|Local Renewables|{k.split(':', 1)[1]}", "MWh/yr", p)
-    put("Carbon Sequestration|Land Use|Forest", "Mt CO2/yr", proj.sinks_tco2[0] * MT)
+    put("Carbon Sequestration|Land Use|Forest", "Mt CO2/yr", proj.sinks_tco2[0] * MT_PER_T)
     # results
-    put("Emissions|CO2", "Mt CO2/yr", proj.co2_total_t[0] * MT)
-    put("Emissions|CO2|Net", "Mt CO2/yr", proj.net_co2_t[0] * MT)
-    put("Carbon Capture", "Mt CO2/yr", proj.captured_t[0] * MT)
+    put("Emissions|CO2", "Mt CO2/yr", proj.co2_total_t[0] * MT_PER_T)
+    put("Emissions|CO2|Net", "Mt CO2/yr", proj.net_co2_t[0] * MT_PER_T)
+    put("Carbon Capture", "Mt CO2/yr", proj.captured_t[0] * MT_PER_T)
     for i, s in enumerate(inp.sectors):
         put(
             f"Emissions|CO2|Energy|Demand|{s.capitalize()}",
             "Mt CO2/yr",
-            proj.co2_t[0, :, i, :].sum(axis=-1) * MT,
+            proj.co2_t[0, :, i, :].sum(axis=-1) * MT_PER_T,
         )
     put("Final Energy", "PJ/yr", proj.energy_tce[0].sum(axis=(1, 2)) * PJ_PER_TCE)
     put("Final Energy|Equal Value", "PJ/yr", proj.energy_equal_value_tce[0] * PJ_PER_TCE)
@@ -108,7 +107,7 @@ def export(session: Session, codes: list[str], fmt: str = "csv", long: bool = Fa
         ys = [int(y) for y in sc._years(base, spec)]
         years = sorted(set(years) | set(ys))
         region = _region(session, base.scope)
-        for var, unit, values in _rows(session, code):
+        for var, unit, values in _rows(base, spec):
             table.append([MODEL, code, region, var, unit, dict(zip(ys, values, strict=True))])
     header: list[Any]
     if long:
@@ -215,7 +214,7 @@ def import_scenario(session: Session, filename: str, content: bytes, code: str, 
         if head == "GDP|MER":
             drivers["gdp"] = vals(values, 1 / BILLION_PER_10K_YUAN)
         elif head == "Carbon Sequestration|Land Use|Forest":
-            drivers["sinks"] = vals(values, 1 / MT)
+            drivers["sinks"] = vals(values, 1 / MT_PER_T)
         elif head in ("Driver|Grid Factor", "Driver|Heat Factor", "Driver|Coal Rate"):
             drivers[{"Driver|Grid Factor": "grid_factor", "Driver|Heat Factor": "heat_factor",
                      "Driver|Coal Rate": "coal_rate"}[head]] = vals(values)  # fmt: skip

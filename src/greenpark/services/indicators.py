@@ -15,7 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from greenpark.core import indicators as core
-from greenpark.services.inventory import InventoryError, get_park
+from greenpark.services.cockpit import inventory_or_none
+from greenpark.services.inventory import get_park
 from greenpark.store import models as m
 
 DEMO_INDICATORS = Path(__file__).resolve().parent.parent / "data" / "demo" / "xianning" / "indicators.csv"
@@ -207,17 +208,8 @@ class Series:
     source: str
 
 
-def _inventory(session: Session, scope: str, boundary: str, year: int) -> dict[str, Any] | None:
-    from greenpark.services.cockpit import cached_inventory
-
-    try:
-        return cached_inventory(session, get_park(session), scope, year, boundary)
-    except InventoryError:
-        return None
-
-
 def _intensity(session: Session, scope: str, boundary: str, key: str, year: int) -> float | None:
-    inv = _inventory(session, scope, boundary, year)
+    inv = inventory_or_none(session, scope, year, boundary)
     item = inv.get("intensities", {}).get(key) if inv else None
     return float(item["value"]) if item and item.get("value") is not None else None
 
@@ -231,7 +223,7 @@ CO2_PER_IVA_BOUNDARIES = (
 
 def _co2_intensity(session: Session, scope: str, boundary: str, key: str, year: int) -> float | None:
     """tCO₂ per 10⁴ yuan of (above-scale) industrial value added, or None without both."""
-    inv = _inventory(session, scope, boundary, year)
+    inv = inventory_or_none(session, scope, year, boundary)
     if inv is None:
         return None
     item = inv.get("intensities", {}).get(key)
@@ -464,15 +456,18 @@ def reachability_text(row: dict[str, Any], lang: str = "zh") -> str:
     return text + f". Verdict: {verdict_en[row['verdict']]}."
 
 
-def detail(session: Session, code: str, lang: str = "zh") -> dict[str, Any]:
-    """One indicator for its page: history, targets, method, reachability and its text."""
+def detail(
+    session: Session, code: str, lang: str = "zh", reach: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """One indicator for its page: history, targets, method, reachability (``reach`` when the caller
+    has computed it already) and its text."""
     ind = get_indicator(session, code)
     s = series(session, ind)
     targets = [
         {"year": y, "comparator": t.comparator, "value": t.value, "text": t.text}
         for y, t in sorted(_targets(session, ind).items())
     ]
-    reach = reachability(session, code)[0]
+    reach = reach or reachability(session, code)[0]
     return {
         "code": ind.code, "name": ind.name_zh, "name_en": ind.name_en, "unit": ind.unit, "kind": ind.kind,
         "direction": ind.direction, "method": ind.method, "formula": METHODS.get(ind.method, ""),

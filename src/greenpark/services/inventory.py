@@ -828,11 +828,10 @@ def list_records(
     return [record_dict(r) for r in session.scalars(stmt)]
 
 
-def co2_per_tce(session: Session, carrier_code: str, year: int, park_code: str | None = None,
-                ) -> tuple[float | None, list[dict[str, Any]]]:  # fmt: skip
-    """CO₂ of 1 tce (calorific) of a carrier under the park's accounting profile and the current
-    factor sets — the inventory's own method applied to one unit — with the factors it used.
-    None when a factor is missing."""
+def unit_line(session: Session, carrier_code: str, year: int, park_code: str | None = None,
+              ) -> tuple[Line, list[dict[str, Any]]]:  # fmt: skip
+    """The inventory's own method applied to 1 tce (calorific) of a carrier under the park's
+    accounting profile and the current factor sets: its CO₂ and equal-value tce, and the factors used."""
     park = get_park(session, park_code)
     carrier = session.scalars(select(m.Carrier).where(m.Carrier.code == carrier_code)).first()
     if carrier is None:
@@ -841,4 +840,12 @@ def co2_per_tce(session: Session, carrier_code: str, year: int, park_code: str |
     lib = FactorLibrary.load(session)
     one = Group(None, None, None, carrier_code, None, "calorific", True, 0.0, 1.0, 1, 0, 0)
     lines, calc = compute_carrier(carrier, [one], year, profile, lib)
-    return lines[0].co2_t, [f.as_dict() for f in calc.factors]
+    return lines[0], [f.as_dict() for f in calc.factors]
+
+
+def co2_per_tce(session: Session, carrier_code: str, year: int, park_code: str | None = None,
+                ) -> tuple[float | None, list[dict[str, Any]]]:  # fmt: skip
+    """CO₂ of 1 tce (calorific) of a carrier by :func:`unit_line`, with the factors it used; None
+    when a factor is missing."""
+    line, factors = unit_line(session, carrier_code, year, park_code)
+    return line.co2_t, factors

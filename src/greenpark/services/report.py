@@ -4,6 +4,7 @@ computed from the data at the time of export, so the same data give the same rep
 
 from __future__ import annotations
 
+import functools
 import io
 from datetime import date
 from typing import Any
@@ -24,7 +25,7 @@ def report_data(session: Session, year: int, today: date | None = None) -> dict[
     park = get_park(session)
     rows = indicators.evaluate(session, year)
     reach = {r["code"]: r for r in indicators.reachability(session)}
-    details = [indicators.detail(session, r["code"]) for r in rows]
+    details = [indicators.detail(session, r["code"], reach=reach.get(r["code"])) for r in rows]
     plist = projects.list_projects(session, today)
     return {"park": park.name_zh, "year": year, "indicators": rows, "reachability": reach, "details": details,
             "projects": plist}  # fmt: skip
@@ -97,18 +98,30 @@ def _chart_png(det: dict[str, Any]) -> bytes:
         return _draw(det)
 
 
+@functools.cache
+def _cjk_font() -> str | None:
+    """The first installed CJK font matplotlib knows (looked up once), or None."""
+    from matplotlib import font_manager
+
+    return next(
+        (f.name for f in font_manager.fontManager.ttflist if "CJK" in f.name or "Hei" in f.name), None
+    )
+
+
 def _draw(det: dict[str, Any]) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")
-    from matplotlib import font_manager
     from matplotlib import pyplot as plt
 
-    cjk = [f.name for f in font_manager.fontManager.ttflist if "CJK" in f.name or "Hei" in f.name]
-    zh = bool(cjk)
+    cjk = _cjk_font()
+    zh = cjk is not None
+    with plt.rc_context({"font.sans-serif": [cjk, "DejaVu Sans"]} if cjk else {}):
+        return _figure(plt, det, zh)
+
+
+def _figure(plt: Any, det: dict[str, Any], zh: bool) -> bytes:
     fig, ax = plt.subplots(figsize=(6.0, 2.4), dpi=110)
-    if zh:
-        plt.rcParams["font.sans-serif"] = [cjk[0], "DejaVu Sans"]
     hy = [h["year"] for h in det["history"]]
     ax.plot(
         hy,
