@@ -6,7 +6,7 @@ import asyncio
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -58,11 +58,22 @@ def upload(mn: str, cn: str, data_time: str, values: dict[str, dict[str, str]], 
 OPEN: list[Device] = []  # closed when the server of the test stops
 
 
-class Device:
-    """A blocking TCP client that reads the platform's frames."""
+def wait_for(check: Callable[[], object], what: str, timeout: float = 30.0) -> None:
+    """Poll ``check`` until it is true (fails after ``timeout`` s: a functional limit, not a
+    performance assertion)."""
+    end = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > end:
+            raise AssertionError(f"not within {timeout:g} s: {what}")
+        time.sleep(0.05)
 
-    def __init__(self, port: int) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+
+class Device:
+    """A blocking TCP client that reads the platform's frames; ``source`` is the local address it
+    connects from (any 127.x.y.z on Linux: several "hosts" on one machine)."""
+
+    def __init__(self, port: int, source: str = "127.0.0.1") -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10, source_address=(source, 0))
         OPEN.append(self)
         self.splitter = FrameSplitter()
         self.frames: list[Frame] = []

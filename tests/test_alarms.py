@@ -1,5 +1,6 @@
 """Early warning on stored data (SQLite and PostgreSQL): each rule fires on the data it is meant
-for and not otherwise, one alarm per episode, the lifecycle with its history, and the webhook."""
+for and not otherwise, one alarm per episode, the lifecycle with its history, and the webhook
+(queued with the alarm, sent after the commit: more in tests/test_webhooks.py)."""
 
 from __future__ import annotations
 
@@ -14,11 +15,11 @@ import pytest
 from sqlalchemy import select
 
 from greenpark.hj212.codec import Frame
-from greenpark.services import alarms, ingest
+from greenpark.services import alarms, ingest, webhooks
 from greenpark.services.demo import load_demo
 from greenpark.services.sources import set_setting
 from greenpark.store import models as m
-from greenpark.store.db import dispose_engine, session_scope
+from greenpark.store.db import dispose_engine, engine_for, session_scope
 from tests.conftest import new_database
 from tests.hj212_helpers import upload
 
@@ -185,34 +186,40 @@ class _Hook(BaseHTTPRequestHandler):
         pass
 
 
-def test_webhook_gets_each_new_alarm(url: str) -> None:
+def test_webhook_gets_each_new_alarm_after_its_commit(url: str) -> None:
     _Hook.received.clear()
     srv = HTTPServer(("127.0.0.1", 0), _Hook)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
     try:
         with session_scope(url) as s:
+            set_setting(s, "webhook_allow_private", True, "admin")
             set_setting(s, "webhook_url", f"http://127.0.0.1:{srv.server_port}/alarm", "admin")
         mn = "42120101001001"
         feed(url, hourly(mn, T0, [cod(150)]))
         evaluate(url, T0 + timedelta(hours=1, minutes=5))
+        assert _Hook.received == []  # queued with the alarm, not sent inside its transaction
+        assert webhooks.deliver_due(engine_for(url))["delivered"] == 1
         mine = [x for x in _Hook.received if x["mn"] == mn]
         assert [(x["rule"], x["code"], x["value"]) for x in mine] == [("exceedance", "w01018", 150.0)]
         with session_scope(url) as s:
             a = open_alarms(url, mn)[("exceedance", "w01018")]
             log = alarms.alarm_dict(s, s.get(m.Alarm, a.id), with_log=True)["log"]
-        assert any(x["action"] == "webhook" and x["note"] == "HTTP 200" for x in log)
+        assert [x["note"] for x in log if x["action"] == "webhook"] == ["HTTP 200 (attempt 1 of 5)"]
     finally:
         with session_scope(url) as s:
             set_setting(s, "webhook_url", "", "admin")
+            set_setting(s, "webhook_allow_private", False, "admin")
         srv.shutdown()
         srv.server_close()
+        thread.join(10)
 
 
 def test_settings_are_validated(url: str) -> None:
     with session_scope(url) as s:
         with pytest.raises(ValueError, match="unknown setting"):
             set_setting(s, "nope", 1)
-        with pytest.raises(ValueError, match="≥ 0"):
+        with pytest.raises(ValueError, match="missing_hours must be"):  # (its range: services.sources)
             set_setting(s, "missing_hours", -1)
         with pytest.raises(ValueError, match="true or false"):
             set_setting(s, "auto_close", 1)

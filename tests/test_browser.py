@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,60 +11,16 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 
-CHROMIUM = os.environ.get("GREENPARK_CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = Path(os.environ.get("GREENPARK_TEST_ARTIFACTS", "test-artifacts"))
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.browser_helpers import ARGS, ARTIFACTS, CHROMIUM, demo_server, free_port
 
 pytestmark = pytest.mark.browser
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("GREENPARK_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"chromium required but not found at {CHROMIUM}")
-        pytest.skip(f"Debian's chromium is not installed ({CHROMIUM})")
-    data = tmp_path_factory.mktemp("srv")
-    env = {**os.environ, "GREENPARK_DATA_DIR": str(data), "GREENPARK_ENV": "development"}
-    env.pop("GREENPARK_DATABASE_URL", None)
-    gp = [sys.executable, "-m", "greenpark.cli.main"]
-    subprocess.run([*gp, "demo"], env=env, check=True, capture_output=True)
-    logins = dict(line.split("\t")[:2] for line in (data / "demo-logins.txt").read_text().splitlines()[1:])
-    port = _free_port()
-    log = (data / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [*gp, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            if httpx.get(base + "/api/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    else:
-        proc.kill()
-        log.close()
-        pytest.fail("server did not start: " + (data / "server.log").read_text())
-    os.environ["_GP_STAFF_PASSWORD"] = logins["staff"]
-    yield base
-    proc.terminate()
-    proc.wait(10)
-    log.close()
+    with demo_server(tmp_path_factory.mktemp("srv")) as srv:
+        os.environ["_GP_STAFF_PASSWORD"] = srv.logins["staff"]
+        yield srv.base
 
 
 @pytest.fixture(scope="module")
@@ -185,30 +138,12 @@ def test_environment_page(server: str, browser: object) -> None:
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """What `make run` starts: the web app, the HJ 212 server and the simulated data loggers."""
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("GREENPARK_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"chromium required but not found at {CHROMIUM}")
-        pytest.skip(f"Debian's chromium is not installed ({CHROMIUM})")
-    data = tmp_path_factory.mktemp("live")
-    env = {**os.environ, "GREENPARK_DATA_DIR": str(data), "GREENPARK_ENV": "development"}
-    env.pop("GREENPARK_DATABASE_URL", None)
-    gp = [sys.executable, "-m", "greenpark.cli.main"]
-    subprocess.run([*gp, "demo"], env=env, check=True, capture_output=True)
-    logins = dict(line.split("\t")[:2] for line in (data / "demo-logins.txt").read_text().splitlines()[1:])
-    port, hj = _free_port(), _free_port()
-    log = (data / "server.log").open("wb")
-    proc = subprocess.Popen([*gp, "serve", "--port", str(port), "--hj212-port", str(hj), "--simulate", "14"],
-                            env=env, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    os.environ["_GP_LIVE_STAFF"] = logins["staff"]
-    try:
+    with demo_server(
+        tmp_path_factory.mktemp("live"), serve=["--hj212-port", str(free_port()), "--simulate", "14"]
+    ) as srv:
+        base, data, logins = srv.base, srv.data, srv.logins
+        os.environ["_GP_LIVE_STAFF"] = logins["staff"]
         c = httpx.Client(base_url=base, timeout=5)
-        for _ in range(200):
-            try:
-                if c.get("/api/health").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
         c.post("/api/auth/login", json={"username": "staff", "password": logins["staff"]})
         # wait until every registered logger has sent its backlog and the alarms have been evaluated
         for _ in range(240):
@@ -227,10 +162,6 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             )
         c.close()
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(30)
-        log.close()
 
 
 def _login(page: object, base: str) -> None:

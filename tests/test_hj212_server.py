@@ -1,6 +1,7 @@
 """The HJ 212 ingestion server over real TCP sockets, on SQLite and PostgreSQL: acknowledged only
 after the commit, stored once, framing trouble handled per connection, unknown devices recorded and
-adopted, subpackets, limits, time sync, 2005 codes, roll-ups."""
+adopted, subpackets, limits, time sync, 2005 codes, roll-ups. Admission of unproven connections,
+refused traffic and wrong PWs: tests/test_hj212_admission.py."""
 
 from __future__ import annotations
 
@@ -119,17 +120,24 @@ def test_idle_connections_are_closed(src_url: str) -> None:
 
 
 def test_connection_limits(src_url: str) -> None:
+    """With every place of an address held by proven devices, a newcomer is refused (unproven
+    ones would be evicted instead: test_hj212_admission)."""
     with serving(src_url, max_connections_per_peer=2) as srv:
         a, b = Device(srv.port), Device(srv.port)
+        for k, d in enumerate((a, b)):
+            d.send(upload(WATER_MN, "2051", f"2026110400{k}000", {"w01018": {"Avg": "1", "Flag": "N"}}))
+            assert d.receive(1)[0].cn == "9014"
         c = Device(srv.port)
         assert c.closed_by_server(3.0)
-        a.send(upload(WATER_MN, "2051", "20261104000000", {"w01018": {"Avg": "1", "Flag": "N"}}))
+        a.send(upload(WATER_MN, "2051", "20261104002000", {"w01018": {"Avg": "1", "Flag": "N"}}))
         assert a.receive(1)[0].cn == "9014"
-        assert srv.stats.refused_connections == 1
+        assert srv.stats.refused_connections == 1 and srv.stats.evicted_unproven == 0
         b.close()
 
 
-def test_unknown_device_and_wrong_password_are_recorded_not_acknowledged_then_adopted(src_url: str) -> None:
+def test_unknown_device_recorded_not_acknowledged_then_adopted_and_wrong_password_counted(
+    src_url: str,
+) -> None:
     stranger = "SIM00000000777"
     with serving(src_url) as srv:
         dev = Device(srv.port)
@@ -141,7 +149,10 @@ def test_unknown_device_and_wrong_password_are_recorded_not_acknowledged_then_ad
     with session_scope(src_url) as s:
         unknown = {u["mn"]: u for u in devices.unknown_devices(s)}
         assert unknown[stranger]["reason"] == "unknown_mn" and unknown[stranger]["frames"] == 1
-        assert unknown[WWTP_MN]["reason"] == "bad_pw" and unknown[WWTP_MN]["pw_seen"] == "wrong"
+        # a registered MN with a wrong PW is not a device to adopt: it is counted on the point
+        assert WWTP_MN not in unknown
+        wwtp = s.scalars(select(m.SourcePoint).where(m.SourcePoint.mn == WWTP_MN)).one()
+        assert (wwtp.pw_failures, wwtp.pw) == (1, PW)
         outlet = s.scalars(select(m.Outlet).where(m.Outlet.code == "DW001")).first()
         assert outlet is not None
         stored, refused = devices.adopt(s, stranger, outlet.id, "officer")
@@ -251,6 +262,10 @@ def test_raw_frames_kept_then_pruned_by_retention(src_url: str) -> None:
     with session_scope(src_url) as s:
         n = s.scalar(select(func.count(m.RawFrame.id))) or 0
         assert n > 0
-        assert ingest.prune_raw_frames(s, 0, now_utc=datetime(2100, 1, 1)) == n
+        for days in (0, 0.5, -1, float("nan")):  # 0 used to delete every raw frame at once
+            with pytest.raises(ValueError, match="at least 1 day"):
+                ingest.prune_raw_frames(s, days)
+        assert (s.scalar(select(func.count(m.RawFrame.id))) or 0) == n
+        assert ingest.prune_raw_frames(s, 1, now_utc=datetime(2100, 1, 1)) == n
         assert (s.scalar(select(func.count(m.RawFrame.id))) or 0) == 0
         assert (s.scalar(select(func.count()).select_from(m.SourceReading)) or 0) > 0  # readings are kept

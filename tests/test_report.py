@@ -50,4 +50,4 @@ def test_report_download(demo_url: str) -> None:
         login(c, demo_url, "verifier")
         r = c.get("/api/indicators/report.docx", params={"year": 2021})
         assert r.status_code == 200 and r.headers["content-type"].endswith("wordprocessingml.document")
-        assert c.get("/api/indicators/report.pdf").status_code == 404
+        assert c.get("/api/indicators/report.pdf").status_code == 422  # only xlsx and docx

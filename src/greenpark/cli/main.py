@@ -541,7 +541,7 @@ def users_add(
             else:
                 ent_id = ent.id
         try:
-            auth.create_user(s, username, password, auth.Role(role), enterprise_id=ent_id)
+            auth.create_user(s, username, password, auth.Role(role), enterprise_id=ent_id, by="cli")
         except (auth.AuthError, ValueError) as exc:
             _fail(str(exc))
     typer.echo(f"user {username} ({role}) created")
@@ -549,22 +549,141 @@ def users_add(
 
 @users_app.command("token")
 def users_token(
-    username: str, name: Annotated[str, typer.Option(help="What the token is for.")] = "cli"
+    username: str,
+    name: Annotated[str, typer.Option(help="What the token is for.")] = "cli",
+    days: Annotated[int, typer.Option(help="Days until it expires (1 to 366).")] = 90,
 ) -> None:
-    """Create an API token for a user (shown once)."""
-    from sqlalchemy import select
-
+    """Create an API token for a user (shown once; it expires after --days)."""
     from greenpark.services import auth
-    from greenpark.store import models as m
     from greenpark.store.db import session_scope
 
     with session_scope(_url()) as s:
-        user = s.scalars(select(m.AppUser).where(m.AppUser.username == username)).first()
-        if user is None:
-            _fail(f"no user {username!r}")
+        try:
+            user = auth.get_user(s, username)
+            token = auth.create_api_token(s, user, name, days, by="cli")
+        except auth.AuthError as exc:
+            _fail(str(exc))
             return
-        token = auth.create_api_token(s, user, name)
     typer.echo(token)
+
+
+@users_app.command("list")
+def users_list(json_out: Annotated[bool, typer.Option("--json", help="JSON output.")] = False) -> None:
+    """Every account with role, enterprise, state and last login."""
+    from greenpark.services import auth
+    from greenpark.store.db import session_scope
+
+    with session_scope(_url()) as s:
+        rows = auth.users(s)
+    if json_out:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for u in rows:
+        state = "active" if u["active"] else "DEACTIVATED"
+        typer.echo(
+            f"{u['username']:<16} {u['role']:<11} {state:<11} {u['enterprise'] or '':<24} last login {u['last_login_utc'] or '-'}"
+        )
+
+
+def _account_change(action: str, username: str, **kw: Any) -> Any:
+    from greenpark.services import auth
+    from greenpark.store.db import session_scope
+
+    with session_scope(_url()) as s:
+        try:
+            if action == "active":
+                return auth.set_active(s, username, kw["active"], "cli")
+            if action == "password":
+                return auth.reset_password(s, username, "cli", kw.get("password"))
+        except auth.AuthError as exc:
+            _fail(str(exc))
+    return None
+
+
+@users_app.command("deactivate")
+def users_deactivate(username: str) -> None:
+    """Deactivate an account: its sessions end at once and its API tokens stop working."""
+    _account_change("active", username, active=False)
+    typer.echo(f"user {username} deactivated; sessions ended, tokens refused")
+
+
+@users_app.command("activate")
+def users_activate(username: str) -> None:
+    """Reactivate an account."""
+    _account_change("active", username, active=True)
+    typer.echo(f"user {username} active")
+
+
+@users_app.command("reset-password")
+def users_reset_password(
+    username: str,
+    prompt: Annotated[
+        bool, typer.Option(help="Type the new password instead of getting a random one.")
+    ] = False,
+) -> None:
+    """Set a new password (random and shown once, or typed) and end the user's sessions."""
+    password = typer.prompt("new password", hide_input=True, confirmation_prompt=True) if prompt else None
+    new = _account_change("password", username, password=password)
+    typer.echo(f"new password for {username}: {new}" if not prompt else f"password of {username} changed")
+
+
+@users_app.command("tokens")
+def users_tokens(
+    username: Annotated[str | None, typer.Argument(help="Only this user's tokens.")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+) -> None:
+    """API tokens (never the secret) with owner, expiry, last use and state."""
+    from greenpark.services import auth
+    from greenpark.store.db import session_scope
+
+    with session_scope(_url()) as s:
+        uid = auth.get_user(s, username).id if username else None
+        rows = auth.tokens(s, user_id=uid)
+    if json_out:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for t in rows:
+        typer.echo(
+            f"#{t['id']:<5} {t['username']:<16} {t['name']:<24} {t['state']:<8} expires {t['expires_utc']} last used {t['last_used_utc'] or '-'}"
+        )
+
+
+@users_app.command("revoke-token")
+def users_revoke_token(token_id: int) -> None:
+    """Revoke an API token at once (its id from ``greenpark users tokens``)."""
+    from greenpark.services import auth
+    from greenpark.store.db import session_scope
+
+    with session_scope(_url()) as s:
+        try:
+            auth.revoke_token(s, token_id, "cli")
+        except auth.AuthError as exc:
+            _fail(str(exc))
+    typer.echo(f"token #{token_id} revoked")
+
+
+@users_app.command("sessions")
+def users_sessions(
+    username: Annotated[str | None, typer.Argument(help="Only this user's sessions.")] = None,
+    end: Annotated[
+        bool, typer.Option(help="End them (all live sessions of the user, or of everyone).")
+    ] = False,
+) -> None:
+    """Live browser sessions; with --end, end them."""
+    from greenpark.services import auth
+    from greenpark.store.db import session_scope
+
+    with session_scope(_url()) as s:
+        uid = auth.get_user(s, username).id if username else None
+        rows = auth.live_sessions(s, uid)
+        if end:
+            for r in rows:
+                auth.end_session_by_id(s, r["id"], "cli")
+    for r in rows:
+        typer.echo(
+            f"#{r['id']:<5} {r['username']:<16} {r['address']:<16} since {r['created_utc']} last seen {r['last_seen_utc']}"
+            + (" (ended)" if end else "")
+        )
 
 
 def main() -> None:  # pragma: no cover

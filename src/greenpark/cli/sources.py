@@ -138,6 +138,13 @@ def hj212_encode(
     typer.echo(data.decode("utf-8").rstrip("\r\n"))
 
 
+#: ``hj212 serve`` options that set a :class:`~greenpark.ingest.server.ServerConfig` field of the
+#: same name (a supervisor passes them on to its workers as they are).
+SERVE_LIMITS = ("idle_timeout", "max_connections", "max_connections_per_peer", "first_frame_timeout",
+                "max_unproven", "max_unproven_per_peer", "unproven_max_bytes", "unproven_max_frames",
+                "summary_every")  # fmt: skip
+
+
 @hj212_app.command("serve")
 def hj212_serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -147,13 +154,42 @@ def hj212_serve(
     ] = False,
     idle_timeout: Annotated[float, typer.Option(help="Close a connection silent this long (s).")] = 900.0,
     max_connections: Annotated[int, typer.Option(help="Connections in all (per worker).")] = 10000,
+    max_connections_per_peer: Annotated[
+        int, typer.Option(help="Connections per address (per worker; NAT gateways share one).")
+    ] = 5000,
+    first_frame_timeout: Annotated[
+        float,
+        typer.Option(
+            help="Close a connection that sent no frame of a registered device with its PW by then (s)."
+        ),
+    ] = 60.0,
+    max_unproven: Annotated[
+        int, typer.Option(help="Such unproven connections in all (per worker; the rest is for devices).")
+    ] = 1024,
+    max_unproven_per_peer: Annotated[
+        int, typer.Option(help="Unproven connections per address (raise it for many loggers behind one NAT).")
+    ] = 64,
+    unproven_max_bytes: Annotated[
+        int,
+        typer.Option(
+            help="Refused bytes (garbage, unknown or wrong-PW frames) an unproven connection may send."
+        ),
+    ] = 65536,
+    unproven_max_frames: Annotated[
+        int, typer.Option(help="Refused chunks or frames an unproven connection may send.")
+    ] = 32,
+    summary_every: Annotated[
+        float, typer.Option(help="Write the per-address summary of refused traffic this often (s).")
+    ] = 300.0,
     workers: Annotated[int, typer.Option(help="Worker processes sharing the port (one per CPU core).")] = 1,
     batch_window_ms: Annotated[
         float, typer.Option(help="Group commit: wait this long after a batch's first frame for more.")
     ] = 25.0,
     worker: Annotated[int, typer.Option(hidden=True)] = -1,
 ) -> None:
-    """Run the HJ 212 ingestion server (until Ctrl-C or SIGTERM)."""
+    """Run the HJ 212 ingestion server (until Ctrl-C or SIGTERM). A connection is unproven until it
+    sends a frame of a registered device with the device's PW; unproven connections have a deadline,
+    caps and a budget (docs/monitoring.md, "Admission")."""
     import logging
 
     from greenpark.ingest.server import ServerConfig, run
@@ -164,28 +200,35 @@ def hj212_serve(
         _fail(
             f"the database schema is at {current or 'nothing'}, this greenpark needs {head}: run `greenpark init`"
         )
+    given = locals()
+    limits = {name: given[name] for name in SERVE_LIMITS}
+    cfg = ServerConfig(host=host, port=port, strict=strict, reuse_port=workers > 1, worker=max(worker, 0),
+                       batch_window_s=batch_window_ms / 1000,
+                       **{f"{k}_s" if k.endswith(("timeout", "every")) else k: v for k, v in limits.items()})  # fmt: skip
+    try:
+        cfg.check()
+    except ValueError as exc:
+        _fail(str(exc), 2)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if workers > 1 and worker < 0:
-        _supervise(host, port, strict, idle_timeout, max_connections, workers, batch_window_ms)
+        _supervise(host, port, strict, workers, batch_window_ms, limits)
         return
-    cfg = ServerConfig(host=host, port=port, strict=strict, idle_timeout_s=idle_timeout,
-                       max_connections=max_connections, reuse_port=workers > 1, worker=max(worker, 0),
-                       batch_window_s=batch_window_ms / 1000)  # fmt: skip
     typer.echo(f"HJ 212 server on {host}:{port} ({'strict' if strict else 'lenient'}); Ctrl-C stops it")
     run(_url(), cfg, handle_signals=True)
     typer.echo("stopped (frames that had arrived were stored and acknowledged)")
 
 
-def _supervise(host: str, port: int, strict: bool, idle_timeout: float, max_connections: int, workers: int,
-               batch_window_ms: float) -> None:  # fmt: skip
+def _supervise(host: str, port: int, strict: bool, workers: int, batch_window_ms: float,
+               limits: dict[str, Any]) -> None:  # fmt: skip
     """Start ``workers`` server processes on one port (SO_REUSEPORT), pass SIGINT/SIGTERM on, and
     wait for them to finish storing and acknowledging."""
     import signal
     import subprocess
 
     cmd = [sys.executable, "-m", "greenpark.cli.main", "hj212", "serve", "--host", host, "--port", str(port),
-           "--idle-timeout", str(idle_timeout), "--max-connections", str(max_connections), "--workers", str(workers),
-           "--batch-window-ms", str(batch_window_ms)]  # fmt: skip
+           "--workers", str(workers), "--batch-window-ms", str(batch_window_ms)]  # fmt: skip
+    for name, value in limits.items():
+        cmd += ["--" + name.replace("_", "-"), str(value)]
     if strict:
         cmd.append("--strict")
     procs = [subprocess.Popen([*cmd, "--worker", str(i)]) for i in range(workers)]  # noqa: S603 - ourselves
@@ -328,6 +371,23 @@ def alarms_close(
     typer.echo(f"alarm {alarm_id} closed by {by}")
 
 
+@alarms_app.command("deliver")
+def alarms_deliver(
+    timeout: Annotated[float, typer.Option(help="Connect and read timeout of each attempt (s).")] = 5.0,
+    json_out: JsonOpt = False,
+) -> None:
+    """Send the alarm webhooks that are due, once (the HJ 212 server does this by itself); each
+    attempt is recorded in its alarm's log, a failed one is retried later."""
+    from greenpark.services.webhooks import deliver_due
+    from greenpark.store.db import engine_for
+
+    counts = deliver_due(engine_for(_url()), timeout_s=timeout)
+    if json_out:
+        _dump(counts)
+        return
+    typer.echo("webhooks: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
 @alarms_app.command("evaluate")
 def alarms_evaluate() -> None:
     """Recompute the roll-ups of the last two days and run every rule now (the server does this
@@ -402,7 +462,8 @@ def sources_show(
 
 @sources_app.command("unknown")
 def sources_unknown(json_out: JsonOpt = False) -> None:
-    """Devices that connected with an unregistered MN or a wrong PW (waiting for adoption)."""
+    """Devices that connected with an unregistered MN (waiting for adoption). A registered MN with a
+    wrong PW is not one: that is a ``wrong_password`` alarm."""
     from greenpark.services.devices import unknown_devices
     from greenpark.store.db import session_scope
 
@@ -423,16 +484,45 @@ def sources_adopt(
     outlet: Annotated[int, typer.Option(help="Outlet id to register the device under.")],
     by: Annotated[str, typer.Option(help="Who adopts.")] = "cli",
 ) -> None:
-    """Register an unknown device and store the data it already sent."""
+    """Register an unknown device and store the data it already sent (never a registered MN)."""
     from greenpark.services.devices import adopt
+    from greenpark.services.sources import DeviceConflict
     from greenpark.store.db import session_scope
 
     with session_scope(_url()) as s:
         try:
             ok, refused = adopt(s, mn, outlet, by)
-        except LookupError as exc:
+        except (LookupError, DeviceConflict) as exc:
             _fail(str(exc), 2)
     typer.echo(f"{mn} adopted: {ok} recorded frame(s) stored, {refused} refused")
+
+
+@sources_app.command("rekey")
+def sources_rekey(
+    mn: Annotated[str, typer.Option(help="The device's MN.")],
+    confirm: Annotated[str, typer.Option(help="The same MN again, to confirm.")],
+    pw: Annotated[
+        str, typer.Option(prompt="New PW", hide_input=True, help="The new PW (asked for when left out).")
+    ],
+    by: Annotated[str, typer.Option(help="Who changes it (kept in the audit trail).")] = "cli",
+) -> None:
+    """Give a registered device a new access password (the PW its logger now sends). Resets its
+    wrong-PW count; the change is audited, the PW itself is written nowhere but the device's row."""
+    from sqlalchemy import select
+
+    from greenpark.services.devices import rekey_device
+    from greenpark.store import models as m
+    from greenpark.store.db import session_scope
+
+    with session_scope(_url()) as s:
+        point_id = s.scalar(select(m.SourcePoint.id).where(m.SourcePoint.mn == mn))
+        try:
+            if point_id is None:
+                raise LookupError(f"no registered device with MN {mn}")
+            rekey_device(s, point_id, pw, confirm_mn=confirm, by=by)
+        except (LookupError, ValueError) as exc:
+            _fail(f"not changed: {exc}", 2)
+    typer.echo(f"{mn}: PW changed by {by}; wrong-PW count reset")
 
 
 @app.command("trace")

@@ -12,6 +12,9 @@ Abnormal flags: HJ 212-2017 Table 8 (F, M, D, C, T, B). Fraud signs (flat line, 
 collapsing with unchanged flow, values held just under the limit, long maintenance around
 inspections) are the patterns enforcement practice looks for; no standard gives numbers for them,
 so every threshold here is an argument, supplied from the park's settings and each channel.
+Wrong access password: the PW field of every frame (HJ 212-2017 §6.3.2 Table 3) must match the
+device's registered one; a mismatch is the standard's own refusal reason QnRtn=3 "PW 错误"
+(Table 7). Such frames are counted on the device and alarmed, never taken as a new device.
 """
 
 from __future__ import annotations
@@ -180,3 +183,38 @@ def long_maintenance(hourly_flags: Sequence[str], max_hours: int) -> Finding | N
         return Finding("long_maintenance", "warning", float(n), float(max_hours),
                        f"{n} h flagged maintenance in the last {len(hourly_flags)} h")  # fmt: skip
     return None
+
+
+def wrong_password(failures: int, minutes_since_last: float | None, quiet_minutes: float, peer: str,
+                   from_device_address: bool | None = None) -> Finding | None:  # fmt: skip
+    """Frames named this device's MN with a wrong access password (PW): someone else claims to be
+    the device, or the logger's PW was changed in the field. Fires while the last such frame is
+    less than ``quiet_minutes`` old; ``failures`` counts them since the PW was last set.
+    ``critical`` when they came from another address than the device's own
+    (``from_device_address`` False), else ``warning``.
+
+    Parameters
+    ----------
+    failures : int  [frames]  wrong-PW frames counted on the device since its PW was last set
+    minutes_since_last : float or None  [min]  age of the latest one (None: never)
+    quiet_minutes : float  [min]  the episode clears when none came for this long
+    peer : str  address and port the latest one came from
+    from_device_address : bool or None  whether that address is the one the device itself uses
+
+    References
+    ----------
+    HJ 212-2017 §6.3.2 Table 3 (PW 访问密码) and Table 7 (QnRtn=3 PW 错误).
+
+    >>> f = wrong_password(3, 2.0, 60, "203.0.113.9:40112", from_device_address=False)
+    >>> f.rule, f.severity, f.message
+    ('wrong_password', 'critical', '3 frame(s) with a wrong PW, the last from 203.0.113.9:40112 2 min ago')
+    >>> wrong_password(3, 61.0, 60, "203.0.113.9:40112") is None, wrong_password(0, None, 60, "") is None
+    (True, True)
+    """
+    if failures <= 0 or minutes_since_last is None or minutes_since_last >= quiet_minutes:
+        return None
+    severity = "critical" if from_device_address is False else "warning"
+    return Finding("wrong_password", severity, float(failures), None,
+                   f"{failures} frame(s) with a wrong PW, the last from {peer} {minutes_since_last:.0f} min ago",
+                   {"peer": peer, "minutes_since_last": minutes_since_last,
+                    "from_device_address": from_device_address})  # fmt: skip

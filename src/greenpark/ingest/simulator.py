@@ -7,7 +7,9 @@ resends after a timeout, as the standard's retry rule says. It answers time requ
 with 9011 and 9012, and 2025 devices send heartbeats (9015).
 
 With ``faults``: occasional exceedances, stuck sensors (flat line), maintenance flags, outages
-(disconnect and come back) and malformed frames (bad CRC, garbage, wrong length).
+(disconnect and come back) and malformed frames (bad CRC, garbage, wrong length). A device whose
+connection the server closes connects again before its next upload (unregistered devices are
+closed at the server's first-frame deadline).
 
 Time: ``backfill_hours`` of history are sent as fast as replies come, then the device follows the
 wall clock (one 2051 a minute). With ``rate`` set, the simulated clock advances one minute per
@@ -281,9 +283,10 @@ async def _run_device(run: _DeviceRun, start: datetime, until_wall: float, rate:
     while not stop.is_set() and time.monotonic() < until_wall:
         now_bj = _beijing_now()
         if rate is None and t > now_bj - timedelta(minutes=1):
-            # caught up: real-time value now and then, next minute record when its minute is over
-            if run.client and not run.client.lost.done():
-                await run.upload("2011", now_bj.replace(microsecond=0), run._cp(now_bj, interval=False))
+            # caught up: real-time value now and then, next minute record when its minute is over;
+            # a connection the server closed is opened again (an unknown device's is closed at the
+            # server's first-frame deadline, as it never sends a frame the server accepts)
+            await run.upload("2011", now_bj.replace(microsecond=0), run._cp(now_bj, interval=False))
             if run.dev.edition == "2025" and time.monotonic() - last_hb > heartbeat_s:
                 run._write(build(make_frame(qn=run._qn(now_bj), st="32", cn="9015", pw=run.dev.pw, mn=run.dev.mn,
                                             flag=8)))  # fmt: skip

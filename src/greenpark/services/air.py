@@ -4,8 +4,6 @@ every formula from the core."""
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -25,16 +23,14 @@ from greenpark.data.environment import (
     gb3838_item,
     gb3838_items,
 )
-from greenpark.services.records import CellError
+from greenpark.services.tabular import CellError, TableRejected, read_sheets
 
 POLLUTANTS = ("so2", "no2", "co", "o3", "pm10", "pm25")
 HOURLY_COLUMNS = ("time", *POLLUTANTS)
 
 
-class AirDataRejected(Exception):
-    def __init__(self, errors: list[CellError]) -> None:
-        self.errors = errors
-        super().__init__("; ".join(str(e) for e in errors[:5]))
+class AirDataRejected(TableRejected):
+    """An environmental-data upload was refused; nothing was imported."""
 
 
 def pick_edition(edition: str | None, day: date) -> AqiEdition:
@@ -61,43 +57,24 @@ def read_hourly_csv(filename: str, content: bytes) -> HourlySeries:
     """Hourly rows ``time,so2,no2,co,o3,pm10,pm25`` from a .csv or .xlsx file (Beijing time, ug/m3,
     CO mg/m3; empty = missing). Every bad cell is reported with file, sheet, row and column;
     nothing is returned then."""
-    if filename.lower().endswith((".xlsx", ".xlsm")):
-        return _read_hourly_rows(filename, *_xlsx_rows(filename, content))
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise AirDataRejected([CellError(filename, "", 0, "", "CSV files must be UTF-8 encoded")]) from None
-    reader = csv.DictReader(io.StringIO(text))
-    return _read_hourly_rows(
-        filename, "", list(reader.fieldnames or []), [(i, r) for i, r in enumerate(reader, start=2)]
-    )
+    return _read_hourly_rows(filename, *first_sheet_text(filename, content))
 
 
-def _xlsx_rows(filename: str, content: bytes) -> tuple[str, list[str], list[tuple[int, dict[str, Any]]]]:
-    from openpyxl import load_workbook
+def first_sheet_text(
+    filename: str, content: bytes
+) -> tuple[str, list[str], list[tuple[int, dict[str, str]]]]:
+    """The first sheet of an upload (or its CSV table) with every cell as text (dates as
+    ``YYYY-MM-DD HH:MM:SS``): (sheet name, header, [(row number, {column: text})])."""
+    sh = read_sheets(filename, content, AirDataRejected)[0]
 
-    try:
-        wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception as exc:
-        raise AirDataRejected(
-            [CellError(filename, "", 0, "", f"not a readable Excel file ({exc.__class__.__name__})")]
-        ) from None
-    ws = wb.worksheets[0]
-    it = ws.iter_rows(values_only=True)
-    header = [str(h).strip() if h is not None else "" for h in next(it, ())]
-    rows = []
-    for i, vals in enumerate(it, start=2):
-        if vals is None or all(v is None for v in vals):
-            continue
-        cells = {
-            h: ("" if v is None else (v.isoformat(sep=" ") if isinstance(v, datetime) else str(v)))
-            for h, v in zip(header, vals, strict=False)
-            if h
-        }
-        rows.append((i, cells))
-    title = ws.title
-    wb.close()
-    return title, header, rows
+    def text(v: Any) -> str:
+        if v is None:
+            return ""
+        if isinstance(v, datetime):
+            return v.isoformat(sep=" ")
+        return str(v)
+
+    return sh.title, sh.header, [(i, {h: text(v) for h, v in r.items()}) for i, r in sh.records()]
 
 
 def _read_hourly_rows(

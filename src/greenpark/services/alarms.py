@@ -1,6 +1,8 @@
 """Early warning: evaluate the rules of :mod:`greenpark.core.alarms` on the stored roll-ups and
-readings, keep one alarm per episode (open → acknowledged → closed, history in the alarm log),
-and notify an optional webhook."""
+readings (and the wrong-PW counters of the devices), keep one alarm per episode (open →
+acknowledged → closed, history in the alarm log), and queue a notification for an optional
+webhook in the alarm's own transaction (delivered after the commit by
+:mod:`greenpark.services.webhooks`)."""
 
 from __future__ import annotations
 
@@ -26,22 +28,34 @@ RULES = {
     "concentration_collapse": ("浓度骤降而流量不变（疑似造假）", "concentration collapse at steady flow"),
     "held_below_limit": ("长期贴线排放（疑似造假）", "held just under the limit"),
     "long_maintenance": ("长时间维护标记（疑似造假）", "long maintenance"),
+    "wrong_password": ("访问密码错误（疑似冒用）", "wrong access password"),
 }
 SEVERITIES = ("info", "warning", "critical")
 STATUSES = ("open", "acknowledged", "closed")
+
+
+#: A wrong-PW episode clears when no such frame has come for this long [min] (the setting
+#: ``wrong_pw_quiet_minutes`` overrides it where the park has one).
+WRONG_PW_QUIET_MINUTES = 60.0
 
 
 class AlarmError(ValueError):
     pass
 
 
+def _host(peer: str) -> str:
+    """The address of ``host:port`` (IPv6 too)."""
+    return peer.rpartition(":")[0] if ":" in peer else peer
+
+
 def evaluate(session: Session, points: set[int] | None = None, now: datetime | None = None,
              hours: dict[int, set[datetime]] | None = None, device_rules: bool = True) -> dict[str, int]:  # fmt: skip
     """Run every rule. Channel rules run on ``points`` (None: all active points); device rules
-    (offline, missing data) on all active points, since time alone can make them fire. ``hours``
-    are the hours (per point) that new data touched since the last run: each is judged for
-    exceedance, not only the latest (a device sending its backlog must not hide an exceedance).
-    ``device_rules`` False leaves offline and missing data to another process (server workers).
+    (offline, missing data, wrong password) on all active points, since time alone can make them
+    fire (or clear). ``hours`` are the hours (per point) that new data touched since the last run:
+    each is judged for exceedance, not only the latest (a device sending its backlog must not hide
+    an exceedance).
+    ``device_rules`` False leaves the device rules to another process (server workers).
     Returns counts of alarms opened, updated and cleared."""
     now = now or m.utcnow()
     cfg = settings(session)
@@ -59,6 +73,7 @@ def evaluate(session: Session, points: set[int] | None = None, now: datetime | N
     current: dict[int, dict[tuple[str, str], m.Alarm]] = defaultdict(dict)
     for a in session.scalars(select(m.Alarm).where(m.Alarm.status != "closed")):
         current[a.point_id][(a.rule, a.code)] = a
+    open_keys = {(pid, rule, code) for pid, mine in current.items() for rule, code in mine}
     for p in active:
         findings: dict[tuple[str, str], list[rules.Finding | None]] = {}
         last_hour = last_hours.get(p.id)
@@ -69,6 +84,15 @@ def evaluate(session: Session, points: set[int] | None = None, now: datetime | N
             complete = now.replace(minute=0, second=0, microsecond=0)
             gap = int((complete - last_hour).total_seconds() // 3600) - 1
             findings[("missing_data", "")] = [rules.missing_data(max(gap, 0), int(cfg["missing_hours"]))]
+        if device_rules and (p.pw_failures or (p.id, "wrong_password", "") in open_keys):
+            age = (now - p.pw_failure_utc).total_seconds() / 60 if p.pw_failure_utc else None
+            own = (
+                _host(p.last_peer) == _host(p.pw_failure_peer) if p.last_peer and p.pw_failure_peer else None
+            )
+            quiet = float(cfg.get("wrong_pw_quiet_minutes", WRONG_PW_QUIET_MINUTES))
+            findings[("wrong_password", "")] = [
+                rules.wrong_password(p.pw_failures or 0, age, quiet, p.pw_failure_peer, own)
+            ]
         if (points is None or p.id in points) and last_hour is not None:
             new_hours = (hours or {}).get(p.id, set())
             for key, f in _channel_findings(session, p, last_hour, window_h, cfg, new_hours).items():
@@ -192,12 +216,9 @@ def _apply(session: Session, p: m.SourcePoint, rule: str, code: str, finding: ru
             )
             counts["opened"] += 1
             if cfg["webhook_url"]:
-                from greenpark.ingest.server import notify_webhook
+                from greenpark.services.webhooks import enqueue
 
-                result = notify_webhook(str(cfg["webhook_url"]), alarm_dict(session, a))
-                session.add(
-                    m.AlarmLog(alarm_id=a.id, at_utc=now, actor="system", action="webhook", note=result)
-                )
+                enqueue(session, a, str(cfg["webhook_url"]), alarm_dict(session, a))
             return a
         else:
             if current.cleared_utc is not None:

@@ -9,7 +9,7 @@ import numpy as np
 
 from greenpark.core import lmdi
 from greenpark.services.io import ImportRejected, read_simple_table
-from greenpark.services.records import CellError
+from greenpark.services.tabular import CellError
 
 
 def read_factor_table(filename: str, content: bytes) -> tuple[list[str], dict[int, dict[str, list[float]]]]:

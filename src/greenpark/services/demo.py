@@ -260,6 +260,7 @@ def _demo_users(session: Session, park: m.Park, report: DemoReport) -> None:
             park_id=park.id,
             enterprise_id=enterprise.id if role is auth.Role.ENTERPRISE and enterprise else None,
             display_name=f"{role.label_zh} (demo)",
+            by="greenpark demo",
         )
         report.logins.append((username, password, role.value))
 

@@ -1,5 +1,6 @@
 """Devices seen by the ingestion server: status overview, unknown devices and their adoption,
-commands for a device (time sync), and an outlet's time series for its page."""
+a device's new access password (a confirmed, audited re-key), commands for a device (time sync),
+and an outlet's time series for its page."""
 
 from __future__ import annotations
 
@@ -10,9 +11,16 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from greenpark.services import ingest
+from greenpark.services import audit, ingest
 from greenpark.services.sources import adopt_device, settings
 from greenpark.store import models as m
+
+#: Longest PW greenpark stores. HJ 212-2017 §6.3.2 Table 3 gives the field 9 characters with
+#: "PW=" (6 for the value) and HJ/T 212-2005 6, but loggers in the field use longer ones; 16 is
+#: the column's width and what the enterprise-file import accepts.
+PW_MAX_CHARS = 16
+#: Characters a PW cannot hold: the data segment's separators (HJ 212-2017 §6.3.2).
+PW_FORBIDDEN = frozenset(";,=&")
 
 
 def iso(t: datetime | None) -> str | None:
@@ -123,26 +131,80 @@ def series(session: Session, outlet_id: int, hours: int = 48, now: datetime | No
             })  # fmt: skip
     return {
         "outlet_id": o.id, "outlet": o.name, "medium": o.medium, "enterprise": e.name if e else "",
-        "enterprise_id": o.enterprise_id, "points": [{"id": p.id, "mn": p.mn, "edition": p.edition,
+        "enterprise_id": o.enterprise_id, "points": [{"id": p.id, "mn": p.mn, "edition": p.edition, "pw_failures": p.pw_failures,
+        "pw_failure_utc": iso(p.pw_failure_utc), "pw_failure_peer": p.pw_failure_peer,
         "last_seen_utc": iso(p.last_seen_utc), "data_note": p.data_note} for p in points],
         "start_utc": iso(start), "end_utc": iso(end), "channels": chans,
     }  # fmt: skip
 
 
 def unknown_devices(session: Session) -> list[dict[str, Any]]:
+    """Unregistered MNs that sent frames, newest first (a registered MN with a wrong PW is not
+    one of them: that is the ``wrong_password`` alarm)."""
     return [
         {"mn": u.mn, "reason": u.reason, "status": u.status, "frames": u.frames, "pw_seen": u.pw_seen,
          "first_seen_utc": iso(u.first_seen_utc), "last_seen_utc": iso(u.last_seen_utc), "last_peer": u.last_peer,
          "last_cn": u.last_cn}
-        for u in session.scalars(select(m.UnknownDevice).order_by(m.UnknownDevice.last_seen_utc.desc()))
+        for u in session.scalars(
+            select(m.UnknownDevice)
+            .where(m.UnknownDevice.reason != "bad_pw")  # rows from before wrong PWs became alarms
+            .order_by(m.UnknownDevice.last_seen_utc.desc())
+        )
     ]  # fmt: skip
 
 
 def adopt(session: Session, mn: str, outlet_id: int, by: str = "") -> tuple[int, int]:
-    """Register an unknown device under an outlet and store what it already sent."""
+    """Register an unknown device under an outlet and store what it already sent; returns
+    (frames stored, frames refused).
+
+    Raises
+    ------
+    DeviceConflict  (:mod:`greenpark.services.sources`) the MN is already registered.
+    LookupError     no unknown device with this MN, or no such outlet.
+    """
     adopt_device(session, mn, outlet_id, by)
     session.flush()
     return ingest.replay_frames(session, mn)
+
+
+def check_pw(pw: str) -> str:
+    """``pw`` if a data logger can send it as its access password: 1 to :data:`PW_MAX_CHARS`
+    printable ASCII characters without spaces or the separators ``; , = &``; else ValueError."""
+    if not 1 <= len(pw) <= PW_MAX_CHARS:
+        raise ValueError(f"a PW has 1 to {PW_MAX_CHARS} characters")
+    if any(not ("!" <= c <= "~") or c in PW_FORBIDDEN for c in pw):
+        raise ValueError("a PW has printable ASCII characters only, without spaces or ; , = &")
+    return pw
+
+
+def rekey_device(session: Session, point_id: int, new_pw: str, confirm_mn: str, by: str) -> m.SourcePoint:
+    """Give a registered device a new access password (the PW its logger now sends), as its own
+    confirmed and audited action: the caller repeats the device's MN, the PW is checked, the
+    wrong-PW count starts again from zero (its alarm clears at the next evaluation), and the
+    change is appended to the audit trail — without the PW, old or new.
+
+    Raises
+    ------
+    LookupError  no monitoring point ``point_id``.
+    ValueError   ``confirm_mn`` is not the point's MN, or ``new_pw`` is not a valid PW.
+    """
+    p = session.get(m.SourcePoint, point_id)
+    if p is None:
+        raise LookupError(f"no monitoring point {point_id}")
+    if confirm_mn.strip() != p.mn:
+        raise ValueError(f"confirm by repeating the device's MN ({p.mn}); got {confirm_mn.strip()!r}")
+    check_pw(new_pw)
+    failures, peer = p.pw_failures or 0, p.pw_failure_peer
+    p.pw = new_pw
+    p.pw_failures, p.pw_failure_utc, p.pw_failure_peer = 0, None, ""
+    note = "PW changed" + (
+        f"; {failures} wrong-PW frame(s) counted before, the last from {peer}" if failures else ""
+    )
+    audit.record(
+        session, by, "rekey", "source_point", key=p.mn, field="pw", old="(hidden)", new="(hidden)", note=note
+    )
+    session.flush()
+    return p
 
 
 def request_command(session: Session, mn: str, cn: str, by: str = "") -> m.DeviceCommand:

@@ -23,7 +23,7 @@ from greenpark.core.units import GJ_PER_TCE
 from greenpark.services import scenarios as sc
 from greenpark.services.inventory import get_park
 from greenpark.services.io import ImportRejected, read_simple_table
-from greenpark.services.records import CellError
+from greenpark.services.tabular import CellError, csv_text, export_text, workbook_bytes
 
 MODEL = "greenpark"
 COLUMNS = ("Model", "Scenario", "Region", "Variable", "Unit")
@@ -123,17 +123,15 @@ def export(session: Session, codes: list[str], fmt: str = "csv", long: bool = Fa
         ws.title = "data"
         ws.append(header)
         for row in body:
-            ws.append(row)
-        buf = io.BytesIO()
-        wb.save(buf)
-        return buf.getvalue()
+            ws.append([export_text(v) for v in row])
+        return workbook_bytes(wb)
     if fmt != "csv":
         raise sc.ScenarioError("format: csv or xlsx")
     s = io.StringIO()
     w = csv.writer(s, lineterminator="\n")
     w.writerow(header)
     for row in body:
-        w.writerow(["" if v is None else repr(v) if isinstance(v, float) else v for v in row])
+        w.writerow(["" if v is None else repr(v) if isinstance(v, float) else csv_text(v) for v in row])
     return s.getvalue().encode("utf-8")
 
 

@@ -145,7 +145,7 @@ def import_values(session: Session, filename: str, content: bytes, by: str = "")
     """Reported values from .xlsx or .csv with the columns ``code, year, value[, source, note]``:
     every cell is checked (file, sheet, row, column named) and nothing is written on any error."""
     from greenpark.services.io import ImportRejected, read_simple_table
-    from greenpark.services.records import CellError
+    from greenpark.services.tabular import CellError
 
     park = get_park(session)
     inds = {i.code: i for i in session.scalars(select(m.Indicator).where(m.Indicator.park_id == park.id))}

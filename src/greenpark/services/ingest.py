@@ -1,8 +1,13 @@
 """From HJ 212 frames to stored data: the device registry, the durable batch write (raw frames,
-readings stored once per point/kind/time/code, unknown devices), replay of an adopted device's
-frames, hourly and daily roll-ups, last-seen and retention. Used by the ingestion server (one
-writer thread) and by tests; all database work goes through SQLAlchemy so SQLite and PostgreSQL
-behave the same."""
+readings stored once per point/kind/time/code, unknown devices, wrong-PW counts on the point),
+replay of an adopted device's frames, hourly and daily roll-ups, last-seen and retention. Used by
+the ingestion server (one writer thread) and by tests; all database work goes through SQLAlchemy
+so SQLite and PostgreSQL behave the same.
+
+What a stranger can make us store is bounded here: raw frames of an unknown MN are kept up to
+:data:`UNKNOWN_RAW_PER_MN`, frames that name a registered MN with a wrong PW up to
+:data:`BAD_PW_RAW_PER_MN` (they are counted on the point, never listed for adoption); the server
+adds per-connection caps and writes one summary row for what it did not store row by row."""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from greenpark.hj212.codec import Frame, HJ212Error, parse
@@ -23,6 +28,16 @@ from greenpark.store.bulk import insert_many, update_many, upsert_many
 
 BEIJING = timedelta(hours=8)
 ROLLUP_KINDS = ("hour", "min", "rtd")  # preference order for an hourly statistic
+#: Raw frames kept per unregistered MN (for adoption: about a day of minute data); later frames
+#: of that MN are only counted on its unknown-device row until retention makes room again.
+UNKNOWN_RAW_PER_MN = 2000
+#: Raw frames kept per registered MN that arrived with a wrong PW (evidence for the alarm).
+BAD_PW_RAW_PER_MN = 20
+#: The predicate of the partial index ``ix_raw_frame_unknown_mn``, written as literals so that
+#: SQLite (and a generic PostgreSQL plan) can use the index; with bound parameters they scan.
+STRANGER_FRAMES = text("raw_frame.status IN ('unknown_mn', 'bad_pw')")
+#: The shortest raw-frame retention :func:`prune_raw_frames` accepts [d].
+MIN_RAW_RETENTION_DAYS = 1.0
 
 
 def beijing_to_utc(t: datetime) -> datetime:
@@ -53,12 +68,13 @@ def load_registry(session: Session) -> dict[str, Device]:
 
 @dataclass(slots=True)
 class Inbound:
-    """One received frame (or rejected chunk) on its way to the store."""
+    """One received frame (or rejected chunk, or a connection's summary) on its way to the store.
+    ``keep_raw`` False: count it (unknown device, wrong-PW counter) without a raw-frame row."""
 
     raw: bytes
     peer: str
     received_utc: datetime
-    status: str  # stored | unknown_mn | bad_pw | rejected | other
+    status: str  # stored | unknown_mn | bad_pw | rejected | other | summary
     mn: str = ""
     cn: str = ""
     qn: str = ""
@@ -66,6 +82,7 @@ class Inbound:
     reason: str = ""
     point_id: int | None = None
     rows: list[Reading] = field(default_factory=list)
+    keep_raw: bool = True
 
 
 #: Columns of a reading row, in the order :func:`reading_rows` gives them.
@@ -108,8 +125,9 @@ def reading_rows(frame: Frame, point_id: int) -> list[Reading]:
 def classify(
     frame: Frame, raw: bytes, peer: str, received_utc: datetime, registry: dict[str, Device]
 ) -> Inbound:
-    """Decide what becomes of a parsed frame: stored (registered MN, right PW), unknown_mn, bad_pw,
-    rejected (bad values), or other (a frame that carries no readings)."""
+    """Decide what becomes of a parsed frame: stored (registered MN, right PW), unknown_mn, bad_pw
+    (a registered MN with a wrong PW: counted on the point and alarmed, never an adoption
+    candidate), rejected (bad values), or other (a frame that carries no readings)."""
     mn, cn = frame.mn or "", frame.cn or ""
     item = Inbound(raw, peer, received_utc, "other", mn=mn, cn=cn, qn=frame.qn or "", pw=frame.pw or "")
     dev = registry.get(mn)
@@ -132,42 +150,92 @@ def classify(
 RAW_COLUMNS = ("received_utc", "peer", "mn", "cn", "qn", "status", "reason", "raw")
 
 
-def write_batch(conn: Connection, items: list[Inbound], keep_raw: bool = True) -> None:
+def write_batch(conn: Connection, items: list[Inbound], keep_raw: bool = True,
+                unknown_raw_per_mn: int = UNKNOWN_RAW_PER_MN, bad_pw_raw_per_mn: int = BAD_PW_RAW_PER_MN) -> None:  # fmt: skip
     """Store a batch in the caller's transaction: raw frames, readings (a repeat of the same point,
-    kind, time and code is ignored, so resent uploads are stored once) and unknown devices.
-    The caller commits; only then may the frames be acknowledged."""
+    kind, time and code is ignored, so resent uploads are stored once), unknown devices and the
+    wrong-PW counters of registered points. Raw frames of an unknown MN are kept up to
+    ``unknown_raw_per_mn`` per MN, wrong-PW frames up to ``bad_pw_raw_per_mn`` per MN; the rest
+    are counted only. The caller commits; only then may the frames be acknowledged."""
+    strangers = [i for i in items if i.status in ("unknown_mn", "bad_pw") and i.mn]
+    for i in strangers:
+        i.mn = i.mn[:32]  # as stored (an overlong MN must neither escape its cap nor fail the batch)
     if keep_raw and items:
-        insert_many(
-            conn, m.RawFrame.__table__, RAW_COLUMNS,  # type: ignore[arg-type]
-            [(i.received_utc, i.peer[:64], i.mn[:32], i.cn[:8], i.qn[:20], i.status, i.reason, raw_text(i.raw))
-             for i in items],
-        )  # fmt: skip
-    rows = [r for i in items if i.status == "stored" for r in i.rows]
-    insert_many(conn, m.SourceReading.__table__, READING_COLUMNS, rows, ignore_conflicts=True)  # type: ignore[arg-type]
-    unknown: dict[str, Inbound] = {}
-    counts: dict[str, int] = defaultdict(int)
-    for i in items:
-        if i.status in ("unknown_mn", "bad_pw") and i.mn:
-            unknown[i.mn] = i
-            counts[i.mn] += 1
-    for mn, i in unknown.items():
-        t = m.UnknownDevice
-        row = conn.execute(select(t.id, t.frames).where(t.mn == mn)).first()
-        if row is None:
-            conn.execute(
-                insert(t).values(
-                    mn=mn, reason=i.status, pw_seen=i.pw[:16], first_seen_utc=i.received_utc,
-                    last_seen_utc=i.received_utc, frames=counts[mn], last_peer=i.peer[:64], last_cn=i.cn[:8],
-                    status="pending",
-                )
-            )  # fmt: skip
+        room = _raw_room(conn, strangers, unknown_raw_per_mn, bad_pw_raw_per_mn)
+        rows = []
+        for i in items:
+            if not i.keep_raw:
+                continue
+            if i.status in ("unknown_mn", "bad_pw") and i.mn:
+                if room[(i.mn, i.status)] <= 0:
+                    continue
+                room[(i.mn, i.status)] -= 1
+            rows.append((i.received_utc, i.peer[:64], i.mn[:32], i.cn[:8], i.qn[:20], i.status, i.reason,
+                         raw_text(i.raw)))  # fmt: skip
+        insert_many(conn, m.RawFrame.__table__, RAW_COLUMNS, rows)  # type: ignore[arg-type]
+    readings = [r for i in items if i.status == "stored" for r in i.rows]
+    insert_many(conn, m.SourceReading.__table__, READING_COLUMNS, readings, ignore_conflicts=True)  # type: ignore[arg-type]
+    last: dict[tuple[str, str], Inbound] = {}
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    for i in strangers:
+        last[(i.mn, i.status)] = i
+        counts[(i.mn, i.status)] += 1
+    for (mn, status), i in last.items():
+        if status == "bad_pw":
+            _count_wrong_pw(conn, i, counts[(mn, status)])
         else:
-            conn.execute(
-                update(t)
-                .where(t.id == row.id)
-                .values(reason=i.status, pw_seen=i.pw[:16], last_seen_utc=i.received_utc,
-                        frames=row.frames + counts[mn], last_peer=i.peer[:64], last_cn=i.cn[:8])
-            )  # fmt: skip
+            _note_unknown(conn, i, counts[(mn, status)])
+
+
+def _raw_room(conn: Connection, strangers: list[Inbound], unknown_cap: int, bad_pw_cap: int) -> dict[tuple[str, str], int]:  # fmt: skip
+    """How many more raw frames each (MN, unknown_mn | bad_pw) of the batch may keep (one query on
+    the partial index of such frames)."""
+    keys = {(i.mn, i.status) for i in strangers if i.keep_raw}
+    room = defaultdict(int, {k: unknown_cap if k[1] == "unknown_mn" else bad_pw_cap for k in keys})
+    if keys:
+        t = m.RawFrame
+        for mn, status, n in conn.execute(
+            select(t.mn, t.status, func.count())
+            .where(t.mn.in_(sorted({mn for mn, _ in keys})), STRANGER_FRAMES)
+            .group_by(t.mn, t.status)
+        ):
+            if (mn, status) in room:
+                room[(mn, status)] -= n
+    return room
+
+
+def _note_unknown(conn: Connection, i: Inbound, frames: int) -> None:
+    """Create or update the unknown-device row of an unregistered (or disabled) MN."""
+    t = m.UnknownDevice
+    row = conn.execute(select(t.id, t.frames).where(t.mn == i.mn)).first()
+    if row is None:
+        conn.execute(
+            insert(t).values(
+                mn=i.mn[:32], reason=i.status, pw_seen=i.pw[:16], first_seen_utc=i.received_utc,
+                last_seen_utc=i.received_utc, frames=frames, last_peer=i.peer[:64], last_cn=i.cn[:8],
+                status="pending",
+            )
+        )  # fmt: skip
+    else:
+        conn.execute(
+            update(t)
+            .where(t.id == row.id)
+            .values(reason=i.status, pw_seen=i.pw[:16], last_seen_utc=i.received_utc,
+                    frames=row.frames + frames, last_peer=i.peer[:64], last_cn=i.cn[:8])
+        )  # fmt: skip
+
+
+def _count_wrong_pw(conn: Connection, i: Inbound, frames: int) -> None:
+    """Count frames that named a registered MN with a wrong PW on the point (the ``wrong_password``
+    alarm reads these); the PW they used is not kept anywhere."""
+    t = m.SourcePoint
+    conn.execute(
+        update(t)
+        .where(t.mn == i.mn)
+        .values(
+            pw_failures=t.pw_failures + frames, pw_failure_utc=i.received_utc, pw_failure_peer=i.peer[:64]
+        )
+    )
 
 
 def raw_text(raw: bytes) -> str:
@@ -294,11 +362,16 @@ def _upsert_rollups(session: Session, rows: list[Rollup]) -> None:
 
 
 def replay_frames(session: Session, mn: str) -> tuple[int, int]:
-    """Store the readings of frames recorded while ``mn`` was unknown (or used a wrong PW), now that
-    it is registered. Returns (frames replayed, frames still refused)."""
+    """Store the readings of frames recorded while ``mn`` was unknown, now that it is registered.
+    Frames that named a registered MN with a wrong PW are evidence, not data: never replayed.
+    Returns (frames replayed, frames still refused)."""
     registry = load_registry(session)
     frames = session.scalars(
-        select(m.RawFrame).where(m.RawFrame.mn == mn, m.RawFrame.status.in_(("unknown_mn", "bad_pw")))
+        select(m.RawFrame).where(
+            m.RawFrame.mn == mn,
+            STRANGER_FRAMES,
+            m.RawFrame.status == "unknown_mn",
+        )
     ).all()
     ok = refused = 0
     items = []
@@ -326,7 +399,18 @@ def replay_frames(session: Session, mn: str) -> tuple[int, int]:
 
 
 def prune_raw_frames(session: Session, retention_days: float, now_utc: datetime | None = None) -> int:
-    """Delete raw frames older than the retention (readings are kept)."""
+    """Delete raw frames older than ``retention_days`` [d] (readings are kept); returns the rows
+    deleted.
+
+    Raises
+    ------
+    ValueError  when the retention is shorter than :data:`MIN_RAW_RETENTION_DAYS` (0 would delete
+                every raw frame, the audit trail of what arrived, at once).
+    """
+    if not retention_days >= MIN_RAW_RETENTION_DAYS:  # also refuses NaN
+        raise ValueError(
+            f"raw-frame retention must be at least {MIN_RAW_RETENTION_DAYS:g} day; got {retention_days!r}"
+        )
     cutoff = (now_utc or m.utcnow()) - timedelta(days=retention_days)
     result = session.execute(delete(m.RawFrame).where(m.RawFrame.received_utc < cutoff))
     return int(getattr(result, "rowcount", 0) or 0)

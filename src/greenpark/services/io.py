@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -22,13 +20,13 @@ from greenpark.services.records import (
     ECONOMIC_COLUMNS,
     QUALITY,
     TCE_BASES,
-    CellError,
     EntityResolver,
     upsert_activity,
     upsert_economic,
     validate_activity,
     validate_economic,
 )
+from greenpark.services.tabular import CellError, TableRejected, export_text, read_sheets, workbook_bytes
 from greenpark.store import models as m
 
 SHEETS = {"activity": ACTIVITY_COLUMNS, "economic": ECONOMIC_COLUMNS}
@@ -51,17 +49,10 @@ HEADERS_ZH = {
     "value_10k_yuan": "数值(万元)",
     "price_basis": "价格口径",
 }
-MAX_IMPORT_BYTES = 20 * 1024 * 1024
 
 
-class ImportRejected(Exception):
+class ImportRejected(TableRejected):
     """The file was refused; nothing was imported. ``errors`` names every bad cell."""
-
-    def __init__(self, errors: list[CellError]) -> None:
-        self.errors = errors
-        super().__init__(
-            f"{len(errors)} error(s); nothing imported: " + "; ".join(str(e) for e in errors[:5])
-        )
 
 
 @dataclass
@@ -88,72 +79,19 @@ def _sheet_kind(name: str, header: list[str]) -> str | None:
     return None
 
 
-def _workbook(filename: str, content: bytes) -> Any:
-    """Open an uploaded workbook read-only, or reject the file saying why."""
-    try:
-        return load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception as exc:
-        raise ImportRejected(
-            [CellError(filename, "", 0, "", f"not a readable Excel file ({exc.__class__.__name__})")]
-        ) from None
-
-
-def _csv_reader(filename: str, content: bytes) -> Any:
-    """A CSV reader over an uploaded UTF-8 file (with or without BOM), or reject the file."""
-    try:
-        return csv.reader(io.StringIO(content.decode("utf-8-sig")))
-    except UnicodeDecodeError:
-        raise ImportRejected([CellError(filename, "", 0, "", "CSV files must be UTF-8 encoded")]) from None
-
-
 def read_tables(
     filename: str, content: bytes
 ) -> list[tuple[str, str, list[str], list[tuple[int, dict[str, Any]]]]]:
     """Rows of every data sheet: (sheet name, kind, header, [(row number, {column: value})])."""
-    suffix = Path(filename).suffix.lower()
     out = []
-    if suffix in (".xlsx", ".xlsm"):
-        wb = _workbook(filename, content)
-        for ws in wb.worksheets:
-            rows_iter = ws.iter_rows(values_only=True)
-            header_row = next(rows_iter, None)
-            if header_row is None:
-                continue
-            header = [str(h).strip() if h is not None else "" for h in header_row]
-            kind = _sheet_kind(ws.title, header)
-            if kind is None:
-                continue
-            rows = []
-            for i, vals in enumerate(rows_iter, start=2):
-                if vals is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in vals):
-                    continue
-                rows.append((i, {h: v for h, v in zip(header, vals, strict=False) if h}))
-            out.append((ws.title, kind, header, rows))
-        wb.close()
-    elif suffix == ".csv":
-        reader = _csv_reader(filename, content)
-        header = [h.strip() for h in next(reader, [])]
-        kind = _sheet_kind(Path(filename).stem, header)
+    for sh in read_sheets(filename, content, ImportRejected):
+        kind = _sheet_kind(sh.title or Path(filename).stem, sh.header)
         if kind is None:
-            raise ImportRejected(
-                [
-                    CellError(
-                        filename,
-                        "",
-                        1,
-                        "",
-                        "cannot tell activity from economic data: name the file *activity*.csv or *economic*.csv",
-                    )
-                ]
-            )
-        rows = [
-            (i, dict(zip(header, vals, strict=False)))
-            for i, vals in enumerate(reader, start=2)
-            if any(v.strip() for v in vals)
-        ]
-        out.append(("", kind, header, rows))
-    else:
-        raise ImportRejected([CellError(filename, "", 0, "", "only .xlsx and .csv files can be imported")])
+            if not sh.title:  # a CSV file names its kind
+                raise ImportRejected([CellError(filename, "", 1, "",
+                                                "cannot tell activity from economic data: name the file *activity*.csv or *economic*.csv")])  # fmt: skip
+            continue
+        out.append((sh.title, kind, sh.header, sh.records()))
     if not out:
         raise ImportRejected(
             [CellError(filename, "", 0, "", "no sheet named activity or economic (use the template)")]
@@ -174,10 +112,6 @@ def import_file(
     Re-importing the same content changes nothing (rows are keyed by entity, period, sector,
     boundary, carrier and source).
     """
-    if len(content) > MAX_IMPORT_BYTES:
-        raise ImportRejected(
-            [CellError(filename, "", 0, "", f"file larger than {MAX_IMPORT_BYTES // 2**20} MiB")]
-        )
     park = get_park(session, park_code)
     only_enterprise = user.enterprise_id if user is not None and user.role == "enterprise" else None
     tables = read_tables(filename, content)
@@ -340,9 +274,7 @@ def template_workbook(session: Session | None = None, park_code: str | None = No
     ):
         notes.append([line])
     notes.column_dimensions["A"].width = 120
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return workbook_bytes(wb)
 
 
 def inventory_workbook(result: dict[str, Any], records: list[dict[str, Any]] | None = None) -> bytes:
@@ -412,7 +344,7 @@ def inventory_workbook(result: dict[str, Any], records: list[dict[str, Any]] | N
             we = wb.create_sheet(key)
             we.append([key[3:], "energy_tce_calorific", "co2_t"])
             for r in result[key]:
-                we.append([r[key[3:]], r["energy_tce_calorific"], r["co2_t"]])
+                we.append([export_text(r[key[3:]]), r["energy_tce_calorific"], r["co2_t"]])
     wk = wb.create_sheet("checks")
     wk.append(["severity", "code", "说明", "message"])
     for c in result["checks"]:
@@ -422,13 +354,11 @@ def inventory_workbook(result: dict[str, Any], records: list[dict[str, Any]] | N
         cols = ["id", *(c for c in ACTIVITY_COLUMNS if c not in ("entity", "note")), "note"]
         wr.append(cols)
         for rec in records:
-            wr.append([rec.get(c) for c in cols])
+            wr.append([export_text(rec.get(c)) for c in cols])
     for sheet in wb.worksheets[1:]:
         for c in sheet[1]:
             c.font = bold
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return workbook_bytes(wb)
 
 
 def read_simple_table(filename: str, content: bytes, required: tuple[str, ...]
@@ -436,9 +366,6 @@ def read_simple_table(filename: str, content: bytes, required: tuple[str, ...]
     """Rows of a one-table file (.csv, or the first sheet of an .xlsx whose header has every
     ``required`` column): ``[(sheet, row number, {column: text})]``. Cells come back as stripped
     text (numbers as Excel stores them, integers without ".0"); a bad file raises ImportRejected."""
-    suffix = Path(filename).suffix.lower()
-    if len(content) > MAX_IMPORT_BYTES:
-        raise ImportRejected([CellError(filename, "", 0, "", "file larger than 20 MB")])
 
     def text(v: Any) -> str:
         if v is None:
@@ -447,33 +374,12 @@ def read_simple_table(filename: str, content: bytes, required: tuple[str, ...]
             return str(int(v))
         return str(v).strip()
 
-    if suffix in (".xlsx", ".xlsm"):
-        wb = _workbook(filename, content)
-        try:
-            for ws in wb.worksheets:
-                it = ws.iter_rows(values_only=True)
-                header = [text(h) for h in next(it, None) or ()]
-                if not set(required) <= set(header):
-                    continue
-                return [
-                    (ws.title, i, {h: text(v) for h, v in zip(header, vals, strict=False) if h})
-                    for i, vals in enumerate(it, start=2)
-                    if vals and any(text(v) for v in vals)
-                ]
-        finally:
-            wb.close()
-        raise ImportRejected(
-            [CellError(filename, "", 1, "", "no sheet has the columns " + ", ".join(required))]
-        )
-    if suffix == ".csv":
-        reader = _csv_reader(filename, content)
-        header = [h.strip() for h in next(reader, [])]
-        missing = [c for c in required if c not in header]
-        if missing:
-            raise ImportRejected([CellError(filename, "", 1, c, "column missing") for c in missing])
-        return [
-            ("", i, {h: v.strip() for h, v in zip(header, vals, strict=False) if h})
-            for i, vals in enumerate(reader, start=2)
-            if any(v.strip() for v in vals)
-        ]
-    raise ImportRejected([CellError(filename, "", 0, "", "only .xlsx and .csv files can be imported")])
+    sheets = read_sheets(filename, content, ImportRejected)
+    for sh in sheets:
+        if not set(required) <= set(sh.header):
+            continue
+        return [(sh.title, i, {h: text(v) for h, v in r.items()}) for i, r in sh.records()]
+    if len(sheets) == 1 and not sheets[0].title:  # a CSV file
+        missing = [c for c in required if c not in sheets[0].header]
+        raise ImportRejected([CellError(filename, "", 1, c, "column missing") for c in missing])
+    raise ImportRejected([CellError(filename, "", 1, "", "no sheet has the columns " + ", ".join(required))])

@@ -4,8 +4,7 @@ countdown. Imports check every cell (file, row, column) and write nothing on an 
 
 from __future__ import annotations
 
-import csv
-import io
+import math
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from greenpark.core import landuse as core
 from greenpark.services.inventory import get_park
-from greenpark.services.records import CellError
+from greenpark.services.tabular import CellError, TableRejected
 from greenpark.store import models as m
 
 DEMO = Path(__file__).resolve().parent.parent / "data" / "demo" / "xianning"
@@ -26,10 +25,8 @@ KINDS = ("unsupplied", "idle")
 STATUSES = ("pending", "in_progress", "disposed")
 
 
-class LandImportRejected(Exception):
-    def __init__(self, errors: list[CellError]) -> None:
-        super().__init__(f"{len(errors)} error(s); nothing was imported")
-        self.errors = errors
+class LandImportRejected(TableRejected):
+    """A land-use upload was refused; nothing was imported."""
 
 
 def _num(raw: str, file: str, row: int, col: str, errors: list[CellError], required: bool = False,
@@ -44,10 +41,19 @@ def _num(raw: str, file: str, row: int, col: str, errors: list[CellError], requi
     except ValueError:
         errors.append(CellError(file, "", row, col, f"{t!r} is not a number"))
         return None
-    if x < 0 or (positive and x == 0) or x != x:
+    if not math.isfinite(x) or x < 0 or (positive and x == 0):
         errors.append(CellError(file, "", row, col, "must be " + ("positive" if positive else "≥ 0")))
         return None
     return x
+
+
+def _rows(filename: str, content: bytes, required: tuple[str, ...]) -> list[tuple[str, int, dict[str, str]]]:
+    from greenpark.services.io import ImportRejected, read_simple_table
+
+    try:
+        return read_simple_table(filename, content, required)
+    except ImportRejected as exc:
+        raise LandImportRejected(exc.errors) from None
 
 
 def import_land_use(session: Session, filename: str, content: bytes) -> int:
@@ -58,7 +64,7 @@ def import_land_use(session: Session, filename: str, content: bytes) -> int:
     ents |= {e.code: e for e in list(ents.values())}
     errors: list[CellError] = []
     rows = []
-    for i, r in enumerate(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))), start=2):
+    for _sheet, i, r in _rows(filename, content, ("enterprise", "year", "land_mu")):
         e = ents.get((r.get("enterprise") or "").strip())
         if e is None:
             errors.append(
@@ -79,11 +85,11 @@ def import_land_use(session: Session, filename: str, content: bytes) -> int:
             )
     if errors:
         raise LandImportRejected(errors)
-    for e, year, land, vals, prod, source in rows:
+    for e, year, land, vals, in_production, source in rows:
         rec = session.scalars(
             select(m.LandUseRecord).where(m.LandUseRecord.enterprise_id == e.id, m.LandUseRecord.year == year)
         ).first() or m.LandUseRecord(enterprise_id=e.id, year=year)
-        rec.land_mu, rec.in_production, rec.source = land, prod, source
+        rec.land_mu, rec.in_production, rec.source = land, in_production, source
         for k, v in vals.items():
             setattr(rec, k, v)
         session.add(rec)
@@ -97,7 +103,7 @@ def import_idle_parcels(session: Session, filename: str, content: bytes) -> int:
     zones = {z.code: z for z in session.scalars(select(m.Zone).where(m.Zone.park_id == park.id))}
     errors: list[CellError] = []
     rows = []
-    for i, r in enumerate(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))), start=2):
+    for _sheet, i, r in _rows(filename, content, ("code", "kind", "area_mu")):
         code = (r.get("code") or "").strip()
         if not code:
             errors.append(CellError(filename, "", i, "code", "required"))
@@ -124,11 +130,11 @@ def import_idle_parcels(session: Session, filename: str, content: bytes) -> int:
         rows.append((code, zones.get(zone), r, kind, status, area, days))
     if errors:
         raise LandImportRejected(errors)
-    for code, zone, r, kind, status, area, days in rows:
+    for code, zone_row, r, kind, status, area, days in rows:
         p = session.scalars(
             select(m.IdleParcel).where(m.IdleParcel.park_id == park.id, m.IdleParcel.code == code)
         ).first() or m.IdleParcel(park_id=park.id, code=code)
-        p.zone_id = zone.id if zone else None
+        p.zone_id = zone_row.id if zone_row else None
         assert area is not None
         p.location, p.kind, p.area_mu, p.status = (r.get("location") or "").strip(), kind, area, status
         p.since, p.disposed_on = days["since"], days["disposed_on"]

@@ -3,6 +3,7 @@ noise points (equivalent levels). Times are stored in UTC and evaluated by Beiji
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from datetime import date, datetime, timedelta
 from threading import Lock
@@ -16,7 +17,7 @@ from greenpark.services import air
 from greenpark.services.air_synthetic import SYNTHETIC_LABEL, synthetic_year
 from greenpark.services.demo import plan_table
 from greenpark.services.inventory import get_park
-from greenpark.services.records import CellError
+from greenpark.services.tabular import CellError
 from greenpark.store import models as m
 
 #: Beijing time is UTC+8 all year (HJ 212 DataTime and Chinese monitoring data are Beijing time).
@@ -273,8 +274,11 @@ def _point_and_date(
     except MonitoringError as exc:
         errors.append(CellError(filename, "", row, column, str(exc)))
         return None
+    text = (r.get("date") or "").strip()
+    if len(text) > 10 and text[10] in " T" and text[11:].strip("0:") == "":  # an Excel date cell
+        text = text[:10]
     try:
-        return point, date.fromisoformat((r.get("date") or "").strip())
+        return point, date.fromisoformat(text)
     except ValueError:
         errors.append(CellError(filename, "", row, "date", "not a date (YYYY-MM-DD)"))
         return None
@@ -282,30 +286,27 @@ def _point_and_date(
 
 def import_water_csv(session: Session, filename: str, content: bytes) -> dict[str, Any]:
     """Water samples ``section,date,item,value`` (mg/L); every bad cell reported; all or nothing."""
-    import csv
-    import io
-
     from greenpark.data.environment import gb3838_items
 
     known = {w.item for w in gb3838_items()}
-    text = content.decode("utf-8-sig")
+    sheet, _header, data = air.first_sheet_text(filename, content)
     errors: list[CellError] = []
     rows = []
-    for i, r in enumerate(csv.DictReader(io.StringIO(text)), start=2):
+    for i, r in data:
         found = _point_and_date(session, r, (filename, i), "section", "water", errors)
         if found is None:
             continue
         point, on = found
         item = (r.get("item") or "").strip()
         if item not in known:
-            errors.append(CellError(filename, "", i, "item", f"unknown GB 3838 item {item!r}"))
+            errors.append(CellError(filename, sheet, i, "item", f"unknown GB 3838 item {item!r}"))
             continue
         try:
             value = float(r.get("value") or "")
-            if value < 0:
+            if not (math.isfinite(value) and value >= 0):
                 raise ValueError
         except ValueError:
-            errors.append(CellError(filename, "", i, "value", "must be a non-negative number"))
+            errors.append(CellError(filename, sheet, i, "value", "must be a non-negative number"))
             continue
         rows.append((point, on, item, value))
     if errors:
@@ -345,26 +346,26 @@ def section_class_on(session: Session, section: str, on: date) -> dict[str, Any]
 
 def import_noise_csv(session: Session, filename: str, content: bytes) -> dict[str, Any]:
     """Noise measurements ``point,date,period,leq_db`` (day/night, dB(A)); all or nothing."""
-    import csv
-    import io
-
+    sheet, _header, data = air.first_sheet_text(filename, content)
     errors: list[CellError] = []
     rows = []
-    for i, r in enumerate(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))), start=2):
+    for i, r in data:
         found = _point_and_date(session, r, (filename, i), "point", "noise", errors)
         if found is None:
             continue
         point, on = found
         period = (r.get("period") or "").strip()
         if period not in ("day", "night"):
-            errors.append(CellError(filename, "", i, "period", "must be day or night"))
+            errors.append(CellError(filename, sheet, i, "period", "must be day or night"))
             continue
         try:
             leq = float(r.get("leq_db") or "")
             if not 0 < leq < 200:
                 raise ValueError
         except ValueError:
-            errors.append(CellError(filename, "", i, "leq_db", "must be a level in dB(A) between 0 and 200"))
+            errors.append(
+                CellError(filename, sheet, i, "leq_db", "must be a level in dB(A) between 0 and 200")
+            )
             continue
         rows.append((point, on, period, leq))
     if errors:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from greenpark.core.units import UNITS, UnitError, dimension
 from greenpark.services.inventory import BOUNDARIES, ECONOMIC_INDICATORS, SECTORS
+from greenpark.services.tabular import CellError
 from greenpark.store import models as m
 
 ACTIVITY_COLUMNS = (
@@ -39,21 +40,6 @@ REQUIRED = {
 QUALITY = ("reported", "measured", "estimated", "derived")
 TCE_BASES = ("calorific", "equal_value")
 MIN_YEAR, MAX_YEAR = 1990, 2100
-
-
-@dataclass(frozen=True)
-class CellError:
-    """One bad cell: where it is and why it is refused."""
-
-    file: str
-    sheet: str
-    row: int
-    column: str
-    reason: str
-
-    def __str__(self) -> str:
-        sheet = f", sheet {self.sheet}" if self.sheet else ""
-        return f"{self.file}{sheet}, row {self.row}, column {self.column}: {self.reason}"
 
 
 @dataclass

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from greenpark.services import indicators, projects
 from greenpark.services.inventory import get_park
+from greenpark.services.tabular import export_text, workbook_bytes
 
 STATUS_ZH = {"met": "达标", "at_risk": "有风险", "missed": "未达标", "no_data": "无数据"}
 VERDICT_ZH = {"on_track": "可实现", "at_risk": "有风险", "off_track": "难以实现", "no_data": "无法评估"}
@@ -83,11 +84,9 @@ def workbook(session: Session, year: int, today: date | None = None) -> bytes:
     pj = wb.create_sheet("项目")
     pj.append(["序号", "项目", "建设单位", "总投资（万元）", "计划完成", "状态", "完成%", "预警", "方案标注"])
     for p in d["projects"]:
-        pj.append([p["seq"], p["name"], p["owner"], p["investment_10k_yuan"], p["planned_end"], p["status"], p["percent"],
+        pj.append([p["seq"], export_text(p["name"]), export_text(p["owner"]), p["investment_10k_yuan"], p["planned_end"], p["status"], p["percent"],
                    "、".join(p["condition"]), p["flag_text"]])  # fmt: skip
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return workbook_bytes(wb)
 
 
 def _chart_png(det: dict[str, Any]) -> bytes:

@@ -17,7 +17,7 @@ from greenpark.core import sinks as core
 from greenpark.services.factors import FactorLibrary, FactorRef
 from greenpark.services.inventory import get_park
 from greenpark.services.io import ImportRejected, read_simple_table
-from greenpark.services.records import CellError
+from greenpark.services.tabular import CellError
 from greenpark.store import models as m
 
 DEMO = Path(__file__).resolve().parent.parent / "data" / "demo" / "xianning"

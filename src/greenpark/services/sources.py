@@ -4,21 +4,21 @@ file, sheet, row and column) and the demo file; park settings for ingestion and 
 
 from __future__ import annotations
 
-import csv
-import io
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from greenpark.hj212.codes import code_info
+from greenpark.services import audit
 from greenpark.services.inventory import get_park
-from greenpark.services.records import CellError
+from greenpark.services.tabular import CellError, TableRejected, export_text, read_sheets, workbook_bytes
 from greenpark.store import models as m
 
 DEMO_SOURCES = Path(__file__).resolve().parent.parent / "data" / "demo" / "xianning" / "sources"
@@ -98,14 +98,14 @@ SETTINGS_DEFAULTS: dict[str, Any] = {
     "maintenance_window_hours": 48,
     "auto_close": False,  # close alarms by themselves once the condition has cleared
     "webhook_url": "",  # POST every new alarm as JSON here (empty: none)
+    "webhook_allow_private": False,  # admins only: allow a webhook on a private or loopback address
     "raw_retention_days": 180,  # raw frames older than this are deleted
+    "wrong_pw_quiet_minutes": 60,  # a wrong-PW alarm clears after this long without a wrong-PW frame
 }
 
 
-class SourceFileRejected(Exception):
-    def __init__(self, errors: list[CellError]) -> None:
-        super().__init__(f"{len(errors)} error(s); nothing was imported")
-        self.errors = errors
+class SourceFileRejected(TableRejected):
+    """An enterprise-file upload was refused; nothing was imported."""
 
 
 # Settings
@@ -119,21 +119,95 @@ def settings(session: Session) -> dict[str, Any]:
     return out
 
 
-def set_setting(session: Session, key: str, value: Any, by: str = "") -> None:
+#: The range of each numeric setting: (smallest, largest, whole numbers only). A setting outside its
+#: range is refused (a retention of 0 days would delete every raw frame).
+SETTING_RANGES: dict[str, tuple[float, float, bool]] = {
+    "pre_alarm_ratio": (0.01, 1.0, False),
+    "missing_hours": (1, 168, True),
+    "offline_minutes": (1, 10_080, True),
+    "abnormal_flag_hours": (1, 168, True),
+    "flat_line_readings": (2, 10_000, True),
+    "collapse_ratio": (0.01, 0.99, False),
+    "collapse_flow_tolerance": (0.0, 1.0, False),
+    "near_limit_low": (0.01, 0.99, False),
+    "near_limit_share": (0.01, 1.0, False),
+    "near_limit_hours": (1, 2_160, True),
+    "near_limit_max_cv": (0.0, 1.0, False),
+    "maintenance_hours": (1, 720, True),
+    "maintenance_window_hours": (1, 2_160, True),
+    "raw_retention_days": (1, 3_650, True),
+    "wrong_pw_quiet_minutes": (1, 1_440, True),
+}
+
+
+def settings_spec(session: Session) -> list[dict[str, Any]]:
+    """Each setting with its current value, kind and range (for forms)."""
+    current = settings(session)
+    out = []
+    for key, default in SETTINGS_DEFAULTS.items():
+        kind = (
+            "bool" if isinstance(default, bool) else "number" if isinstance(default, int | float) else "text"
+        )
+        lo, hi, whole = SETTING_RANGES.get(key, (None, None, False))
+        out.append({"key": key, "value": current[key], "default": default, "kind": kind, "min": lo, "max": hi,
+                    "whole": whole})  # fmt: skip
+    return out
+
+
+def check_setting(key: str, value: Any, allow_private_webhook: bool = False) -> Any:
+    """The value as it will be stored, or ValueError saying why it is refused."""
     if key not in SETTINGS_DEFAULTS:
         raise ValueError(f"unknown setting {key!r}; known: {', '.join(SETTINGS_DEFAULTS)}")
     default = SETTINGS_DEFAULTS[key]
     if isinstance(default, bool):
         if not isinstance(value, bool):
             raise ValueError(f"{key} must be true or false")
-    elif isinstance(default, int | float):
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise ValueError(f"{key} must be a number ≥ 0")
-    elif not isinstance(value, str):
+        return value
+    if isinstance(default, int | float):
+        lo, hi, whole = SETTING_RANGES[key]
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise ValueError(f"{key} must be a number")
+        if not lo <= value <= hi:
+            raise ValueError(f"{key} must be between {lo:g} and {hi:g}")
+        if whole:
+            if value != int(value):
+                raise ValueError(f"{key} must be a whole number")
+            return int(value)
+        return float(value)
+    if not isinstance(value, str):
         raise ValueError(f"{key} must be text")
-    row = session.get(m.Setting, key) or m.Setting(key=key)
-    row.value_json, row.updated_by, row.updated_utc = json.dumps(value), by, m.utcnow()
-    session.add(row)
+    if key == "webhook_url" and value.strip():
+        from greenpark.services.webhooks import validate_url
+
+        return validate_url(value.strip(), allow_private=allow_private_webhook)
+    return value.strip()
+
+
+def set_setting(session: Session, key: str, value: Any, by: str = "") -> None:
+    """Change one setting (checked against its range); the change is kept in the audit trail."""
+    set_settings(session, {key: value}, by)
+
+
+def set_settings(session: Session, changes: dict[str, Any], by: str = "") -> dict[str, Any]:
+    """Change several settings at once, all or none; each change is appended to the audit trail
+    with who, when, the old and the new value. Returns what changed."""
+    current = settings(session)
+    allow = changes.get("webhook_allow_private", current["webhook_allow_private"])
+    clean = {k: check_setting(k, v, allow_private_webhook=bool(allow)) for k, v in changes.items()}
+    merged = {**current, **clean}
+    if merged["maintenance_window_hours"] < merged["maintenance_hours"]:
+        raise ValueError("maintenance_window_hours must be at least maintenance_hours")
+    changed = {}
+    for key, value in clean.items():
+        if current[key] == value and session.get(m.Setting, key) is not None:
+            continue
+        row = session.get(m.Setting, key) or m.Setting(key=key)
+        row.value_json, row.updated_by, row.updated_utc = json.dumps(value), by[:100], m.utcnow()
+        session.add(row)
+        audit.record(session, by, "change", "setting", key=key, field=key, old=current[key], new=value)
+        changed[key] = value
+    session.flush()
+    return changed
 
 
 # Reading and validating the file
@@ -151,48 +225,18 @@ def read_source_file(filename: str, content: bytes) -> dict[str, _Sheet]:
     csv: one table named by the file stem, e.g. ``outlets.csv``)."""
     out: dict[str, _Sheet] = {}
     alias = {zh: en for en, (zh, _c, _r) in SHEETS.items()}
-    suffix = Path(filename).suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        try:
-            wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        except Exception as exc:
-            raise SourceFileRejected(
-                [CellError(filename, "", 0, "", f"not a readable Excel file ({exc.__class__.__name__})")]
-            ) from None
-        for ws in wb.worksheets:
-            kind = alias.get(ws.title.strip(), ws.title.strip().lower())
-            if kind not in SHEETS:
-                continue
-            it = ws.iter_rows(values_only=True)
-            header = [str(h).strip() if h is not None else "" for h in next(it, ())]
-            sheet = _Sheet(filename, ws.title)
-            for i, vals in enumerate(it, start=2):
-                if all(v is None or (isinstance(v, str) and not v.strip()) for v in vals):
-                    continue
-                sheet.rows.append((i, {h: v for h, v in zip(header, vals, strict=False) if h}))
-            out[kind] = sheet
-        wb.close()
-    elif suffix == ".csv":
+    if Path(filename).suffix.lower() == ".csv":
         kind = alias.get(Path(filename).stem, Path(filename).stem.lower())
         if kind not in SHEETS:
             raise SourceFileRejected(
                 [CellError(filename, "", 0, "", f"name the CSV file after its table: {', '.join(SHEETS)}")]
             )
-        try:
-            text = content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise SourceFileRejected([CellError(filename, "", 0, "", "CSV files must be UTF-8")]) from None
-        reader = csv.reader(io.StringIO(text))
-        header = [h.strip() for h in next(reader, [])]
-        sheet = _Sheet(filename, "")
-        for i, vals in enumerate(reader, start=2):
-            if any(v.strip() for v in vals):
-                sheet.rows.append((i, dict(zip(header, vals, strict=False))))
-        out[kind] = sheet
-    else:
-        raise SourceFileRejected(
-            [CellError(filename, "", 0, "", "only .xlsx and .csv files can be imported")]
-        )
+    for sh in read_sheets(filename, content, SourceFileRejected):
+        name = sh.title.strip() or Path(filename).stem
+        kind = alias.get(name, name.lower())
+        if kind not in SHEETS:
+            continue
+        out[kind] = _Sheet(filename, sh.title, sh.records())
     if not out:
         raise SourceFileRejected(
             [CellError(filename, "", 0, "", f"no sheet named {', '.join(SHEETS)} (or 排口, 监测点, …)")]
@@ -519,10 +563,8 @@ def source_workbook(session: Session) -> bytes:
         ws = wb.create_sheet(kind)
         ws.append(list(columns))
         for r in rows[kind]:
-            ws.append([r.get(c) for c in columns])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+            ws.append([export_text(r.get(c)) for c in columns])
+    return workbook_bytes(wb)
 
 
 def export_rows(session: Session) -> dict[str, list[dict[str, Any]]]:
@@ -641,8 +683,9 @@ CHANNEL_EDITABLE = (
 )
 
 
-def update_channel(session: Session, channel_id: int, changes: dict[str, Any]) -> m.Channel:
-    """Edit a channel's limit and alarm settings (validated like the import)."""
+def update_channel(session: Session, channel_id: int, changes: dict[str, Any], by: str = "") -> m.Channel:
+    """Edit a channel's limit and alarm settings (validated like the import); every changed field
+    is appended to the audit trail with who, when, the old and the new value."""
     ch = session.get(m.Channel, channel_id)
     if ch is None:
         raise LookupError(f"no channel {channel_id}")
@@ -671,29 +714,47 @@ def update_channel(session: Session, channel_id: int, changes: dict[str, Any]) -
         c.fail("limit_standard", "a limit needs the standard (and table) it comes from")
     if errors:
         raise SourceFileRejected(errors)
+    point = session.get(m.SourcePoint, ch.point_id)
+    key = f"{point.mn if point else ch.point_id}/{ch.code}"
     for k, v in vals.items():
+        if getattr(ch, k) != v:
+            audit.record(session, by, "change", "channel", key=key, field=k, old=getattr(ch, k), new=v)
         setattr(ch, k, v)
     session.flush()
     return ch
 
 
+class DeviceConflict(Exception):
+    """A device action that the device's registration forbids: adopting an MN that is already
+    registered (the API answers 409)."""
+
+
 def adopt_device(session: Session, mn: str, outlet_id: int, by: str = "") -> m.SourcePoint:
     """Register an unknown device under an outlet with the MN and PW it used; its recorded frames
-    are then replayed into readings by :func:`greenpark.services.ingest.replay_frames`."""
+    are then replayed into readings by :func:`greenpark.services.ingest.replay_frames`.
+
+    Raises
+    ------
+    DeviceConflict  the MN is already registered: frames naming it with a wrong PW are an alarm
+                    (``wrong_password``), never a new device; its PW changes only through
+                    :func:`greenpark.services.devices.rekey_device` (confirmed, audited).
+    LookupError     no unknown device with this MN, or no outlet ``outlet_id``.
+    """
+    if session.scalars(select(m.SourcePoint.id).where(m.SourcePoint.mn == mn)).first() is not None:
+        raise DeviceConflict(
+            f"MN {mn} is already registered: frames with a wrong PW for it are an alarm, not a new device "
+            "(to change its PW, re-key the device with confirmation)"
+        )
     u = session.scalars(select(m.UnknownDevice).where(m.UnknownDevice.mn == mn)).first()
     if u is None:
         raise LookupError(f"no unknown device with MN {mn}")
     if session.get(m.Outlet, outlet_id) is None:
         raise LookupError(f"no outlet {outlet_id}")
-    sp = session.scalars(select(m.SourcePoint).where(m.SourcePoint.mn == mn)).first()
-    if sp is None:
-        sp = m.SourcePoint(
-            mn=mn, pw=u.pw_seen, outlet_id=outlet_id, data_note=f"adopted by {by or 'officer'}"
-        )
-        session.add(sp)
-    else:  # a registered device that used a wrong PW: the officer accepts the PW it uses
-        sp.pw = u.pw_seen
+    sp = m.SourcePoint(mn=mn, pw=u.pw_seen, outlet_id=outlet_id, data_note=f"adopted by {by or 'officer'}")
+    session.add(sp)
     u.status = "adopted"
+    audit.record(session, by or "officer", "adopt", "source_point", key=mn, field="pw", old=None, new="(hidden)",
+                 note=f"registered under outlet {outlet_id} with the PW it used; {u.frames} frame(s) seen while unknown")  # fmt: skip
     session.flush()
     return sp
 

@@ -11,6 +11,10 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from greenpark.store import guard
+
+guard.install()
+
 
 def make_engine(url: str, durable: bool = False) -> Engine:
     """Create an engine; SQLite gets foreign keys, WAL and a busy timeout. ``durable`` makes every

@@ -223,6 +223,8 @@ class AppUser(Base):
 
 
 class ApiToken(Base):
+    """A machine client's token: only its hash is kept; it expires and can be revoked."""
+
     __tablename__ = "api_token"
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
@@ -230,6 +232,56 @@ class ApiToken(Base):
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    expires_utc: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_utc: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_by: Mapped[str] = mapped_column(String(100), default="")
+
+
+class UserSession(Base):
+    """A signed-in browser session, kept on the server: the cookie only carries its id, so logout,
+    expiry, deactivation and a password reset end it for good (a replayed cookie is worth nothing)."""
+
+    __tablename__ = "user_session"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sid_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    created_utc: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen_utc: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_utc: Mapped[datetime] = mapped_column(DateTime)
+    ended_utc: Mapped[datetime | None] = mapped_column(DateTime)
+    ended_reason: Mapped[str] = mapped_column(
+        String(32), default=""
+    )  # logout | revoked | deactivated | password
+    address: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+
+
+class LoginAttempt(Base):
+    """Every password login, successful or not (throttling per user and per address, and audit)."""
+
+    __tablename__ = "login_attempt"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at_utc: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    ok: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AuditEvent(Base):
+    """Who changed what, when, and from which value to which (settings, limits, device keys, users,
+    tokens). History is appended, never rewritten."""
+
+    __tablename__ = "audit_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at_utc: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(100), default="")
+    action: Mapped[str] = mapped_column(String(32))
+    entity: Mapped[str] = mapped_column(String(64))
+    entity_key: Mapped[str] = mapped_column(String(200), default="")
+    field: Mapped[str] = mapped_column(String(64), default="")
+    old_json: Mapped[str] = mapped_column(Text, default="")
+    new_json: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")
 
 
 class InventorySnapshot(Base):
@@ -414,6 +466,10 @@ class SourcePoint(Base):
     last_seen_utc: Mapped[datetime | None] = mapped_column(DateTime)
     last_peer: Mapped[str] = mapped_column(String(64), default="")
     created_utc: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # frames that named this MN with a wrong PW (an alarm, never an adoption candidate)
+    pw_failures: Mapped[int] = mapped_column(Integer, default=0)
+    pw_failure_utc: Mapped[datetime | None] = mapped_column(DateTime)
+    pw_failure_peer: Mapped[str] = mapped_column(String(64), default="")
 
 
 class Channel(Base):
@@ -591,6 +647,23 @@ class AlarmLog(Base):
     actor: Mapped[str] = mapped_column(String(100), default="")
     action: Mapped[str] = mapped_column(String(16))  # open | fire | clear | ack | close | webhook
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class WebhookDelivery(Base):
+    """An alarm notification waiting to be POSTed, written in the alarm's own transaction and
+    delivered after its commit by a worker with a timeout and retries (transactional outbox)."""
+
+    __tablename__ = "webhook_delivery"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alarm_id: Mapped[int | None] = mapped_column(ForeignKey("alarm.id"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    payload_json: Mapped[str] = mapped_column(Text)
+    created_utc: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | delivered | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_utc: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    delivered_utc: Mapped[datetime | None] = mapped_column(DateTime)
+    last_result: Mapped[str] = mapped_column(Text, default="")
 
 
 class Setting(Base):

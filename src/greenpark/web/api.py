@@ -2,31 +2,52 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks, File, HTTPException, Query, Request, UploadFile
-from fastapi.responses import Response
-from pydantic import BaseModel
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from greenpark.services import auth
 from greenpark.services.cockpit import cached_inventory, cockpit, warm
 from greenpark.services.demo import PLAN_TABLES, plan_table
 from greenpark.services.factors import FactorLibrary, factor_set_summary
-from greenpark.services.inventory import InventoryError, get_park, list_records, record_dict, resolve_scope
+from greenpark.services.inventory import InventoryError, get_park, list_records, record_dict
 from greenpark.services.io import ImportRejected, import_file, inventory_workbook, template_workbook
 from greenpark.services.reproduce import reproduce
 from greenpark.services.snapshots import restatements
 from greenpark.store import models as m
-from greenpark.web.deps import DB, Importer, Principal, Public, SignedIn, csrf_token
+from greenpark.web.deps import (
+    DB,
+    Importer,
+    Public,
+    SignedIn,
+    client_address,
+    csrf_token,
+    end_browser_session,
+    start_browser_session,
+    throttle_message,
+)
+from greenpark.web.scope import (
+    CoreScope,
+    EnterpriseByCode,
+    OwnEnterprises,
+    ParkScope,
+    authorize_breakdown,
+    authorize_records,
+    may_see_records,
+)
+from greenpark.web.uploads import upload
+from greenpark.web.validation import Id, InModel, OptCode, OptYear, PathCode, Year
 
 router = APIRouter(prefix="/api")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-class LoginIn(BaseModel):
-    username: str
-    password: str
+class LoginIn(InModel):
+    username: Annotated[str, Field(max_length=64)]
+    password: Annotated[str, Field(max_length=1024)]
 
 
 class UserOut(BaseModel):
@@ -37,8 +58,9 @@ class UserOut(BaseModel):
     csrf_token: str | None = None
 
 
-class TokenIn(BaseModel):
-    name: str
+class TokenIn(InModel):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    days: Annotated[int, Field(ge=1, le=auth.MAX_TOKEN_DAYS)] = auth.DEFAULT_TOKEN_DAYS
 
 
 class CellErrorOut(BaseModel):
@@ -56,22 +78,11 @@ class ImportOut(BaseModel):
     changed: dict[str, int] = {}
     already_imported: bool = False
     errors: list[CellErrorOut] = []
+    errors_total: int = 0
 
 
-def _scope_guard(db: DB, p: Principal, scope: str, by: tuple[str, ...] = ()) -> None:
-    """Park and zone figures are public; enterprise figures only for their enterprise and readers."""
-    park = get_park(db)
-    try:
-        sc = resolve_scope(db, park, scope)
-    except InventoryError as exc:
-        raise HTTPException(404, str(exc)) from None
-    if sc.kind == "enterprise" and not p.can_read_enterprise(sc.enterprise_id):
-        raise HTTPException(403 if p.authenticated else 401, "you may not read this enterprise's data")
-    if "enterprise" in by and p.role not in auth.READ_ALL:
-        raise HTTPException(
-            403 if p.authenticated else 401,
-            "a breakdown by enterprise needs a park-staff, verifier or admin login",
-        )
+Boundary = Annotated[Literal["all", "above_scale"], Query(description="all, or above-scale industry")]
+By = Annotated[list[Literal["carrier", "sector", "zone", "enterprise", "month"]], Query(max_length=5)]
 
 
 @router.get("/health", tags=["system"])
@@ -81,27 +92,35 @@ def health(_: Public) -> dict[str, str]:
 
 
 @router.post("/auth/login", tags=["auth"], response_model=UserOut)
-def login(body: LoginIn, request: Request, db: DB) -> UserOut:
-    """Start a session (cookie). Who: anyone with an account."""
-    user = auth.authenticate(db, body.username, body.password)
+def login(body: LoginIn, request: Request, db: DB) -> Any:
+    """Start a session (cookie). Who: anyone with an account. Failed logins are throttled per
+    username and per address (429 with Retry-After)."""
+    try:
+        user = auth.login(db, body.username, body.password, client_address(request))
+    except auth.LoginThrottled as exc:
+        db.commit()
+        return JSONResponse(
+            {"detail": throttle_message(exc, "en")},
+            status_code=429,
+            headers={"Retry-After": str(exc.retry_after_s)},
+        )
     if user is None:
+        db.commit()  # the failed attempt counts
         raise HTTPException(401, "wrong username or password")
-    request.session.clear()
-    request.session["uid"] = user.id
-    token = csrf_token(request)
+    start_browser_session(request, db, user)
     return UserOut(
         username=user.username,
         display_name=user.display_name,
         role=user.role,
         enterprise_id=user.enterprise_id,
-        csrf_token=token,
+        csrf_token=csrf_token(request),
     )
 
 
 @router.post("/auth/logout", tags=["auth"])
-def logout(request: Request, _: SignedIn) -> dict[str, bool]:
-    """End the session. Who: signed-in users."""
-    request.session.clear()
+def logout(request: Request, db: DB, _: SignedIn) -> dict[str, bool]:
+    """End the session on the server (the cookie is worth nothing afterwards). Who: signed-in users."""
+    end_browser_session(request, db)
     return {"ok": True}
 
 
@@ -118,11 +137,31 @@ def me(p: Public, request: Request) -> UserOut:
 
 
 @router.post("/auth/tokens", tags=["auth"])
-def create_token(body: TokenIn, p: SignedIn, db: DB) -> dict[str, str]:
-    """Create an API token for the caller (shown once). Who: signed-in users."""
+def create_token(body: TokenIn, p: SignedIn, db: DB) -> dict[str, Any]:
+    """Create an API token for the caller, valid ``days`` days (shown once). Who: signed-in users."""
     user = db.get(m.AppUser, p.user_id)
     assert user is not None
-    return {"token": auth.create_api_token(db, user, body.name)}
+    try:
+        token = auth.create_api_token(db, user, body.name, body.days, by=p.username)
+    except auth.AuthError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return {"token": token, "days": body.days}
+
+
+@router.get("/auth/tokens", tags=["auth"])
+def my_tokens(p: SignedIn, db: DB) -> list[dict[str, Any]]:
+    """The caller's own tokens (never the secret) with their state. Who: signed-in users."""
+    return auth.tokens(db, user_id=p.user_id)
+
+
+@router.delete("/auth/tokens/{token_id}", tags=["auth"])
+def revoke_my_token(token_id: Id, p: SignedIn, db: DB) -> dict[str, Any]:
+    """Revoke one of the caller's own tokens. Who: signed-in users."""
+    try:
+        auth.revoke_token(db, token_id, p.username, user_id=p.user_id)
+    except auth.AuthError as exc:
+        raise HTTPException(404, str(exc)) from None
+    return {"ok": True, "id": token_id}
 
 
 @router.get("/park", tags=["park"])
@@ -142,27 +181,27 @@ def park_info(_: Public, db: DB) -> dict[str, Any]:
 
 
 @router.get("/cockpit", tags=["inventory"])
-def cockpit_api(_: Public, db: DB, scope: str = "core", year: int | None = None) -> dict[str, Any]:
-    """Energy and carbon picture of a park or zone across years. Who: anyone."""
-    if scope not in ("park",) and db.scalars(select(m.Zone.id).where(m.Zone.code == scope)).first() is None:
-        raise HTTPException(404, f"unknown park or zone {scope!r}")
-    return cockpit(db, scope, year)
+def cockpit_api(_: Public, db: DB, sc: CoreScope, year: OptYear = None) -> dict[str, Any]:
+    """Energy and carbon picture of the park or a zone across years. Who: anyone."""
+    if sc.kind == "enterprise":
+        raise HTTPException(404, f"the cockpit shows the park or a zone, not an enterprise ({sc.code})")
+    return cockpit(db, sc.code, year)
 
 
 @router.get("/inventory", tags=["inventory"])
 def inventory_api(
     p: Public,
     db: DB,
-    year: int,
-    scope: str = "park",
-    boundary: str = "all",
-    by: list[str] = Query(default=[]),  # noqa: B008
+    sc: ParkScope,
+    year: Year,
+    boundary: Boundary = "all",
+    by: By = [],  # noqa: B006
 ) -> dict[str, Any]:
     """Inventory with lineage. Who: anyone for the park and zones; an enterprise's own users and
     park staff, verifiers and admins for an enterprise; breakdown by enterprise for the latter."""
-    _scope_guard(db, p, scope, tuple(by))
+    authorize_breakdown(p, by)
     try:
-        return cached_inventory(db, get_park(db), scope, year, boundary, tuple(sorted(by)))
+        return cached_inventory(db, get_park(db), sc.code, year, boundary, tuple(sorted(set(by))))
     except InventoryError as exc:
         raise HTTPException(422, str(exc)) from None
 
@@ -171,36 +210,29 @@ def inventory_api(
 def inventory_records(
     p: SignedIn,
     db: DB,
-    year: int,
-    scope: str = "park",
-    boundary: str = "all",
-    carrier: str | None = None,
-    sector: str | None = None,
+    sc: ParkScope,
+    year: Year,
+    boundary: Boundary = "all",
+    carrier: OptCode = None,
+    sector: OptCode = None,
 ) -> list[dict[str, Any]]:
-    """The records behind an inventory figure. Who: signed-in users (enterprise users: own only)."""
-    _scope_guard(db, p, scope)
-    if p.role is auth.Role.ENTERPRISE:
-        park = get_park(db)
-        if resolve_scope(db, park, scope).enterprise_id != p.enterprise_id:
-            raise HTTPException(403, "enterprise users may only drill into their own enterprise")
-    return list_records(db, scope_code=scope, year=year, boundary=boundary, carrier=carrier, sector=sector)
+    """The records behind an inventory figure. Who: park staff, verifiers and admins; an
+    enterprise's users for their own enterprise only."""
+    authorize_records(p, sc)
+    return list_records(db, scope_code=sc.code, year=year, boundary=boundary, carrier=carrier, sector=sector)
 
 
 @router.get("/inventory/export.xlsx", tags=["inventory"])
-def inventory_export(p: Public, db: DB, year: int, scope: str = "park", boundary: str = "all") -> Response:
-    """The inventory as an Excel workbook (records included for signed-in readers). Who: as /inventory."""
-    _scope_guard(db, p, scope)
-    park = get_park(db)
+def inventory_export(p: Public, db: DB, sc: ParkScope, year: Year, boundary: Boundary = "all") -> Response:
+    """The inventory as an Excel workbook (records included for those who may see them). Who: as /inventory."""
     try:
-        res = cached_inventory(db, park, scope, year, boundary)
+        res = cached_inventory(db, get_park(db), sc.code, year, boundary)
     except InventoryError as exc:
         raise HTTPException(422, str(exc)) from None
     records = None
-    if p.authenticated and (
-        p.role in auth.READ_ALL or resolve_scope(db, park, scope).enterprise_id == p.enterprise_id
-    ):
-        records = list_records(db, scope_code=scope, year=year, boundary=boundary, limit=100_000)
-    name = f"greenpark-inventory-{scope}-{year}-{boundary}.xlsx"
+    if may_see_records(p, sc):
+        records = list_records(db, scope_code=sc.code, year=year, boundary=boundary, limit=100_000)
+    name = f"greenpark-inventory-{sc.code}-{year}-{boundary}.xlsx"
     return Response(
         inventory_workbook(res, records),
         media_type=XLSX,
@@ -209,33 +241,25 @@ def inventory_export(p: Public, db: DB, year: int, scope: str = "park", boundary
 
 
 @router.get("/enterprises", tags=["park"])
-def enterprises(p: SignedIn, db: DB) -> list[dict[str, Any]]:
+def enterprises(p: SignedIn, db: DB, own: OwnEnterprises) -> list[dict[str, Any]]:
     """Enterprises. Who: readers see all; an enterprise user sees only their own."""
     stmt = select(m.Enterprise).order_by(m.Enterprise.code)
-    if p.role not in auth.READ_ALL:
-        stmt = stmt.where(m.Enterprise.id == p.enterprise_id)
+    if own is not None:
+        stmt = stmt.where(m.Enterprise.id == own)
     return [_enterprise(e) for e in db.scalars(stmt)]
 
 
 @router.get("/enterprises/{code}", tags=["park"])
-def enterprise(code: str, p: SignedIn, db: DB) -> dict[str, Any]:
+def enterprise(e: EnterpriseByCode, _: SignedIn) -> dict[str, Any]:
     """One enterprise. Who: readers, and that enterprise's own users."""
-    e = db.scalars(select(m.Enterprise).where(m.Enterprise.code == code)).first()
-    if e is None or not p.can_read_enterprise(e.id):
-        raise HTTPException(
-            404 if e is None else 403, "no such enterprise" if e is None else "not your enterprise"
-        )
     return _enterprise(e)
 
 
 @router.get("/enterprises/{code}/activity", tags=["park"])
-def enterprise_activity(code: str, p: SignedIn, db: DB, year: int | None = None) -> list[dict[str, Any]]:
+def enterprise_activity(
+    e: EnterpriseByCode, _: SignedIn, db: DB, year: OptYear = None
+) -> list[dict[str, Any]]:
     """An enterprise's activity records. Who: readers, and that enterprise's own users."""
-    e = db.scalars(select(m.Enterprise).where(m.Enterprise.code == code)).first()
-    if e is None or not p.can_read_enterprise(e.id):
-        raise HTTPException(
-            404 if e is None else 403, "no such enterprise" if e is None else "not your enterprise"
-        )
     ar = m.ActivityRecord
     stmt = select(ar).where(ar.enterprise_id == e.id).order_by(ar.year, ar.month, ar.id).limit(10_000)
     if year is not None:
@@ -266,7 +290,7 @@ def factor_sets(_: Public, db: DB) -> list[dict[str, Any]]:
 
 
 @router.get("/factor-sets/{code}", tags=["factors"])
-def factor_set(code: str, _: Public, db: DB, version: str | None = None) -> dict[str, Any]:
+def factor_set(code: PathCode, _: Public, db: DB, version: OptCode = None) -> dict[str, Any]:
     """One factor set's rows with unit, source and status. Who: anyone."""
     lib = FactorLibrary.load(db, {code: version} if version else None)
     if code not in lib.sets:
@@ -287,7 +311,7 @@ def reproduce_api(_: Public, db: DB) -> dict[str, Any]:
 
 
 @router.get("/plan/{table}", tags=["plan"])
-def plan_api(table: str, _: Public, db: DB) -> list[dict[str, str]]:
+def plan_api(table: PathCode, _: Public, db: DB) -> list[dict[str, str]]:
     """A table of the plan, as given (indicators, tasks, projects, …). Who: anyone."""
     if table not in PLAN_TABLES:
         raise HTTPException(404, f"no plan table {table!r}; known: {', '.join(PLAN_TABLES)}")
@@ -305,27 +329,25 @@ def template(_: SignedIn, db: DB) -> Response:
 
 
 @router.post("/import", tags=["import"], response_model=ImportOut)
-async def import_api(
+def import_api(
     p: Importer,
     db: DB,
     request: Request,
     background: BackgroundTasks,
     file: UploadFile = File(...),  # noqa: B008
 ) -> Any:
-    """Import activity and economic data (xlsx or csv); a bad cell rejects the whole file.
-    Who: admins and park staff; enterprise users for their own enterprise only."""
-    content = await file.read()
-    name = file.filename or "upload"
+    """Import activity and economic data (xlsx or csv, limits in docs/security.md); a bad cell
+    rejects the whole file. Who: admins and park staff; enterprise users for their own enterprise
+    only. (A plain function: FastAPI runs it in a worker thread, so parsing never blocks the server.)"""
+    name, content = upload(file)
     user = db.get(m.AppUser, p.user_id)
     try:
         res = import_file(db, name, content, user=user)
     except ImportRejected as exc:
-        from fastapi.responses import JSONResponse
-
         db.rollback()
-        body = ImportOut(ok=False, file=name, errors=[CellErrorOut(**e.__dict__) for e in exc.errors])
+        body = ImportOut(ok=False, file=name, errors=[CellErrorOut(**e.__dict__) for e in exc.errors],
+                         errors_total=exc.total)  # fmt: skip
         return JSONResponse(body.model_dump(), status_code=422)
-    db.commit()
     background.add_task(warm, request.app.state.database_url)
     return ImportOut(
         ok=True, file=name, rows=res.rows, changed=res.changed, already_imported=res.already_imported

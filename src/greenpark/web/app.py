@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import logging
+import secrets
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.middleware.sessions import SessionMiddleware
 
 from greenpark import __version__
 from greenpark.settings import Settings, get_settings
-from greenpark.web import api, env_api, indicators_api, pages, plan_api, roadmap_api, sources_api
+from greenpark.store.guard import FieldRejected
+from greenpark.web import admin_api, api, env_api, indicators_api, pages, plan_api, roadmap_api, sources_api
+from greenpark.web.security import EdgeGuard
+from greenpark.web.validation import InputError
 
 STATIC_DIR = Path(__file__).parent / "static"
+log = logging.getLogger("greenpark.web")
 
 
 def create_app(settings: Settings | None = None, database_url: str | None = None) -> FastAPI:
@@ -27,20 +36,60 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     )
     app.state.settings = settings
     app.state.database_url = database_url or settings.effective_database_url
+    # the cookie is signed and carries only the server-side session's id and the CSRF token
     app.add_middleware(
         SessionMiddleware,
-        secret_key=settings.secret_key,
+        secret_key=settings.secret_key.get_secret_value(),
         session_cookie="greenpark_session",
         max_age=settings.session_max_age_s,
         same_site="lax",
         https_only=settings.secure_cookies,
     )
+    app.add_middleware(EdgeGuard, hsts=settings.secure_cookies)
+    _add_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.include_router(api.router)
-    app.include_router(env_api.router)
-    app.include_router(sources_api.router)
-    app.include_router(indicators_api.router)
-    app.include_router(plan_api.router)
-    app.include_router(roadmap_api.router)
-    app.include_router(pages.router)
+    for module in (api, env_api, sources_api, indicators_api, plan_api, roadmap_api, admin_api, pages):
+        app.include_router(module.router)
     return app
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    """Bad input that slipped past the route's own checks is still a 4xx with a reason."""
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # the reasons without the input echoed back (it may be huge, or not even valid JSON: NaN)
+        detail = [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+                  for e in exc.errors()]  # fmt: skip
+        return JSONResponse({"detail": detail}, status_code=422)
+
+    @app.exception_handler(FieldRejected)
+    async def field_rejected(_: Request, exc: FieldRejected) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    @app.exception_handler(InputError)
+    async def input_error(_: Request, exc: InputError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    @app.exception_handler(IntegrityError)
+    async def integrity(_: Request, exc: IntegrityError) -> JSONResponse:
+        log.info("refused by a database constraint: %s", exc.orig)
+        return JSONResponse({"detail": "conflicts with data already stored (a duplicate or a missing reference)"},
+                            status_code=409)  # fmt: skip
+
+    @app.exception_handler(DataError)
+    async def data_error(_: Request, exc: DataError) -> JSONResponse:
+        log.info("refused by the database: %s", exc.orig)
+        return JSONResponse(
+            {"detail": "a value is out of range or too long for the database"}, status_code=422
+        )
+
+    @app.exception_handler(OverflowError)
+    async def overflow(_: Request, exc: OverflowError) -> JSONResponse:
+        return JSONResponse({"detail": "a number is out of range"}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        ref = secrets.token_hex(4)
+        log.exception("internal error %s on %s %s", ref, request.method, request.url.path)
+        return JSONResponse({"detail": f"internal error (reference {ref}); it is logged"}, status_code=500)

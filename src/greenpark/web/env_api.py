@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, HTTPException, Query, UploadFile
 
 from greenpark.services import air, monitoring
 from greenpark.web.deps import DB, Public, Staff
+from greenpark.web.uploads import rejected, upload
+from greenpark.web.validation import Code, Conc, OptCode, PathCode, Year
 
 router = APIRouter(prefix="/api/env", tags=["environment"])
 
@@ -16,11 +18,11 @@ router = APIRouter(prefix="/api/env", tags=["environment"])
 @router.get("/aqi")
 def aqi_api(
     _: Public,
-    so2: float | None = None, no2: float | None = None, pm10: float | None = None, co: float | None = None,
-    o3: float | None = None, o3_8h: float | None = None, pm25: float | None = None, so2_24h: float | None = None,
-    period: Annotated[str, Query(pattern="^(hour|day)$")] = "day",
+    so2: Conc = None, no2: Conc = None, pm10: Conc = None, co: Conc = None,
+    o3: Conc = None, o3_8h: Conc = None, pm25: Conc = None, so2_24h: Conc = None,
+    period: Annotated[Literal["hour", "day"], Query()] = "day",
     on: Annotated[date | None, Query(alias="date")] = None,
-    edition: str | None = None,
+    edition: OptCode = None,
 ) -> dict[str, Any]:  # fmt: skip
     """AQI per HJ 633 (edition by date unless named). Concentrations in ug/m3, CO in mg/m3. Who: anyone."""
     values = {
@@ -43,9 +45,9 @@ def aqi_api(
 
 @router.get("/water-class")
 def water_class_api(
-    _: Public, water_body: str = "river", target: str | None = None,
-    codmn: float | None = None, nh3n: float | None = None, tp: float | None = None, do: float | None = None,
-    cod: float | None = None, bod5: float | None = None, ph: float | None = None,
+    _: Public, water_body: Annotated[Literal["river", "lake"], Query()] = "river", target: OptCode = None,
+    codmn: Conc = None, nh3n: Conc = None, tp: Conc = None, do: Conc = None,
+    cod: Conc = None, bod5: Conc = None, ph: Annotated[float | None, Query(ge=0, le=14)] = None,
 ) -> dict[str, Any]:  # fmt: skip
     """GB 3838-2002 class from item concentrations [mg/L]. Who: anyone."""
     items = {
@@ -70,7 +72,12 @@ def water_class_api(
 
 
 @router.get("/noise")
-def noise_api(_: Public, zone_class: str, leq: float, period: str = "day") -> dict[str, Any]:
+def noise_api(
+    _: Public,
+    zone_class: Code,
+    leq: Annotated[float, Query(ge=0, le=200)],
+    period: Annotated[Literal["day", "night"], Query()] = "day",
+) -> dict[str, Any]:
     """GB 3096-2008 compliance of an equivalent level [dB(A)]. Who: anyone."""
     try:
         return air.noise_check(zone_class, leq, period)
@@ -93,7 +100,7 @@ def stations_api(_: Public, db: DB) -> list[dict[str, Any]]:
 
 
 @router.get("/air/annual")
-def air_annual_api(_: Public, db: DB, station: str, year: int) -> dict[str, Any]:
+def air_annual_api(_: Public, db: DB, station: Code, year: Year) -> dict[str, Any]:
     """Annual evaluation (HJ 663-2013) and daily AQI calendar of a station (code or name). Who: anyone."""
     try:
         return monitoring.station_year_view(db, station, year)
@@ -120,7 +127,7 @@ def water_sections_api(_: Public, db: DB) -> list[dict[str, Any]]:
 
 @router.get("/water-sections/{code}/class")
 def water_section_class_api(
-    code: str, _: Public, db: DB, on: Annotated[date, Query(alias="date")]
+    code: PathCode, _: Public, db: DB, on: Annotated[date, Query(alias="date")]
 ) -> dict[str, Any]:
     """GB 3838 class of a section on a sampling day, against its target. Who: anyone."""
     try:
@@ -151,42 +158,35 @@ def noise_zones_api(_: Public, db: DB) -> list[dict[str, Any]]:
 
 
 @router.post("/air/import")
-async def air_import_api(_: Staff, db: DB, station: str, file: UploadFile = File(...)) -> Any:  # noqa: B008
-    """Import hourly air data (CSV time,so2,no2,co,o3,pm10,pm25; Beijing time) into a station.
-    A bad cell rejects the file. Who: admins and park staff."""
-    from fastapi.responses import JSONResponse
-
-    content = await file.read()
+def air_import_api(_: Staff, db: DB, station: Code, file: UploadFile = File(...)) -> Any:  # noqa: B008
+    """Import hourly air data (CSV or xlsx: time,so2,no2,co,o3,pm10,pm25; Beijing time) into a
+    station. A bad cell rejects the file. Who: admins and park staff."""
+    name, content = upload(file)
     try:
-        return monitoring.import_air_csv(db, station, file.filename or "upload.csv", content)
+        return monitoring.import_air_csv(db, station, name, content)
     except air.AirDataRejected as exc:
-        db.rollback()
-        return JSONResponse({"ok": False, "errors": [e.__dict__ for e in exc.errors]}, status_code=422)
+        return rejected(db, name, exc)
     except ValueError as exc:
         raise HTTPException(404, str(exc)) from None
 
 
 @router.post("/water/import")
-async def water_import_api(_: Staff, db: DB, file: UploadFile = File(...)) -> Any:  # noqa: B008
-    """Import water samples (CSV section,date,item,value in mg/L); a bad cell rejects the file.
-    Who: admins and park staff."""
-    from fastapi.responses import JSONResponse
-
+def water_import_api(_: Staff, db: DB, file: UploadFile = File(...)) -> Any:  # noqa: B008
+    """Import water samples (CSV or xlsx: section,date,item,value in mg/L); a bad cell rejects the
+    file. Who: admins and park staff."""
+    name, content = upload(file)
     try:
-        return monitoring.import_water_csv(db, file.filename or "upload.csv", await file.read())
+        return monitoring.import_water_csv(db, name, content)
     except air.AirDataRejected as exc:
-        db.rollback()
-        return JSONResponse({"ok": False, "errors": [e.__dict__ for e in exc.errors]}, status_code=422)
+        return rejected(db, name, exc)
 
 
 @router.post("/noise/import")
-async def noise_import_api(_: Staff, db: DB, file: UploadFile = File(...)) -> Any:  # noqa: B008
-    """Import noise measurements (CSV point,date,period,leq_db); a bad cell rejects the file.
-    Who: admins and park staff."""
-    from fastapi.responses import JSONResponse
-
+def noise_import_api(_: Staff, db: DB, file: UploadFile = File(...)) -> Any:  # noqa: B008
+    """Import noise measurements (CSV or xlsx: point,date,period,leq_db); a bad cell rejects the
+    file. Who: admins and park staff."""
+    name, content = upload(file)
     try:
-        return monitoring.import_noise_csv(db, file.filename or "upload.csv", await file.read())
+        return monitoring.import_noise_csv(db, name, content)
     except air.AirDataRejected as exc:
-        db.rollback()
-        return JSONResponse({"ok": False, "errors": [e.__dict__ for e in exc.errors]}, status_code=422)
+        return rejected(db, name, exc)

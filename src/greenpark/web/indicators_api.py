@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, HTTPException, Query, UploadFile
-from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
+from fastapi.responses import Response
+from pydantic import Field
 
 from greenpark.services import indicators
 from greenpark.web.deps import DB, Public, SignedIn, Staff
+from greenpark.web.uploads import rejected, upload
+from greenpark.web.validation import InModel, OptCode, OptYear, PathCode, Year
 
 router = APIRouter(prefix="/api/indicators", tags=["indicators"])
 
@@ -23,13 +25,15 @@ def indicators_api(
 
 
 @router.get("/scorecard")
-def scorecard_api(_: Public, db: DB, year: int | None = None) -> dict[str, Any]:
+def scorecard_api(_: Public, db: DB, year: OptYear = None) -> dict[str, Any]:
     """Every indicator with history, target path, status and reachability verdict. Who: anyone."""
     return indicators.scorecard(db, year)
 
 
 @router.get("/reachability")
-def reachability_api(_: Public, db: DB, code: str | None = None, lang: str = "zh") -> list[dict[str, Any]]:
+def reachability_api(
+    _: Public, db: DB, code: OptCode = None, lang: Annotated[Literal["zh", "en"], Query()] = "zh"
+) -> list[dict[str, Any]]:
     """Required vs observed rates to the 2025 targets, probability, verdict and text. Who: anyone."""
     try:
         rows = indicators.reachability(db, code)
@@ -40,18 +44,21 @@ def reachability_api(_: Public, db: DB, code: str | None = None, lang: str = "zh
     return rows
 
 
-class IndicatorIn(BaseModel):
-    code: str
-    name_zh: str
-    unit: str = ""
-    direction: str
-    kind: str
-    name_en: str = ""
-    department: str = ""
-    baseline_year: int | None = None
-    baseline_value: float | None = None
-    targets: dict[int, str] = {}
-    note: str = ""
+class IndicatorIn(InModel):
+    code: Annotated[str, Field(min_length=1, max_length=16)]
+    name_zh: Annotated[str, Field(min_length=1, max_length=200)]
+    unit: Annotated[str, Field(max_length=32)] = ""
+    direction: Annotated[str, Field(max_length=8)]
+    kind: Annotated[str, Field(max_length=16)]
+    name_en: Annotated[str, Field(max_length=200)] = ""
+    department: Annotated[str, Field(max_length=200)] = ""
+    baseline_year: Annotated[int | None, Field(ge=1900, le=2200)] = None
+    baseline_value: Annotated[float | None, Field(ge=-1e15, le=1e15)] = None
+    targets: Annotated[
+        dict[Annotated[int, Field(ge=1900, le=2200)], Annotated[str, Field(max_length=64)]],
+        Field(max_length=100, default_factory=dict),
+    ]
+    note: Annotated[str, Field(max_length=2000)] = ""
 
 
 @router.post("")
@@ -66,23 +73,21 @@ def add_indicator_api(p: Staff, db: DB, body: IndicatorIn) -> dict[str, Any]:
 
 
 @router.post("/values/import")
-async def import_values_api(p: Staff, db: DB, file: UploadFile = File(...)) -> Any:  # noqa: B008
+def import_values_api(p: Staff, db: DB, file: UploadFile = File(...)) -> Any:  # noqa: B008
     """Reported values from .xlsx or .csv (columns code, year, value, source, note); a bad cell
     rejects the whole file and names file, sheet, row and column. Who: admins and park staff."""
     from greenpark.services.io import ImportRejected
 
-    name = file.filename or "upload"
+    name, content = upload(file)
     try:
-        n = indicators.import_values(db, name, await file.read(), by=p.username)
+        n = indicators.import_values(db, name, content, by=p.username)
     except ImportRejected as exc:
-        db.rollback()
-        return JSONResponse({"ok": False, "file": name, "errors": [e.__dict__ | {"text": str(e)} for e in exc.errors]},
-                            status_code=422)  # fmt: skip
+        return rejected(db, name, exc)
     return {"ok": True, "file": name, "rows": n}
 
 
 @router.get("/report.{fmt}")
-def report_export_api(_: SignedIn, db: DB, fmt: str, year: int = 2021) -> Response:
+def report_export_api(_: SignedIn, db: DB, fmt: Literal["xlsx", "docx"], year: Year = 2021) -> Response:
     """The annual indicator progress report as xlsx or docx (Chinese). Who: signed-in users."""
     from greenpark.services import report
 
@@ -103,7 +108,7 @@ def report_export_api(_: SignedIn, db: DB, fmt: str, year: int = 2021) -> Respon
 
 
 @router.get("/{code}")
-def indicator_api(_: Public, db: DB, code: str) -> dict[str, Any]:
+def indicator_api(_: Public, db: DB, code: PathCode) -> dict[str, Any]:
     """One indicator: history, targets, method, reachability and the generated text. Who: anyone."""
     try:
         return indicators.detail(db, code)
@@ -111,15 +116,15 @@ def indicator_api(_: Public, db: DB, code: str) -> dict[str, Any]:
         raise HTTPException(404, str(exc)) from None
 
 
-class ValueIn(BaseModel):
-    year: int
-    value: float
-    source: str = ""
-    note: str = ""
+class ValueIn(InModel):
+    year: Annotated[int, Field(ge=1900, le=2200)]
+    value: Annotated[float, Field(ge=-1e15, le=1e15)]
+    source: Annotated[str, Field(max_length=200)] = ""
+    note: Annotated[str, Field(max_length=2000)] = ""
 
 
 @router.post("/{code}/values")
-def report_api(p: Staff, db: DB, code: str, body: ValueIn) -> dict[str, Any]:
+def report_api(p: Staff, db: DB, code: PathCode, body: ValueIn) -> dict[str, Any]:
     """Record a department's figure for a reported indicator. Who: admins and park staff."""
     try:
         v = indicators.report(db, code, body.year, body.value, body.source, body.note, p.username)

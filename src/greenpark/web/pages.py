@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, File, Form, HTTPException, Request, UploadFile
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
@@ -20,8 +19,18 @@ from greenpark.services.io import ImportRejected, import_file
 from greenpark.services.reproduce import reproduce
 from greenpark.services.snapshots import restatements
 from greenpark.store import models as m
-from greenpark.web.deps import DB, CurrentPrincipal, Principal, csrf_token
+from greenpark.web.deps import (
+    DB,
+    CurrentPrincipal,
+    Principal,
+    client_address,
+    csrf_token,
+    end_browser_session,
+    start_browser_session,
+    throttle_message,
+)
 from greenpark.web.i18n import lang_of, translator
+from greenpark.web.uploads import upload
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -140,47 +149,53 @@ def inventory_page(request: Request, p: CurrentPrincipal, db: DB) -> HTMLRespons
 
 @router.get("/import", response_class=HTMLResponse)
 def import_page(request: Request, p: CurrentPrincipal, db: DB) -> HTMLResponse:
-    batches = (
-        db.scalars(select(m.ImportBatch).order_by(m.ImportBatch.id.desc()).limit(20)).all()
-        if p.role in auth.WRITE_ALL
-        else []
-    )
-    return render(request, "import.html", p, result=None, errors=None, batches=batches)
+    return render(request, "import.html", p, result=None, errors=None, batches=_batches(db, p))
 
 
 @router.post("/import", response_class=HTMLResponse)
-async def import_post(
+def import_post(
     request: Request,
     background: BackgroundTasks,
     p: CurrentPrincipal,
     db: DB,
-    csrf_token_field: str = Form("", alias="csrf_token"),
+    csrf_token_field: str = Form("", alias="csrf_token", max_length=200),
     file: UploadFile = File(...),  # noqa: B008
 ) -> HTMLResponse:
+    """The import page's own form: checked with the form's CSRF token (an HTML form cannot send the
+    API's header); parsed in a worker thread, never on the event loop."""
     _check_form_csrf(request, csrf_token_field)
     if p.role not in (auth.Role.ADMIN, auth.Role.PARK_STAFF, auth.Role.ENTERPRISE):
         raise HTTPException(
             403 if p.authenticated else 401, "log in as park staff, admin or an enterprise user to import"
         )
-    content = await file.read()
+    name, content = upload(file)
     user = db.get(m.AppUser, p.user_id)
     try:
-        res = import_file(db, file.filename or "upload", content, user=user)
+        res = import_file(db, name, content, user=user)
     except ImportRejected as exc:
         db.rollback()
         return render(
-            request,
-            "import.html",
-            p,
-            status_code=422,
-            result=None,
-            errors=exc.errors,
-            filename=file.filename,
-            batches=[],
-        )
+            request, "import.html", p, status_code=422, result=None, errors=exc.errors, errors_total=exc.total,
+            filename=name, batches=_batches(db, p),
+        )  # fmt: skip
     db.commit()
     background.add_task(warm, request.app.state.database_url)
-    return render(request, "import.html", p, result=res, errors=None, batches=[])
+    return render(request, "import.html", p, result=res, errors=None, batches=_batches(db, p))
+
+
+def _batches(db: DB, p: Principal) -> list[m.ImportBatch]:
+    if p.role in auth.WRITE_ALL:
+        return list(db.scalars(select(m.ImportBatch).order_by(m.ImportBatch.id.desc()).limit(20)))
+    if p.authenticated:
+        return list(
+            db.scalars(
+                select(m.ImportBatch)
+                .where(m.ImportBatch.user_id == p.user_id)
+                .order_by(m.ImportBatch.id.desc())
+                .limit(20)
+            )
+        )
+    return []
 
 
 @router.get("/factors", response_class=HTMLResponse)
@@ -206,6 +221,14 @@ def factors_page(
     )
 
 
+@router.get("/admin", response_class=HTMLResponse)
+def admin_page(request: Request, p: CurrentPrincipal) -> HTMLResponse:
+    """Users, roles, tokens, sessions and the audit trail. Who: admins."""
+    if p.role is not auth.Role.ADMIN:
+        raise HTTPException(403 if p.authenticated else 401, "administration is for admins")
+    return render(request, "admin.html", p)
+
+
 @router.get("/reproduce", response_class=HTMLResponse)
 def reproduce_page(request: Request, p: CurrentPrincipal, db: DB) -> HTMLResponse:
     try:
@@ -225,39 +248,39 @@ def login_post(
     request: Request,
     p: CurrentPrincipal,
     db: DB,
-    username: str = Form(...),
-    password: str = Form(...),
-    csrf_token_field: str = Form("", alias="csrf_token"),
+    username: str = Form(..., max_length=64),
+    password: str = Form(..., max_length=1024),
+    csrf_token_field: str = Form("", alias="csrf_token", max_length=200),
 ) -> Response:
     _check_form_csrf(request, csrf_token_field)
-    user = auth.authenticate(db, username, password)
+    lang = lang_of(request)
+    try:
+        user = auth.login(db, username, password, client_address(request))
+    except auth.LoginThrottled as exc:
+        db.commit()
+        response = render(request, "login.html", p, status_code=429, error=throttle_message(exc, lang))
+        response.headers["Retry-After"] = str(exc.retry_after_s)
+        return response
     if user is None:
-        return render(
-            request, "login.html", p, status_code=401, error=translator(lang_of(request))["bad_login"]
-        )
-    request.session.clear()
-    request.session["uid"] = user.id
-    csrf_token(request)
+        db.commit()
+        return render(request, "login.html", p, status_code=401, error=translator(lang)["bad_login"])
+    start_browser_session(request, db, user)
     return RedirectResponse("/", status_code=303)
 
 
 @router.post("/logout", response_model=None)
-def logout_post(request: Request, csrf_token_field: str = Form("", alias="csrf_token")) -> Response:
+def logout_post(
+    request: Request, db: DB, csrf_token_field: str = Form("", alias="csrf_token", max_length=200)
+) -> Response:
     _check_form_csrf(request, csrf_token_field)
-    request.session.clear()
+    end_browser_session(request, db)
     return RedirectResponse("/", status_code=303)
 
 
 @router.get("/api/docs", response_class=HTMLResponse)
-def swagger_offline() -> HTMLResponse:
-    return get_swagger_ui_html(
-        openapi_url="/api/openapi.json",
-        title="greenpark API",
-        swagger_js_url="/static/vendor/swagger-ui-bundle.js",
-        swagger_css_url="/static/vendor/swagger-ui.css",
-        swagger_favicon_url="/static/favicon.svg",
-        swagger_ui_parameters={"validatorUrl": None},  # no call to an outside validator (offline)
-    )
+def swagger_offline(request: Request) -> HTMLResponse:
+    """Swagger UI from the app's own files (offline), started by a script file (no inline script)."""
+    return templates.TemplateResponse(request, "swagger.html", {})
 
 
 def _park_or_none(db: DB) -> m.Park | None:

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, HTTPException, UploadFile
 
 from greenpark.services import landuse, projects
 from greenpark.web.deps import DB, ReadAll, SignedIn, Staff
+from greenpark.web.uploads import upload
+from greenpark.web.validation import Id, InputError, OptCode, Year, check_text
+
+#: Largest attachment of a progress report.
+ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 
 router = APIRouter(prefix="/api", tags=["tasks, projects, land"])
 
@@ -26,7 +31,7 @@ def projects_api(_: SignedIn, db: DB) -> dict[str, Any]:
 
 
 @router.get("/projects/{seq}/history")
-def project_history_api(_: SignedIn, db: DB, seq: int) -> list[dict[str, Any]]:
+def project_history_api(_: SignedIn, db: DB, seq: Id) -> list[dict[str, Any]]:
     """Every progress report of a project (who, when, what). Who: signed-in users."""
     try:
         return projects.history(db, seq)
@@ -35,17 +40,23 @@ def project_history_api(_: SignedIn, db: DB, seq: int) -> list[dict[str, Any]]:
 
 
 @router.post("/projects/{seq}/updates")
-async def project_update_api(
-    p: Staff, db: DB, seq: int, status: str = Form(...), percent: float = Form(...),
-    spent_10k_yuan: float = Form(0.0), on: str = Form(""), milestone: str = Form(""), note: str = Form(""),
+def project_update_api(
+    p: Staff, db: DB, seq: Id, status: Annotated[str, Form(max_length=32)],
+    percent: Annotated[float, Form(ge=0, le=100)],
+    spent_10k_yuan: Annotated[float, Form(ge=0, le=1e9)] = 0.0, on: Annotated[str, Form(max_length=10)] = "",
+    milestone: Annotated[str, Form(max_length=200)] = "", note: Annotated[str, Form(max_length=2000)] = "",
     attachment: UploadFile | None = File(None),  # noqa: B008
 ) -> dict[str, Any]:  # fmt: skip
     """Record a progress report (form fields; an optional attachment ≤ 10 MB). Who: admins and park staff."""
     try:
         day = date.fromisoformat(on) if on else date.today()
+        check_text(milestone, "milestone")
+        check_text(note, "note")
+    except InputError as exc:
+        raise HTTPException(422, str(exc)) from None
     except ValueError:
         raise HTTPException(422, f"{on!r} is not a date (YYYY-MM-DD)") from None
-    att = (attachment.filename or "attachment", await attachment.read()) if attachment is not None else None
+    att = upload(attachment, ATTACHMENT_MAX_BYTES) if attachment is not None and attachment.filename else None
     try:
         projects.update(db, seq, day, status, percent, spent_10k_yuan, milestone, note, p.username, att)
     except projects.ProjectError as exc:
@@ -55,7 +66,7 @@ async def project_update_api(
 
 
 @router.get("/land/rank")
-def land_rank_api(_: ReadAll, db: DB, year: int = 2020, zone: str | None = None) -> list[dict[str, Any]]:
+def land_rank_api(_: ReadAll, db: DB, year: Year = 2020, zone: OptCode = None) -> list[dict[str, Any]]:
     """亩均 figures of each enterprise with class and rank. Who: admins, park staff, verifiers."""
     return landuse.evaluation(db, year, zone)
 

@@ -3,16 +3,19 @@ IAMC exchange), the inventory's history and its LMDI, forest sinks and their pro
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, HTTPException, Query, UploadFile
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from greenpark.services import iamc, scenarios, sinks
 from greenpark.services.decomposition import decompose_table
 from greenpark.services.io import ImportRejected
 from greenpark.web.deps import DB, Public, SignedIn, Staff
+from greenpark.web.scope import CoreScope
+from greenpark.web.uploads import rejected, upload
+from greenpark.web.validation import INT32_MAX, Code, Codes, InModel, OptCode, PathCode, Year
 
 router = APIRouter(prefix="/api", tags=["roadmap"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -22,12 +25,6 @@ def _fail(exc: scenarios.ScenarioError, status: int = 422) -> HTTPException:
     return HTTPException(status, {"errors": exc.errors})
 
 
-def _rejected(db: DB, name: str, exc: ImportRejected) -> JSONResponse:
-    db.rollback()
-    return JSONResponse({"ok": False, "file": name, "errors": [e.__dict__ | {"text": str(e)} for e in exc.errors]},
-                        status_code=422)  # fmt: skip
-
-
 @router.get("/scenarios")
 def scenarios_api(_: Public, db: DB) -> list[dict[str, Any]]:
     """The scenarios (presets and officers' own). Who: anyone."""
@@ -35,7 +32,7 @@ def scenarios_api(_: Public, db: DB) -> list[dict[str, Any]]:
 
 
 @router.get("/scenarios/compare")
-def compare_api(_: Public, db: DB, codes: str = "baseline,peak-2030,peak-2025") -> dict[str, Any]:
+def compare_api(_: Public, db: DB, codes: Codes = "baseline,peak-2030,peak-2025") -> dict[str, Any]:
     """Scenarios side by side (comma-separated codes). Who: anyone."""
     try:
         return scenarios.compare(db, [c for c in codes.split(",") if c])
@@ -44,10 +41,11 @@ def compare_api(_: Public, db: DB, codes: str = "baseline,peak-2030,peak-2025") 
 
 
 @router.get("/scenarios/history")
-def history_api(_: Public, db: DB, scope: str = "core") -> dict[str, Any]:
+def history_api(_: Public, db: DB, sc: CoreScope) -> dict[str, Any]:
     """The scope's inventory CO₂ by year (estimated years marked) and the LMDI of the park's
-    above-scale industry over its inventory years. Who: anyone."""
-    out = scenarios.history(db, scope)
+    above-scale industry over its inventory years. Who: anyone for the park and zones; an
+    enterprise's own users and readers of the whole park for an enterprise."""
+    out = scenarios.history(db, sc.code)
     try:
         out["decomposition"] = scenarios.history_decomposition(db, "park", "above_scale")
     except scenarios.ScenarioError as exc:
@@ -56,11 +54,9 @@ def history_api(_: Public, db: DB, scope: str = "core") -> dict[str, Any]:
 
 
 @router.get("/scenarios/export.{fmt}")
-def export_api(_: Public, db: DB, fmt: str, codes: str = "baseline,peak-2030,peak-2025", long: bool = False,
-               ) -> Response:  # fmt: skip
+def export_api(_: Public, db: DB, fmt: Literal["csv", "xlsx"], codes: Codes = "baseline,peak-2030,peak-2025",
+               long: bool = False) -> Response:  # fmt: skip
     """Scenarios in the IAMC format (csv or xlsx; ``long`` for year/value columns). Who: anyone."""
-    if fmt not in ("csv", "xlsx"):
-        raise HTTPException(404, "export.csv or export.xlsx")
     try:
         body = iamc.export(db, [c for c in codes.split(",") if c], fmt, long)
     except scenarios.ScenarioError as exc:
@@ -69,16 +65,16 @@ def export_api(_: Public, db: DB, fmt: str, codes: str = "baseline,peak-2030,pea
                     headers={"Content-Disposition": f'attachment; filename="greenpark-scenarios.{fmt}"'})  # fmt: skip
 
 
-class SpecIn(BaseModel):
-    code: str = ""
-    name_zh: str = ""
-    name_en: str = ""
-    parent: str = ""
-    note: str = ""
+class SpecIn(InModel):
+    code: Annotated[str, Field(max_length=64)] = ""
+    name_zh: Annotated[str, Field(max_length=200)] = ""
+    name_en: Annotated[str, Field(max_length=200)] = ""
+    parent: Annotated[str, Field(max_length=64)] = ""
+    note: Annotated[str, Field(max_length=2000)] = ""
     drivers: dict[str, Any] = Field(default_factory=dict)
-    uncertainty: list[dict[str, Any]] | None = None
-    end_year: int | None = None
-    plateau_delta: float | None = None
+    uncertainty: Annotated[list[dict[str, Any]] | None, Field(max_length=100)] = None
+    end_year: Annotated[int | None, Field(ge=2020, le=2100)] = None
+    plateau_delta: Annotated[float | None, Field(ge=0, le=1)] = None
 
 
 @router.post("/scenarios/preview")
@@ -93,21 +89,22 @@ def preview_api(_: SignedIn, db: DB, body: SpecIn) -> dict[str, Any]:
 
 
 @router.post("/scenarios/import")
-async def import_api(p: Staff, db: DB, code: str = Form(...), scenario: str = Form(""), name_zh: str = Form(""),
-                     file: UploadFile = File(...)) -> Any:  # noqa: B008  # fmt: skip
+def import_api(p: Staff, db: DB, code: Annotated[str, Form(min_length=1, max_length=64)],
+               scenario: Annotated[str, Form(max_length=200)] = "", name_zh: Annotated[str, Form(max_length=200)] = "",
+               file: UploadFile = File(...)) -> Any:  # noqa: B008  # fmt: skip
     """Driver paths from an IAMC file as a new scenario; a bad cell rejects it. Who: admins and park staff."""
-    name = file.filename or "upload"
+    name, content = upload(file)
     try:
-        return iamc.import_scenario(db, name, await file.read(), code, scenario or None, name_zh, p.username)
+        return iamc.import_scenario(db, name, content, code, scenario or None, name_zh, p.username)
     except ImportRejected as exc:
-        return _rejected(db, name, exc)
+        return rejected(db, name, exc)
     except scenarios.ScenarioError as exc:
         db.rollback()
         raise _fail(exc) from None
 
 
 @router.get("/scenarios/{code}")
-def show_api(_: Public, db: DB, code: str) -> dict[str, Any]:
+def show_api(_: Public, db: DB, code: PathCode) -> dict[str, Any]:
     """A scenario's own drivers, the resolved spec and its inheritance. Who: anyone."""
     try:
         return scenarios.show(db, code)
@@ -116,7 +113,7 @@ def show_api(_: Public, db: DB, code: str) -> dict[str, Any]:
 
 
 @router.put("/scenarios/{code}")
-def save_api(p: Staff, db: DB, code: str, body: SpecIn) -> dict[str, Any]:
+def save_api(p: Staff, db: DB, code: PathCode, body: SpecIn) -> dict[str, Any]:
     """Create or replace an officer's scenario (presets are read-only). Who: admins and park staff."""
     try:
         sc = scenarios.save_scenario(db, code, body.name_zh, body.parent, body.drivers, body.uncertainty,
@@ -128,7 +125,7 @@ def save_api(p: Staff, db: DB, code: str, body: SpecIn) -> dict[str, Any]:
 
 
 @router.delete("/scenarios/{code}")
-def delete_api(_: Staff, db: DB, code: str) -> dict[str, Any]:
+def delete_api(_: Staff, db: DB, code: PathCode) -> dict[str, Any]:
     """Delete an officer's scenario. Who: admins and park staff."""
     try:
         scenarios.delete_scenario(db, code)
@@ -138,7 +135,7 @@ def delete_api(_: Staff, db: DB, code: str) -> dict[str, Any]:
 
 
 @router.get("/scenarios/{code}/run")
-def run_api(_: Public, db: DB, code: str) -> dict[str, Any]:
+def run_api(_: Public, db: DB, code: PathCode) -> dict[str, Any]:
     """A deterministic run with every series, the checks and the lineage. Who: anyone."""
     try:
         return scenarios.run(db, code)
@@ -147,8 +144,8 @@ def run_api(_: Public, db: DB, code: str) -> dict[str, Any]:
 
 
 @router.get("/scenarios/{code}/montecarlo")
-def montecarlo_api(_: Public, db: DB, code: str, paths: int = Query(10_000, ge=1, le=20_000), seed: int = 2060,
-                   ) -> dict[str, Any]:  # fmt: skip
+def montecarlo_api(_: Public, db: DB, code: PathCode, paths: Annotated[int, Query(ge=1, le=20_000)] = 10_000,
+                   seed: Annotated[int, Query(ge=0, le=INT32_MAX)] = 2060) -> dict[str, Any]:  # fmt: skip
     """Monte Carlo: bands, peak-year distribution and probabilities (seeded). Who: anyone."""
     try:
         return scenarios.public(scenarios.montecarlo(db, code, paths, seed))
@@ -158,7 +155,11 @@ def montecarlo_api(_: Public, db: DB, code: str, paths: int = Query(10_000, ge=1
 
 @router.get("/scenarios/{code}/decompose")
 def decompose_api(
-    _: Public, db: DB, code: str, against: str = "baseline", year: int = 2030
+    _: Public,
+    db: DB,
+    code: PathCode,
+    against: Code = "baseline",
+    year: Annotated[int, Query(ge=2000, le=2100)] = 2030,
 ) -> dict[str, Any]:
     """LMDI of the scenario against another in one year. Who: anyone."""
     try:
@@ -168,7 +169,7 @@ def decompose_api(
 
 
 @router.get("/scenarios/{code}/wedge")
-def wedge_api(_: Public, db: DB, code: str, against: str = "baseline") -> dict[str, Any]:
+def wedge_api(_: Public, db: DB, code: PathCode, against: Code = "baseline") -> dict[str, Any]:
     """LMDI effects against another scenario for every year. Who: anyone."""
     try:
         return scenarios.wedge(db, code, against)
@@ -177,7 +178,7 @@ def wedge_api(_: Public, db: DB, code: str, against: str = "baseline") -> dict[s
 
 
 @router.get("/sinks")
-def sinks_api(_: Public, db: DB, year: int = 2020, zone: str | None = None) -> dict[str, Any]:
+def sinks_api(_: Public, db: DB, year: Year = 2020, zone: OptCode = None) -> dict[str, Any]:
     """The forest sink of a year by the gain–loss and stock-difference methods. Who: anyone."""
     try:
         out = sinks.annual_sink(db, year, zone)
@@ -202,8 +203,8 @@ def sink_parameters_api(_: Public, db: DB) -> dict[str, Any]:
         raise HTTPException(422, str(exc)) from None
 
 
-class ParameterChanges(BaseModel):
-    changes: list[dict[str, Any]]
+class ParameterChanges(InModel):
+    changes: Annotated[list[dict[str, Any]], Field(max_length=1000)]
 
 
 @router.put("/sinks/parameters")
@@ -218,31 +219,29 @@ def edit_sink_parameters_api(p: Staff, db: DB, body: ParameterChanges) -> dict[s
 
 
 @router.post("/sinks/import")
-async def sinks_import_api(_: Staff, db: DB, kind: str = Form(...), file: UploadFile = File(...)) -> Any:  # noqa: B008
+def sinks_import_api(_: Staff, db: DB, kind: Annotated[Literal["stands", "projects", "periods"], Form()],
+                     file: UploadFile = File(...)) -> Any:  # noqa: B008  # fmt: skip
     """Forest land (kind=stands), projects (projects) or monitoring periods (periods); all or
     nothing. Who: admins and park staff."""
-    fn = {
-        "stands": sinks.import_stands,
-        "projects": sinks.import_projects,
-        "periods": sinks.import_periods,
-    }.get(kind)
-    if fn is None:
-        raise HTTPException(422, "kind: stands, projects or periods")
-    name = file.filename or "upload"
+    fn = {"stands": sinks.import_stands, "projects": sinks.import_projects, "periods": sinks.import_periods}[
+        kind
+    ]
+    name, content = upload(file)
     try:
-        n = fn(db, name, await file.read())
+        n = fn(db, name, content)
     except ImportRejected as exc:
-        return _rejected(db, name, exc)
+        return rejected(db, name, exc)
     return {"ok": True, "rows": n}
 
 
 @router.post("/lmdi")
-async def lmdi_api(_: SignedIn, year_from: int = Form(...), year_to: int = Form(...), detail: bool = Form(False),
-                   file: UploadFile = File(...)) -> Any:  # noqa: B008  # fmt: skip
-    """LMDI of an uploaded table ``subcategory, year, <factors…>``. Who: signed-in users."""
-    name = file.filename or "upload"
+def lmdi_api(_: SignedIn, year_from: Annotated[int, Form(ge=1900, le=2200)], year_to: Annotated[int, Form(ge=1900, le=2200)],
+             detail: Annotated[bool, Form()] = False, file: UploadFile = File(...)) -> Any:  # noqa: B008  # fmt: skip
+    """LMDI of an uploaded table ``subcategory, year, <factors…>`` (upload limits as every import;
+    nothing is stored). Who: signed-in users."""
+    name, content = upload(file)
     try:
-        return decompose_table(name, await file.read(), year_from, year_to, detail)
+        return decompose_table(name, content, year_from, year_to, detail)
     except ImportRejected as exc:
         return JSONResponse(
             {"ok": False, "file": name, "errors": [str(e) for e in exc.errors]}, status_code=422

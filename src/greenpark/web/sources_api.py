@@ -4,68 +4,73 @@ devices, alarms, settings and river tracing. Enterprise users see their own ente
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, HTTPException, Query, UploadFile
+from fastapi import APIRouter, File, HTTPException, Path, Query, UploadFile
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
+from pydantic import Field
 from sqlalchemy import func, select
 
-from greenpark.services import alarms, devices, sources, tracing
+from greenpark.services import alarms, audit, devices, sources, tracing
+from greenpark.services.auth import WRITE_ALL as STAFF_ROLES
+from greenpark.services.auth import Role
 from greenpark.services.monitoring import MonitoringError
+from greenpark.services.tabular import TableRejected
 from greenpark.store import models as m
-from greenpark.web.deps import DB, Principal, ReadAll, SignedIn, Staff
+from greenpark.web.deps import DB, ReadAll, SignedIn, Staff
+from greenpark.web.scope import (
+    EnterpriseById,
+    OwnEnterprises,
+    ReadableAlarm,
+    ReadableChannel,
+    ReadableOutlet,
+    ReadablePoint,
+)
+from greenpark.web.uploads import upload
+from greenpark.web.validation import INT32_MAX, Code, InModel, JsonObject, JsonRows, OptCode, PathCode
 
 router = APIRouter(prefix="/api", tags=["pollution sources"])
 
 
-def _own(p: Principal) -> int | None:
-    """The enterprise an enterprise user is limited to (None: may read all)."""
-    return None if p.can_read_enterprise(-1) else (p.enterprise_id if p.enterprise_id is not None else -2)
-
-
-def _check(p: Principal, enterprise_id: int | None) -> None:
-    if not p.can_read_enterprise(enterprise_id):
-        raise HTTPException(403, "you may only see your own enterprise")
-
-
-def _rejected(errors: list[Any]) -> JSONResponse:
+def _rejected(db: DB, exc: TableRejected) -> JSONResponse:
+    db.rollback()
     return JSONResponse(
-        {"ok": False, "errors": [e.__dict__ for e in errors], "message": "nothing was imported"},
+        {"ok": False, "errors": [e.__dict__ | {"text": str(e)} for e in exc.errors], "errors_total": exc.total,
+         "message": "nothing was imported"},
         status_code=422,
-    )
+    )  # fmt: skip
 
 
 @router.get("/sources/overview")
-def overview_api(p: SignedIn, db: DB) -> dict[str, Any]:
+def overview_api(p: SignedIn, db: DB, own: OwnEnterprises) -> dict[str, Any]:
     """Every monitoring point: status colour, last hourly values against limits, open alarms.
     Who: signed-in users (enterprise users: their own points)."""
-    points = devices.overview(db, enterprise_id=_own(p))
+    points = devices.overview(db, enterprise_id=own)
     counts = {k: sum(1 for x in points if x["status"] == k) for k in ("red", "orange", "green", "never")}
     unknown = (
-        db.scalar(select(func.count(m.UnknownDevice.id)).where(m.UnknownDevice.status == "pending")) or 0
+        db.scalar(
+            select(func.count(m.UnknownDevice.id)).where(
+                m.UnknownDevice.status == "pending", m.UnknownDevice.reason != "bad_pw"
+            )
+        )
+        or 0
     )
-    return {"points": points, "counts": counts, "unknown_pending": unknown if _own(p) is None else None}
+    return {"points": points, "counts": counts, "unknown_pending": unknown if p.role in STAFF_ROLES else None}
 
 
 @router.get("/sources/outlets/{outlet_id}/series")
 def series_api(
-    p: SignedIn, db: DB, outlet_id: int, hours: Annotated[int, Query(ge=1, le=24 * 31)] = 48
+    _: SignedIn, db: DB, outlet: ReadableOutlet, hours: Annotated[int, Query(ge=1, le=24 * 31)] = 48
 ) -> Any:
     """Hourly series of an outlet's channels with limits and flags. Who: signed-in users (own enterprise)."""
-    outlet = db.get(m.Outlet, outlet_id)
-    if outlet is None:
-        raise HTTPException(404, f"no outlet {outlet_id}")
-    _check(p, outlet.enterprise_id)
-    out = devices.series(db, outlet_id, hours)
+    out = devices.series(db, outlet.id, hours)
     out["commands"] = [c for pt in out["points"] for c in devices.commands(db, pt["id"])][:20]
     return out
 
 
 @router.get("/sources/enterprises")
-def enterprises_api(p: SignedIn, db: DB) -> list[dict[str, Any]]:
+def enterprises_api(_: SignedIn, db: DB, own: OwnEnterprises) -> list[dict[str, Any]]:
     """Enterprises with the size of their file. Who: signed-in users (own enterprise)."""
-    own = _own(p)
     out = []
     for e in db.scalars(select(m.Enterprise).order_by(m.Enterprise.code)):
         if own is not None and e.id != own:
@@ -77,49 +82,46 @@ def enterprises_api(p: SignedIn, db: DB) -> list[dict[str, Any]]:
 
 
 @router.get("/sources/enterprises/{enterprise_id}")
-def enterprise_api(p: SignedIn, db: DB, enterprise_id: int) -> dict[str, Any]:
+def enterprise_api(_: SignedIn, db: DB, e: EnterpriseById) -> dict[str, Any]:
     """One enterprise's file (一企一档). Who: signed-in users (own enterprise)."""
-    _check(p, enterprise_id)
     try:
-        return sources.enterprise_file(db, enterprise_id)
+        return sources.enterprise_file(db, e.id)
     except LookupError as exc:
         raise HTTPException(404, str(exc)) from None
 
 
-class ChannelPatch(BaseModel):
-    limit_value: float | None = None
-    limit_standard: str | None = None
-    pre_alarm_ratio: float | None = None
+class ChannelPatch(InModel):
+    limit_value: Annotated[float | None, Field(ge=0, le=1e9)] = None
+    limit_standard: Annotated[str | None, Field(max_length=200)] = None
+    pre_alarm_ratio: Annotated[float | None, Field(gt=0, le=1)] = None
     use_zs: bool | None = None
-    flat_line_readings: int | None = None
+    flat_line_readings: Annotated[int | None, Field(ge=2, le=10_000)] = None
 
 
 @router.patch("/sources/channels/{channel_id}")
-def channel_patch_api(p: Staff, db: DB, channel_id: int, body: ChannelPatch) -> Any:
-    """Edit a channel's limit and alarm settings (fields sent are changed; null clears).
-    Who: admins and park staff."""
+def channel_patch_api(p: Staff, db: DB, channel: ReadableChannel, body: ChannelPatch) -> Any:
+    """Edit a channel's limit and alarm settings (fields sent are changed; null clears); every
+    change is kept with who, when and the old value. Who: admins and park staff."""
     try:
-        ch = sources.update_channel(db, channel_id, body.model_dump(exclude_unset=True))
+        ch = sources.update_channel(db, channel.id, body.model_dump(exclude_unset=True), by=p.username)
     except LookupError as exc:
         raise HTTPException(404, str(exc)) from None
     except sources.SourceFileRejected as exc:
-        db.rollback()
-        return _rejected(exc.errors)
+        return _rejected(db, exc)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
     return sources.channel_dict(ch)
 
 
 @router.post("/sources/import")
-async def sources_import_api(p: Staff, db: DB, file: UploadFile = File(...)) -> Any:  # noqa: B008
+def sources_import_api(p: Staff, db: DB, file: UploadFile = File(...)) -> Any:  # noqa: B008
     """Import an enterprise-file workbook (all or nothing; errors name file, sheet, row, column).
     Who: admins and park staff."""
-    content = await file.read()
+    name, content = upload(file)
     try:
-        counts = sources.import_sources(db, file.filename or "upload.xlsx", content)
+        counts = sources.import_sources(db, name, content)
     except sources.SourceFileRejected as exc:
-        db.rollback()
-        return _rejected(exc.errors)
+        return _rejected(db, exc)
     return {"ok": True, "imported": counts}
 
 
@@ -130,15 +132,14 @@ def sources_schema_api(p: SignedIn) -> dict[str, Any]:
 
 
 @router.put("/sources/{kind}")
-def sources_put_api(p: Staff, db: DB, kind: str, rows: list[dict[str, Any]]) -> Any:
+def sources_put_api(p: Staff, db: DB, kind: PathCode, rows: JsonRows) -> Any:
     """Add or change rows of one table (rivers, sections, outlets, points, channels, permits,
     contacts), matched on their natural keys and validated like the import (all or nothing).
     Who: admins and park staff."""
     try:
         counts = sources.save_rows(db, kind, rows)
     except sources.SourceFileRejected as exc:
-        db.rollback()
-        return _rejected(exc.errors)
+        return _rejected(db, exc)
     except ValueError as exc:
         raise HTTPException(404, str(exc)) from None
     return {"ok": True, "saved": counts[kind]}
@@ -160,28 +161,46 @@ def unknown_api(p: Staff, db: DB) -> list[dict[str, Any]]:
     return devices.unknown_devices(db)
 
 
-class AdoptIn(BaseModel):
-    outlet_id: int
+class AdoptIn(InModel):
+    outlet_id: Annotated[int, Field(ge=1, le=INT32_MAX)]
 
 
 @router.post("/sources/unknown/{mn}/adopt")
-def adopt_api(p: Staff, db: DB, mn: str, body: AdoptIn) -> dict[str, Any]:
-    """Register an unknown device under an outlet and store what it already sent.
-    Who: admins and park staff."""
+def adopt_api(
+    p: Staff, db: DB, mn: Annotated[str, Path(min_length=1, max_length=32)], body: AdoptIn
+) -> dict[str, Any]:
+    """Register an unknown device under an outlet and store what it already sent. A registered MN
+    is never adopted (a wrong PW is an alarm; re-keying is its own action). Who: admins and park staff."""
     try:
         ok, refused = devices.adopt(db, mn, body.outlet_id, p.username)
     except LookupError as exc:
         raise HTTPException(404, str(exc)) from None
+    except sources.DeviceConflict as exc:
+        raise HTTPException(409, str(exc)) from None
     return {"ok": True, "mn": mn, "frames_stored": ok, "frames_refused": refused}
 
 
+class RekeyIn(InModel):
+    pw: Annotated[str, Field(min_length=1, max_length=16)]
+    confirm_mn: Annotated[str, Field(min_length=1, max_length=32)]
+
+
+@router.post("/sources/points/{point_id}/rekey")
+def rekey_api(p: Staff, db: DB, point: ReadablePoint, body: RekeyIn) -> dict[str, Any]:
+    """Give a registered device the new access password its logger now sends. The caller repeats
+    the device's MN to confirm; the change is kept in the audit trail (without the PW); the
+    wrong-PW count starts again. Who: admins and park staff."""
+    try:
+        devices.rekey_device(db, point.id, body.pw, body.confirm_mn, p.username)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return {"ok": True, "mn": point.mn}
+
+
 @router.post("/sources/points/{point_id}/time-sync")
-def time_sync_api(p: Staff, db: DB, point_id: int) -> dict[str, Any]:
+def time_sync_api(p: Staff, db: DB, point: ReadablePoint) -> dict[str, Any]:
     """Queue a 1012 (set device time) for the server to send when the device is connected.
     Who: admins and park staff."""
-    point = db.get(m.SourcePoint, point_id)
-    if point is None:
-        raise HTTPException(404, f"no point {point_id}")
     cmd = devices.request_command(db, point.mn, "1012", p.username)
     return {"ok": True, "id": cmd.id, "qn": cmd.qn, "status": cmd.status}
 
@@ -191,47 +210,41 @@ def time_sync_api(p: Staff, db: DB, point_id: int) -> dict[str, Any]:
 
 @router.get("/alarms")
 def alarms_api(
-    p: SignedIn, db: DB, status: str | None = "active", rule: str | None = None, severity: str | None = None,
-    enterprise_id: int | None = None,
+    _: SignedIn, db: DB, own: OwnEnterprises,
+    status: Annotated[Literal["open", "acknowledged", "closed", "active", "all"], Query()] = "active",
+    rule: OptCode = None,
+    severity: Annotated[Literal["info", "warning", "critical"] | None, Query()] = None,
 ) -> list[dict[str, Any]]:  # fmt: skip
     """Alarms, newest first (status: open, acknowledged, closed, active = not closed, all).
     Who: signed-in users (enterprise users: their own)."""
-    own = _own(p)
-    if own is not None:
-        enterprise_id = own
-    return alarms.list_alarms(db, None if status == "all" else status, rule, enterprise_id, severity)
+    return alarms.list_alarms(db, None if status == "all" else status, rule, own, severity)
 
 
 @router.get("/alarms/{alarm_id}")
-def alarm_api(p: SignedIn, db: DB, alarm_id: int) -> dict[str, Any]:
+def alarm_api(_: SignedIn, db: DB, a: ReadableAlarm) -> dict[str, Any]:
     """One alarm with its history. Who: signed-in users (own enterprise)."""
-    a = db.get(m.Alarm, alarm_id)
-    if a is None:
-        raise HTTPException(404, f"no alarm {alarm_id}")
-    out = alarms.alarm_dict(db, a, with_log=True)
-    _check(p, out["enterprise_id"])
-    return out
+    return alarms.alarm_dict(db, a, with_log=True)
 
 
-class NoteIn(BaseModel):
-    note: str = ""
+class NoteIn(InModel):
+    note: Annotated[str, Field(max_length=2000)] = ""
 
 
 @router.post("/alarms/{alarm_id}/ack")
-def alarm_ack_api(p: Staff, db: DB, alarm_id: int, body: NoteIn) -> dict[str, Any]:
+def alarm_ack_api(p: Staff, db: DB, alarm: ReadableAlarm, body: NoteIn) -> dict[str, Any]:
     """Acknowledge an open alarm. Who: admins and park staff."""
     try:
-        a = alarms.acknowledge(db, alarm_id, p.username, body.note)
+        a = alarms.acknowledge(db, alarm.id, p.username, body.note)
     except alarms.AlarmError as exc:
         raise HTTPException(409 if "no alarm" not in str(exc) else 404, str(exc)) from None
     return alarms.alarm_dict(db, a, with_log=True)
 
 
 @router.post("/alarms/{alarm_id}/close")
-def alarm_close_api(p: Staff, db: DB, alarm_id: int, body: NoteIn) -> dict[str, Any]:
+def alarm_close_api(p: Staff, db: DB, alarm: ReadableAlarm, body: NoteIn) -> dict[str, Any]:
     """Close an alarm with a note. Who: admins and park staff."""
     try:
-        a = alarms.close(db, alarm_id, p.username, body.note)
+        a = alarms.close(db, alarm.id, p.username, body.note)
     except alarms.AlarmError as exc:
         raise HTTPException(409 if "no alarm" not in str(exc) else 404, str(exc)) from None
     return alarms.alarm_dict(db, a, with_log=True)
@@ -244,15 +257,30 @@ def settings_api(p: Staff, db: DB) -> dict[str, Any]:
 
 
 @router.put("/settings/monitoring")
-def settings_put_api(p: Staff, db: DB, body: dict[str, Any]) -> dict[str, Any]:
-    """Change settings (only the keys sent). Who: admins and park staff."""
+def settings_put_api(p: Staff, db: DB, body: JsonObject) -> dict[str, Any]:
+    """Change settings (only the keys sent), each checked against its range; every change is kept
+    with who, when and the old value. ``webhook_allow_private`` is for admins only.
+    Who: admins and park staff."""
+    if "webhook_allow_private" in body and p.role is not Role.ADMIN:
+        raise HTTPException(403, "only an admin may allow webhooks to private addresses")
     try:
-        for k, v in body.items():
-            sources.set_setting(db, k, v, p.username)
+        sources.set_settings(db, body, p.username)
     except ValueError as exc:
         db.rollback()
         raise HTTPException(422, str(exc)) from None
     return sources.settings(db)
+
+
+@router.get("/settings/monitoring/spec")
+def settings_spec_api(_: Staff, db: DB) -> list[dict[str, Any]]:
+    """Each setting with its value, default, kind and range. Who: admins and park staff."""
+    return sources.settings_spec(db)
+
+
+@router.get("/settings/monitoring/history")
+def settings_history_api(_: Staff, db: DB) -> list[dict[str, Any]]:
+    """Who changed which setting or channel limit, when, from what to what. Who: admins and park staff."""
+    return audit.changes(db, entity="setting") + audit.changes(db, entity="channel")
 
 
 # tracing
@@ -276,7 +304,7 @@ def tracing_sections_api(p: ReadAll, db: DB) -> list[dict[str, Any]]:
 
 @router.get("/tracing")
 def tracing_api(
-    p: ReadAll, db: DB, section: str, on: Annotated[date | None, Query(alias="date")] = None,
+    p: ReadAll, db: DB, section: Code, on: Annotated[date | None, Query(alias="date")] = None,
     window_hours: Annotated[int, Query(ge=1, le=24 * 14)] = 24,
 ) -> dict[str, Any]:  # fmt: skip
     """Rank the outlets upstream of a section by their load before its water got worse.

@@ -4,7 +4,7 @@
   'use strict';
   const GP = window.GP;
   const L = (a, b) => GP.L(a, b);
-  const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+  const html = GP.html;
   const W = (t) => (t === null || t === undefined ? null : +(t / 1e4).toFixed(3)); // t → 万t
   const COLORS = { baseline: '#7f8c8d', 'peak-2030': '#2e86c1', 'peak-2025': '#1d6b4f', preview: '#e67e22' };
   const EXTRA = ['#8e44ad', '#c0392b', '#16a085', '#d35400', '#2c3e50'];
@@ -71,18 +71,18 @@
   }
 
   function checksBadge(r) {
-    return (r.checks || []).map((c) => `<span class="${c.ok ? 'good' : 'bad'}" title="${esc(c.how)}">${c.ok ? '✓' : '✗'} ${esc(c.indicator)}·${c.year}</span>`).join(' ');
+    return GP.join((r.checks || []).map((c) => html`<span class="${c.ok ? 'good' : 'bad'}" title="${c.how}">${c.ok ? '✓' : '✗'} ${c.indicator}·${c.year}</span>`), ' ');
   }
 
   function drawTable() {
     const pct = (x) => (x === undefined || x === null ? '…' : GP.pct(x, 0));
     const rows = Object.keys(S.runs).map((c) => {
       const r = S.runs[c]; const mc = S.mc[c] || {};
-      return `<tr data-code="${esc(c)}"><td><b style="color:${color(c, Object.keys(S.runs).indexOf(c))}">■</b> ${esc(nameOf(r))}</td><td>${r.peak_year}${r.peaked ? '' : L('（未达峰）', ' (not peaked)')}</td><td class="num">${GP.fmt(W(r.peak_co2_t), 1)}</td>
+      return html`<tr data-code="${c}"><td><b style="color:${color(c, Object.keys(S.runs).indexOf(c))}">■</b> ${nameOf(r)}</td><td>${r.peak_year}${r.peaked ? '' : L('（未达峰）', ' (not peaked)')}</td><td class="num">${GP.fmt(W(r.peak_co2_t), 1)}</td>
         <td>${r.plateau ? r.plateau.join('–') : '–'}</td><td>${r.neutral_year || '–'}</td><td class="num">${pct(mc.p_peak_by_2025)}</td><td class="num">${pct(mc.p_peak_by_2030)}</td><td class="num">${pct(mc.p_neutral_by_2060)}</td><td>${checksBadge(r)}</td></tr>`;
     });
-    if (S.preview) rows.push(`<tr data-code="preview"><td><b style="color:${COLORS.preview}">■</b> ${L('试算', 'preview')}</td><td>${S.preview.peak_year}</td><td class="num">${GP.fmt(W(S.preview.peak_co2_t), 1)}</td><td>${S.preview.plateau ? S.preview.plateau.join('–') : '–'}</td><td>${S.preview.neutral_year || '–'}</td><td></td><td></td><td></td><td>${checksBadge(S.preview)}</td></tr>`);
-    document.querySelector('#rm-table tbody').innerHTML = rows.join('');
+    if (S.preview) rows.push(html`<tr data-code="preview"><td><b style="color:${COLORS.preview}">■</b> ${L('试算', 'preview')}</td><td>${S.preview.peak_year}</td><td class="num">${GP.fmt(W(S.preview.peak_co2_t), 1)}</td><td>${S.preview.plateau ? S.preview.plateau.join('–') : '–'}</td><td>${S.preview.neutral_year || '–'}</td><td></td><td></td><td></td><td>${checksBadge(S.preview)}</td></tr>`);
+    GP.setHTML(document.querySelector('#rm-table tbody'), html`${rows}`);
     const mc = S.mc[S.focus];
     document.getElementById('rm-mc-note').textContent = mc ? L(`蒙特卡洛：${mc.paths} 条路径，随机种子 ${mc.seed}；不确定因素：${mc.drawn.map((d) => d.driver).join('、')}。`, `Monte Carlo: ${mc.paths} paths, seed ${mc.seed}; uncertain drivers: ${mc.drawn.map((d) => d.driver).join(', ')}.`) : '';
   }
@@ -98,7 +98,7 @@
     keys.forEach((k) => { const v = d.additive[k]; const lo = Math.min(run, run + v); base.push(W(lo)); if (v >= 0) { up.push(W(v)); down.push(null); } else { up.push(null); down.push(W(-v)); } run += v; });
     base.push(0); up.push(W(d.co2_t)); down.push(null);
     GP.chart(box, {
-      tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, formatter: (ps) => ps.filter((p) => p.seriesName !== 'base' && p.value !== null).map((p) => `${p.name}: ${p.seriesName === 'down' ? '−' : ''}${GP.fmt(p.value, 2)} ${L('万t', '×10⁴ t')}`).join('<br>') },
+      tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, formatter: (ps) => GP.markup(GP.join(ps.filter((p) => p.seriesName !== 'base' && p.value !== null).map((p) => `${p.name}: ${p.seriesName === 'down' ? '−' : ''}${GP.fmt(p.value, 2)} ${L('万t', '×10⁴ t')}`), html`<br>`)) },
       grid: { left: 60, right: 10, top: 20, bottom: 70 },
       xAxis: { type: 'category', data: cats, axisLabel: { interval: 0, rotate: 30, fontSize: 11 } }, yAxis: { type: 'value', name: L('万tCO₂', '10⁴ tCO₂') },
       series: [
@@ -146,12 +146,12 @@
       ],
     });
     const statuses = sk.parameter_statuses.join(', ');
-    document.getElementById('rm-sink-note').innerHTML = `${L('合计', 'Total')} <b>${GP.fmt(W(sk.removals_tco2), 2)}</b> ${L('万tCO₂/年，林地', '×10⁴ tCO₂/yr over')} ${GP.fmt(sk.area_ha, 0)} ha；${L('参数', 'parameters')} ${esc(sk.parameter_set.code)} v${esc(sk.parameter_set.version)}（${esc(statuses)}）。`
-      + (sk.unconfirmed ? `<span class="warn"> ${L('部分参数来源未经核实（unconfirmed / assumed），请以林业部门数据替换。', 'Some parameters are unconfirmed or assumed; replace them with the forestry bureau\'s figures.')}</span>` : '')
-      + (sk.illustrative ? `<span class="warn"> ${L('演示林地数据为示意数据。', 'The demo forest land is illustrative.')}</span>` : '');
+    GP.setHTML(document.getElementById('rm-sink-note'), html`${L('合计', 'Total')} <b>${GP.fmt(W(sk.removals_tco2), 2)}</b> ${L('万tCO₂/年，林地', '×10⁴ tCO₂/yr over')} ${GP.fmt(sk.area_ha, 0)} ha；${L('参数', 'parameters')} ${sk.parameter_set.code} v${sk.parameter_set.version}（${statuses}）。${
+      sk.unconfirmed ? html`<span class="warn"> ${L('部分参数来源未经核实（unconfirmed / assumed），请以林业部门数据替换。', 'Some parameters are unconfirmed or assumed; replace them with the forestry bureau\'s figures.')}</span>` : ''}${
+      sk.illustrative ? html`<span class="warn"> ${L('演示林地数据为示意数据。', 'The demo forest land is illustrative.')}</span>` : ''}`);
     const lg = await GP.api('/api/sinks/projects');
-    document.querySelector('#rm-projects tbody').innerHTML = lg.projects.map((p) => `<tr><td>${esc(p.code)} ${esc(p.name)}</td><td>${esc(p.methodology)}</td><td class="num">${GP.fmt(p.area_ha, 0)}</td><td>${esc(p.crediting_start)} – ${esc(p.crediting_end)}</td>
-      <td class="num">${GP.fmt(p.estimated_tco2_per_yr, 0)}</td><td class="num">${GP.fmt(p.monitored_estimated_tco2, 0)}</td><td class="num">${GP.fmt(p.verified_tco2, 0)}</td><td class="num">${GP.fmt(p.issued_credits_tco2, 0)}</td><td class="num">${GP.fmt(p.retired_credits_tco2, 0)}</td><td>${esc(p.status)}</td></tr>`).join('');
+    GP.setHTML(document.querySelector('#rm-projects tbody'), html`${lg.projects.map((p) => html`<tr><td>${p.code} ${p.name}</td><td>${p.methodology}</td><td class="num">${GP.fmt(p.area_ha, 0)}</td><td>${p.crediting_start} – ${p.crediting_end}</td>
+      <td class="num">${GP.fmt(p.estimated_tco2_per_yr, 0)}</td><td class="num">${GP.fmt(p.monitored_estimated_tco2, 0)}</td><td class="num">${GP.fmt(p.verified_tco2, 0)}</td><td class="num">${GP.fmt(p.issued_credits_tco2, 0)}</td><td class="num">${GP.fmt(p.retired_credits_tco2, 0)}</td><td>${p.status}</td></tr>`)}`);
     document.getElementById('rm-ledger-note').textContent = (GP.zh() ? lg.note_zh : lg.note_en) + ' ' + L('演示项目为示意数据。', 'The demo projects are illustrative.');
   }
 
@@ -159,11 +159,11 @@
   async function drawParameters() {
     const ps = await GP.api('/api/sinks/parameters');
     const staff = document.body.dataset.staff === '1';
-    document.querySelector('#rm-params-table tbody').innerHTML = ps.rows.map((r, i) => `<tr data-i="${i}" data-type="${esc(r.forest_type)}" data-parameter="${esc(r.parameter)}">
-      <td>${esc(r.forest_type)}</td><td>${esc(r.parameter)}</td>
-      <td class="num">${staff ? `<input name="value" type="number" step="any" value="${r.value}" data-orig="${r.value}">` : GP.fmt(r.value, 4)}</td><td>${esc(r.unit)}</td>
-      <td class="${r.status === 'unconfirmed' || r.status === 'assumed' ? 'warn' : ''}">${staff ? `<select name="status">${STATUSES.map((x) => `<option ${x === r.status ? 'selected' : ''}>${x}</option>`).join('')}</select>` : esc(r.status)}</td>
-      <td>${staff ? `<input name="source" value="${esc(r.source_table)}" data-orig="${esc(r.source_table)}">` : esc(r.source_table)}</td></tr>`).join('');
+    GP.setHTML(document.querySelector('#rm-params-table tbody'), html`${ps.rows.map((r, i) => html`<tr data-i="${i}" data-type="${r.forest_type}" data-parameter="${r.parameter}">
+      <td>${r.forest_type}</td><td>${r.parameter}</td>
+      <td class="num">${staff ? html`<input name="value" type="number" step="any" value="${r.value}" data-orig="${r.value}">` : GP.fmt(r.value, 4)}</td><td>${r.unit}</td>
+      <td class="${r.status === 'unconfirmed' || r.status === 'assumed' ? 'warn' : ''}">${staff ? html`<select name="status">${STATUSES.map((x) => html`<option ${x === r.status ? 'selected' : ''}>${x}</option>`)}</select>` : r.status}</td>
+      <td>${staff ? html`<input name="source" value="${r.source_table}" data-orig="${r.source_table}">` : r.source_table}</td></tr>`)}`);
     document.querySelector('#rm-params summary').textContent = L(`计量参数（因子集 ${ps.code} v${ps.version}）`, `Parameters (factor set ${ps.code} v${ps.version})`);
     const save = document.getElementById('rm-params-save');
     if (save) save.onclick = async () => {
@@ -175,17 +175,17 @@
       const out = document.getElementById('rm-params-result');
       try {
         const r = await post('/api/sinks/parameters', { changes }, 'PUT');
-        out.innerHTML = `<span class="good">${L('已保存为', 'Saved as')} ${esc(r.code)} v${esc(r.version)}</span>`;
+        GP.setHTML(out, html`<span class="good">${L('已保存为', 'Saved as')} ${r.code} v${r.version}</span>`);
         await GP.roadmapPage(S.focus);
-      } catch (e) { out.innerHTML = `<span class="bad">${esc(e.message)}</span>`; }
+      } catch (e) { GP.setHTML(out, html`<span class="bad">${e.message}</span>`); }
     };
     const imp = document.getElementById('rm-sink-import');
     if (imp) imp.onsubmit = async (ev) => {
       ev.preventDefault();
       const r = await fetch('/api/sinks/import', { method: 'POST', body: new FormData(imp), credentials: 'same-origin', headers: { 'X-CSRF-Token': document.body.dataset.csrf } });
       const out = await r.json();
-      document.getElementById('rm-sink-import-result').innerHTML = r.ok ? `<p class="good">${L('已导入', 'Imported')} ${out.rows}</p>`
-        : `<p class="bad">${L('未导入任何数据：', 'Nothing imported:')}</p><ul class="bad">${(out.errors || [{ text: out.detail }]).map((e) => `<li>${esc(e.text)}</li>`).join('')}</ul>`;
+      GP.setHTML(document.getElementById('rm-sink-import-result'), r.ok ? html`<p class="good">${L('已导入', 'Imported')} ${out.rows}</p>`
+        : html`<p class="bad">${L('未导入任何数据：', 'Nothing imported:')}</p><ul class="bad">${(out.errors || [{ text: out.detail }]).map((e) => html`<li>${e.text}</li>`)}</ul>`);
       if (r.ok) await GP.roadmapPage(S.focus);
     };
   }
@@ -234,9 +234,9 @@
     const out = document.getElementById('rm-form-result');
     try {
       S.preview = await post('/api/scenarios/preview', { parent: document.getElementById('rm-parent').value, drivers: overrides() });
-      out.innerHTML = `<span class="good">${L('试算完成：', 'Re-run: ')}${L('达峰', 'peak')} ${S.preview.peak_year}，${L('平台期', 'plateau')} ${S.preview.plateau ? S.preview.plateau.join('–') : '–'}，${L('碳中和', 'net zero')} ${S.preview.neutral_year || '–'}</span>`;
+      GP.setHTML(out, html`<span class="good">${L('试算完成：', 'Re-run: ')}${L('达峰', 'peak')} ${S.preview.peak_year}，${L('平台期', 'plateau')} ${S.preview.plateau ? S.preview.plateau.join('–') : '–'}，${L('碳中和', 'net zero')} ${S.preview.neutral_year || '–'}</span>`);
       drawMain(); drawTable();
-    } catch (e) { out.innerHTML = `<span class="bad">${esc(e.message)}</span>`; }
+    } catch (e) { GP.setHTML(out, html`<span class="bad">${e.message}</span>`); }
   }
   async function onSave() {
     const f = document.getElementById('rm-form');
@@ -244,10 +244,10 @@
     try {
       const code = f.elements.code.value.trim();
       await post('/api/scenarios/' + encodeURIComponent(code), { name_zh: f.elements.name_zh.value || code, parent: document.getElementById('rm-parent').value, drivers: overrides() }, 'PUT');
-      out.innerHTML = `<span class="good">${L('已保存', 'Saved')} ${esc(code)}</span>`;
+      GP.setHTML(out, html`<span class="good">${L('已保存', 'Saved')} ${code}</span>`);
       S.preview = null; S.focus = code;
       await GP.roadmapPage(code);
-    } catch (e) { out.innerHTML = `<span class="bad">${esc(e.message)}</span>`; }
+    } catch (e) { GP.setHTML(out, html`<span class="bad">${e.message}</span>`); }
   }
 
   GP.roadmapPage = async (focus) => {
@@ -267,10 +267,10 @@
       S.history = await GP.api('/api/scenarios/history?scope=' + encodeURIComponent(b.scope));
       document.getElementById('rm-base').textContent = L(`基准年：${b.lineage.base.scope_name_zh} ${b.base_year} 年清单（CO₂ ${GP.fmt(W(b.lineage.base.co2_t), 2)} 万t）；方案4.2的两条路径由本园区清单计算。`, `Base year: ${b.lineage.base.scope_name_en} ${b.base_year} inventory (CO₂ ${GP.fmt(W(b.lineage.base.co2_t), 2)} ×10⁴ t); the plan's 4.2 pathways computed from the park's own inventory.`);
       const sel = document.getElementById('rm-focus');
-      sel.innerHTML = S.list.map((s) => `<option value="${esc(s.code)}" ${s.code === S.focus ? 'selected' : ''}>${esc(GP.zh() ? s.name_zh : s.name_en || s.name_zh)}</option>`).join('');
+      GP.setHTML(sel, html`${S.list.map((s) => html`<option value="${s.code}" ${s.code === S.focus ? 'selected' : ''}>${GP.zh() ? s.name_zh : s.name_en || s.name_zh}</option>`)}`);
       sel.onchange = () => GP.roadmapPage(sel.value);
       const par = document.getElementById('rm-parent');
-      par.innerHTML = S.list.map((s) => `<option value="${esc(s.code)}" ${s.code === S.focus ? 'selected' : ''}>${esc(s.code)}</option>`).join('');
+      GP.setHTML(par, html`${S.list.map((s) => html`<option value="${s.code}" ${s.code === S.focus ? 'selected' : ''}>${s.code}</option>`)}`);
       par.onchange = onParent;
       document.getElementById('rm-form').onsubmit = onPreview;
       const save = document.getElementById('rm-save'); if (save) save.onclick = onSave;
@@ -289,4 +289,6 @@
       const box = document.getElementById('page-error'); box.hidden = false; box.textContent = e.message; document.body.dataset.ready = '1';
     }
   };
+
+  GP.pages.roadmap = () => GP.roadmapPage();
 })();

@@ -1,0 +1,278 @@
+"""Tables in and out, with one set of limits: every upload (Excel or CSV) is opened here and every
+workbook greenpark writes is saved here.
+
+In: the file's size, an .xlsx file's unpacked size (a 0.5 MB zip can hold gigabytes of XML), the
+number of rows and columns, each cell's length and characters are checked before any row reaches
+a service; the first ``MAX_REPORTED_ERRORS`` bad cells are listed, the rest counted. XML is parsed
+by defusedxml when openpyxl finds it (no entity expansion).
+
+Out: text that a spreadsheet would take for a formula (``= + - @``, tab, carriage return) is
+written as text, and characters a workbook cannot hold are dropped, so an exported note can never
+run as a formula nor break an export.
+
+The limits are stated in ``docs/security.md``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: Largest file accepted for import.
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+#: Largest total unpacked size of an .xlsx file's parts.
+MAX_UNPACKED_BYTES = 200 * 1024 * 1024
+#: Most parts in an .xlsx file.
+MAX_PARTS = 2_000
+#: Most data rows in one file (all sheets together).
+MAX_ROWS = 200_000
+#: Most columns of a sheet.
+MAX_COLUMNS = 200
+#: Longest cell, in characters (Excel's own limit).
+MAX_CELL_CHARS = 32_767
+#: Bad cells listed in a refusal; the rest are counted.
+MAX_REPORTED_ERRORS = 100
+
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class CellError:
+    """One bad cell: where it is and why it is refused."""
+
+    file: str
+    sheet: str
+    row: int
+    column: str
+    reason: str
+
+    def __str__(self) -> str:
+        sheet = f", sheet {self.sheet}" if self.sheet else ""
+        return f"{self.file}{sheet}, row {self.row}, column {self.column}: {self.reason}"
+
+
+class TableRejected(Exception):
+    """A file was refused and nothing was imported; ``errors`` lists the bad cells (the first
+    ``MAX_REPORTED_ERRORS``, then one line counting the rest)."""
+
+    def __init__(self, errors: list[CellError]) -> None:
+        total = len(errors)
+        if total > MAX_REPORTED_ERRORS:
+            first = errors[0]
+            errors = [*errors[:MAX_REPORTED_ERRORS],
+                      CellError(first.file, "", 0, "",
+                                f"… and {total - MAX_REPORTED_ERRORS} more errors (the first {MAX_REPORTED_ERRORS} are listed)")]  # fmt: skip
+        self.errors = errors
+        self.total = total
+        super().__init__(f"{total} error(s); nothing imported: " + "; ".join(str(e) for e in errors[:5]))
+
+
+@dataclass
+class Sheet:
+    """A sheet's header (stripped text) and its non-empty rows as (row number, values)."""
+
+    title: str
+    header: list[str]
+    rows: list[tuple[int, tuple[Any, ...]]] = field(default_factory=list)
+
+    def records(self) -> list[tuple[int, dict[str, Any]]]:
+        """Rows as (row number, {column: value}) for the named columns."""
+        return [(i, {h: v for h, v in zip(self.header, vals, strict=False) if h}) for i, vals in self.rows]
+
+
+def _reject(filename: str, reason: str, exc: type[TableRejected], row: int = 0) -> TableRejected:
+    return exc([CellError(filename, "", row, "", reason)])
+
+
+def _mib(n: int) -> str:
+    return f"{n / (1 << 20):.0f} MiB"
+
+
+def check_size(filename: str, content: bytes, exc: type[TableRejected] = TableRejected) -> None:
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise _reject(filename, f"file larger than {_mib(MAX_UPLOAD_BYTES)} (the import limit)", exc)
+
+
+def read_sheets(filename: str, content: bytes, exc: type[TableRejected] = TableRejected) -> list[Sheet]:
+    """Every sheet of an .xlsx file, or the one table of a .csv file (UTF-8, or GB 18030 as
+    Excel saves it in China), checked against the limits; raises ``exc`` naming what is wrong."""
+    check_size(filename, content, exc)
+    suffix = Path(filename).suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        sheets = _xlsx(filename, content, exc)
+    elif suffix == ".csv":
+        sheets = [_csv(filename, content, exc)]
+    elif suffix == ".xls":
+        raise _reject(filename, "the old .xls format cannot be read: save the file as .xlsx", exc)
+    else:
+        raise _reject(filename, "only .xlsx and .csv files can be imported", exc)
+    errors: list[CellError] = []
+    for sh in sheets:
+        for row_no, vals in sh.rows:
+            for col, v in enumerate(vals):
+                if isinstance(v, str):
+                    reason = cell_problem(v)
+                    if reason:
+                        name = sh.header[col] if col < len(sh.header) and sh.header[col] else _letter(col)
+                        errors.append(CellError(filename, sh.title, row_no, name, reason))
+    if errors:
+        raise exc(errors)
+    return sheets
+
+
+def cell_problem(text: str) -> str | None:
+    """Why a text cell is refused (too long, a control character), or None."""
+    if len(text) > MAX_CELL_CHARS:
+        return f"longer than {MAX_CELL_CHARS} characters"
+    bad = _ILLEGAL.search(text)
+    if bad:
+        return f"control character U+{ord(bad.group()):04X} not allowed"
+    return None
+
+
+def _letter(col: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return str(get_column_letter(col + 1))
+
+
+def _xlsx(filename: str, content: bytes, exc: type[TableRejected]) -> list[Sheet]:
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as z:
+            parts = z.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise _reject(filename, "not a readable Excel file (not an .xlsx package)", exc) from None
+    unpacked = sum(p.file_size for p in parts)
+    if len(parts) > MAX_PARTS or unpacked > MAX_UNPACKED_BYTES:
+        raise _reject(
+            filename,
+            f"the workbook unpacks to {_mib(unpacked)} in {len(parts)} parts; the limit is "
+            f"{_mib(MAX_UNPACKED_BYTES)} in {MAX_PARTS} parts",
+            exc,
+        )
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as exc_:
+        raise _reject(filename, f"not a readable Excel file ({exc_.__class__.__name__})", exc) from None
+    out: list[Sheet] = []
+    total = 0
+    try:
+        for ws in wb.worksheets:
+            it = ws.iter_rows(values_only=True)
+            first = next(it, None)
+            if first is None:
+                continue
+            header = [_header(h) for h in first]
+            while header and not header[-1]:
+                header.pop()
+            if len(header) > MAX_COLUMNS:
+                raise _reject(filename, f"sheet {ws.title}: more than {MAX_COLUMNS} columns", exc, 1)
+            sheet = Sheet(ws.title, header)
+            for i, vals in enumerate(it, start=2):
+                if vals is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in vals):
+                    continue
+                total += 1
+                if total > MAX_ROWS:
+                    raise _reject(
+                        filename, f"more than {MAX_ROWS} rows (the import limit); split the file", exc, i
+                    )
+                sheet.rows.append((i, tuple(vals[:MAX_COLUMNS])))
+            out.append(sheet)
+    except TableRejected:
+        raise
+    except Exception as exc_:
+        raise _reject(filename, f"not a readable Excel file ({exc_.__class__.__name__})", exc) from None
+    finally:
+        wb.close()
+    return out
+
+
+def _header(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v).strip()
+
+
+def decode_text(filename: str, content: bytes, exc: type[TableRejected] = TableRejected) -> str:
+    """A text file's content: UTF-8 (with or without BOM) or GB 18030 (Excel's "CSV" in China)."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise _reject(filename, "CSV files must be UTF-8 (or GB 18030) text", exc)
+
+
+def _csv(filename: str, content: bytes, exc: type[TableRejected]) -> Sheet:
+    text = decode_text(filename, content, exc)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [h.strip() for h in next(reader, [])]
+        if len(header) > MAX_COLUMNS:
+            raise _reject(filename, f"more than {MAX_COLUMNS} columns", exc, 1)
+        sheet = Sheet("", header)
+        for vals in reader:
+            if not any(v.strip() for v in vals):
+                continue
+            if len(sheet.rows) >= MAX_ROWS:
+                raise _reject(
+                    filename,
+                    f"more than {MAX_ROWS} rows (the import limit); split the file",
+                    exc,
+                    reader.line_num,
+                )
+            sheet.rows.append((reader.line_num, tuple(vals[:MAX_COLUMNS])))
+    except csv.Error as e:
+        raise _reject(filename, f"not a readable CSV file ({e})", exc, reader.line_num) from None
+    return sheet
+
+
+# ------------------------------------------------------------------------------------ out
+
+
+def export_text(value: Any) -> Any:
+    """A value as it may go into a cell: text without characters a workbook cannot hold."""
+    if isinstance(value, str):
+        return _ILLEGAL.sub("", value)
+    return value
+
+
+def workbook_bytes(wb: Any) -> bytes:
+    """Save a workbook greenpark built, after making every text cell safe: characters a workbook
+    cannot hold are dropped, and text that starts like a formula (``= + - @``, tab, CR) is stored
+    as text with Excel's quote prefix, so it is shown and never evaluated."""
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                v = cell.value
+                if isinstance(v, str):
+                    clean = _ILLEGAL.sub("", v)
+                    if clean.startswith(_FORMULA_START):
+                        cell.value = clean
+                        cell.data_type = "s"
+                        cell.quotePrefix = True
+                    elif clean != v:
+                        cell.value = clean
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def csv_text(value: Any) -> Any:
+    """A value for a CSV file greenpark writes: text that starts like a formula gets a leading
+    apostrophe (the usual defence; spreadsheets then show it as text)."""
+    if isinstance(value, str):
+        value = _ILLEGAL.sub("", value)
+        if value.startswith(_FORMULA_START):
+            return "'" + value
+    return value

@@ -1,0 +1,82 @@
+"""A real greenpark server with the demo park, and Debian's chromium, for the browser tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx2 as httpx
+import pytest
+
+CHROMIUM = os.environ.get("GREENPARK_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(os.environ.get("GREENPARK_TEST_ARTIFACTS", "test-artifacts"))
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def require_chromium() -> None:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("GREENPARK_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"chromium required but not found at {CHROMIUM}")
+        pytest.skip(f"Debian's chromium is not installed ({CHROMIUM})")
+
+
+@dataclass
+class DemoServer:
+    base: str
+    data: Path
+    logins: dict[str, str]
+
+
+@contextmanager
+def demo_server(
+    data: Path, prepare: Callable[[Path], None] | None = None, serve: list[str] | None = None
+) -> Iterator[DemoServer]:
+    """`greenpark demo` into ``data``, then ``prepare(database file)``, then `greenpark serve` (with
+    the extra ``serve`` arguments) on a free port until the block ends."""
+    require_chromium()
+    env = {**os.environ, "GREENPARK_DATA_DIR": str(data), "GREENPARK_ENV": "development"}
+    env.pop("GREENPARK_DATABASE_URL", None)
+    gp = [sys.executable, "-m", "greenpark.cli.main"]
+    subprocess.run([*gp, "demo"], env=env, check=True, capture_output=True)
+    logins = dict(line.split("\t")[:2] for line in (data / "demo-logins.txt").read_text().splitlines()[1:])
+    if prepare is not None:
+        prepare(data / "greenpark.sqlite")
+    port = free_port()
+    with (data / "server.log").open("wb") as log:
+        cmd = [*gp, "serve", "--port", str(port), *(serve or [])]
+        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(100):
+                try:
+                    if httpx.get(base + "/api/health", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+            else:
+                pytest.fail("server did not start: " + (data / "server.log").read_text())
+            yield DemoServer(base, data, logins)
+        finally:
+            proc.terminate()
+            proc.wait(30)
