@@ -96,3 +96,37 @@ def test_serve_refuses_an_old_schema(fresh_url: str, monkeypatch: pytest.MonkeyP
     assert current == "0001" and head != "0001"
     res = runner.invoke(app, ["serve", "--port", "1"])
     assert res.exit_code == 1 and "greenpark init" in res.output
+
+
+def test_users_accounts_tokens_and_sessions(cli_db: str) -> None:
+    """An admin without the web: deactivate, reactivate, reset a password, list and revoke tokens,
+    end sessions — each kept in the audit trail."""
+    from greenpark.services import audit, auth
+    from greenpark.store.db import session_scope
+
+    run("init")
+    run("demo")
+    token = run("users", "token", "verifier", "--name", "gateway", "--days", "7").strip()
+    assert token.startswith("gp_")
+    rows = json.loads(run("users", "tokens", "--json"))
+    mine = next(t for t in rows if t["name"] == "gateway")
+    assert mine["state"] == "active" and mine["username"] == "verifier" and "token" not in mine
+    with session_scope(cli_db) as s:
+        assert auth.user_for_token(s, token) is not None
+        user = auth.get_user(s, "staff")
+        auth.start_session(s, user, 3600)
+    assert "staff" in run("users", "sessions", "staff")
+    run("users", "sessions", "staff", "--end")
+    run("users", "revoke-token", str(mine["id"]))
+    run("users", "deactivate", "staff")
+    assert "DEACTIVATED" in run("users", "list")
+    new = run("users", "reset-password", "staff").split(": ")[-1].strip()
+    run("users", "activate", "staff")
+    with session_scope(cli_db) as s:
+        assert auth.user_for_token(s, token) is None  # revoked
+        assert auth.live_sessions(s, auth.get_user(s, "staff").id) == []
+        assert auth.authenticate(s, "staff", new) is not None
+        actions = {e["action"] for e in audit.changes(s, entity="app_user", key="staff")}
+    assert {"deactivate", "activate", "reset_password"} <= actions
+    assert runner.invoke(app, ["users", "token", "nobody"]).exit_code != 0
+    assert runner.invoke(app, ["users", "token", "staff", "--days", "5000"]).exit_code != 0

@@ -492,3 +492,30 @@ def test_workbooks_are_saved_only_through_the_safe_writer() -> None:
             assert "workbook_bytes(wb)" in text and ".save(buf)" not in text.replace("doc.save(buf)", ""), (
                 py.name
             )
+
+
+def test_upload_routes_are_parsed_off_the_event_loop() -> None:
+    """An upload route that is a coroutine parses on the event loop and freezes every other request
+    while it does (the probe's 100 000-row CSV stalled /api/health for 10 s). Every route that takes a
+    file is a plain function, which FastAPI runs in its thread pool."""
+    import inspect
+
+    from fastapi.routing import APIRoute
+
+    app = create_app(Settings(), database_url="sqlite://")
+    uploads = []
+
+    def walk(routes: Any) -> Iterator[APIRoute]:
+        for r in routes:
+            if isinstance(r, APIRoute):
+                yield r
+            elif hasattr(r, "original_router"):
+                yield from walk(r.original_router.routes)
+
+    for route in walk(app.router.routes):
+        if any(
+            "UploadFile" in str(p.annotation) for p in inspect.signature(route.endpoint).parameters.values()
+        ):
+            uploads.append(route.path)
+            assert not inspect.iscoroutinefunction(route.endpoint), f"{route.path} parses on the event loop"
+    assert len(uploads) >= 10, uploads
