@@ -9,7 +9,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 HJ212_PORT ?= 9212
 
-.PHONY: run test setup assets db demo lint typecheck bench clean
+.PHONY: run test setup assets db demo lint typecheck bench clean messages
 
 run: setup db
 	$(BIN)/greenpark serve --host $(HOST) --port $(PORT) --hj212-port $(HJ212_PORT) --simulate 14
@@ -44,6 +44,11 @@ $(VENDOR)/echarts.min.js: package.json package-lock.json
 db: setup
 	$(BIN)/greenpark init
 	$(BIN)/greenpark demo
+
+# The translation catalogue: collect every message from the code, templates and scripts into
+# src/greenpark/i18n/zh_CN.po (new ones untranslated until filled in); CI checks it is complete.
+messages: setup
+	$(BIN)/python -m greenpark.i18n.update
 
 bench: setup
 	$(BIN)/python benchmarks/run.py

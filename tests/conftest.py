@@ -130,10 +130,12 @@ def fresh_url(backend: str, tmp_path: Path) -> Iterator[str]:
     dispose_engine(url)
 
 
-def _fresh_demo(backend: str, tmp_path: Path, synthetic_air: bool) -> Iterator[str]:
+def _fresh_demo(
+    backend: str, tmp_path: Path, synthetic_air: bool, continuation: bool = True
+) -> Iterator[str]:
     url = new_database(backend, tmp_path)
     with session_scope(url) as s:
-        report = load_demo(s, synthetic_air=synthetic_air)
+        report = load_demo(s, synthetic_air=synthetic_air, continuation=continuation)
     demo_logins[url] = {u: p for u, p, _r in report.logins}
     yield url
     dispose_engine(url)
@@ -143,6 +145,13 @@ def _fresh_demo(backend: str, tmp_path: Path, synthetic_air: bool) -> Iterator[s
 def fresh_demo_url(backend: str, tmp_path: Path) -> Iterator[str]:
     """A new demo database (without the synthetic hourly air data) for tests that change data."""
     yield from _fresh_demo(backend, tmp_path, synthetic_air=False)
+
+
+@pytest.fixture
+def fresh_plan_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    """A new demo database with the plan's own data only (no illustrative continuation 2021-2025,
+    no synthetic hours): for tests that start from the plan's state (a project without reports)."""
+    yield from _fresh_demo(backend, tmp_path, synthetic_air=False, continuation=False)
 
 
 @pytest.fixture

@@ -121,10 +121,18 @@ def test_wrong_password(client: TestClient) -> None:
 
 
 def test_pages_render_in_both_languages(client: TestClient) -> None:
-    for path in ("/", "/sankey", "/inventory", "/import", "/factors", "/reproduce", "/login", "/api/docs"):
+    for path in ("/", "/sankey", "/inventory", "/factors", "/reproduce", "/login", "/api/docs"):
         r = client.get(path)
         assert r.status_code == 200, path
         assert "cdn" not in r.text.lower() or path == "/api/docs"
+    # a page for signed-in users is a page with the way in, not JSON
+    r = client.get("/import")
+    assert r.status_code == 401 and 'id="error-login"' in r.text and "/login?next=/import" in r.text
+    r = client.get("/nope")
+    assert (
+        r.status_code == 404 and "页面不存在" in r.text and r.headers["content-type"].startswith("text/html")
+    )
+    assert client.get("/api/nope").headers["content-type"].startswith("application/json")
     assert "驾驶舱" in client.get("/").text
     assert "Cockpit" in client.get("/?lang=en").text
     assert "Cockpit" in client.get("/").text  # the language choice sticks (cookie)
@@ -182,7 +190,10 @@ def test_environment_api(client: TestClient) -> None:
     assert len(client.get("/api/env/water-sections").json()) == 11
     zones = client.get("/api/env/noise-zones").json()
     assert {z["zone_class"] for z in zones} == {"2", "3", "4a", "4b"}
-    st = client.get("/api/env/stations").json()[0]
+    stations = client.get("/api/env/stations").json()
+    # the operating station with the latest data first (illustrative 2021-2025), the decommissioned after
+    assert [s["station"] for s in stations] == ["高新区省控站(示意)", "长江产业园(停用)"]
+    st = stations[1]
     assert st["years"] == [2016, 2017, 2018, 2019, 2020]
     ev = client.get("/api/env/air/annual", params={"station": st["station"], "year": 2016}).json()[
         "evaluation"

@@ -29,6 +29,7 @@ def test_init_demo_inventory_explain(cli_db: str, tmp_path: Path) -> None:
     run("init")
     out = run("demo")
     assert "demo logins" in out and "admin" in out
+    assert "ILLUSTRATIVE continuation 2021–2025" in out  # says what is made up
     assert "demo users exist" in run("demo")  # idempotent
     data = json.loads(run("inventory", "--year", "2020", "--scope", "core", "--json"))
     assert data["totals"]["co2_t"] == pytest.approx(513_765, abs=1)

@@ -80,8 +80,8 @@ def test_template_has_sheets_and_lists(demo_url: str) -> None:
     assert "zone:core" in [c.value for c in wb["lists"]["A"]]
 
 
-def test_import_then_reimport_changes_nothing(fresh_demo_url: str) -> None:
-    url = fresh_demo_url
+def test_import_then_reimport_changes_nothing(fresh_plan_url: str) -> None:
+    url = fresh_plan_url  # the plan alone: an import of 2024 would replace illustrative 2024 rows
     data = _workbook(GOOD, ECON, url)
     before = _count(url)
     with session_scope(url) as s:

@@ -110,7 +110,8 @@ def test_evaluation_and_reachability_from_the_engine(demo_url: str) -> None:
         seven = indicators.get_indicator(s, "7")
         t7 = {t.year: t.value for t in s.query(m.IndicatorTarget).filter_by(indicator_id=seven.id)}
         assert t7[2025] - t7[2021] == pytest.approx(1.16) and "1.16" in seven.flag  # the plan's "+1.16"
-        reach = {r["code"]: r for r in indicators.reachability(s)}
+        # as of 2020, the plan's own year (the demo goes on to 2025 with illustrative data)
+        reach = {r["code"]: r for r in indicators.reachability(s, as_of=2020)}
     r1 = reach["1a"]
     assert r1["required_rate"] == pytest.approx(0.054, abs=0.001) and r1["latest_year"] == 2020
     assert r1["verdict"] in ("on_track", "at_risk", "off_track") and 0 <= r1["probability"] <= 1
@@ -121,14 +122,16 @@ def test_evaluation_and_reachability_from_the_engine(demo_url: str) -> None:
 
 def test_reported_values_and_their_checks(fresh_demo_url: str) -> None:
     with session_scope(fresh_demo_url) as s:
-        indicators.report(s, "11", 2021, 301, source="科技局", by="officer")
+        assert {r["code"]: r for r in indicators.evaluate(s, 2021)}["11"]["illustrative"]  # the demo's 305
+        indicators.report(s, "11", 2021, 301, source="科技局", by="officer")  # a real report replaces it
         rows = {r["code"]: r for r in indicators.evaluate(s, 2021)}
         assert (rows["11"]["value"], rows["11"]["target"], rows["11"]["status"]) == (301, 300, "met")
+        assert not rows["11"]["illustrative"]
         with pytest.raises(indicators.IndicatorError, match="computed"):
             indicators.report(s, "1a", 2021, 0.37)
         with pytest.raises(indicators.IndicatorError, match="unknown indicator"):
             indicators.report(s, "99", 2021, 1)
-        reach = indicators.reachability(s, "11")[0]
+        reach = indicators.reachability(s, "11", as_of=2021)[0]
         assert reach["latest_year"] == 2021 and reach["observed_rate"] == pytest.approx(301 / 273 - 1)
 
 
@@ -161,7 +164,8 @@ def test_indicator_api(demo_url: str) -> None:
 
     with TestClient(create_app(Settings(), database_url=demo_url)) as c:
         card = c.get("/api/indicators/scorecard").json()
-        assert len(card["indicators"]) == 14 and card["year"] == 2020
+        # opens on the latest year with a target and a value: 2025 of the illustrative continuation
+        assert len(card["indicators"]) == 14 and card["year"] == 2025 and 2025 in card["illustrative_years"]
         by = {i["code"]: i for i in card["indicators"]}
         # MOST's national lines (国科发火〔2021〕28号): < 0.4 tce/万元, half of the zones < 0.3; ≥ 4 %/yr
         assert [r["value"] for r in by["1a"]["reference_lines"]] == [0.4, 0.3] and by["11"][
@@ -169,8 +173,9 @@ def test_indicator_api(demo_url: str) -> None:
         ] == []
         assert [r["value"] for r in by["2"]["reference_lines"]] == [4.0]
         one = c.get("/api/indicators/1a").json()
-        assert one["reachability"]["required_rate"] == pytest.approx(0.054, abs=0.001)
-        assert "5.4%" in one["text"]["zh"] and one["formula"]
+        # 2025 has a value (illustrative): the verdict says whether the target was met
+        assert one["reachability"]["latest_year"] == 2025 and one["reachability"]["required_rate"] == 0
+        assert "2025年目标为0.3" in one["text"]["zh"] and one["formula"] and 2025 in one["illustrative_years"]
         assert c.get("/api/indicators/99").status_code == 404
         assert c.post("/api/indicators/11/values", json={"year": 2021, "value": 300}).status_code == 401
         csrf = login(c, demo_url, "enterprise")
@@ -201,11 +206,12 @@ def test_values_import_all_or_nothing(fresh_demo_url: str, tmp_path: Path) -> No
             indicators.import_values(s, "values.csv", bad.encode())
         where = {(e.row, e.column) for e in exc.value.errors}
         assert where == {(4, "code"), (5, "year")}  # computed indicator; not a year
-        before = {r["code"]: r["value"] for r in indicators.evaluate(s, 2021)}
-        assert before["11"] is None and before["9"] is None  # nothing was written
+        before = {r["code"]: r for r in indicators.evaluate(s, 2021)}
+        # nothing was written: the demo's illustrative values are still there
+        assert before["11"]["value"] == 305 and before["9"]["value"] == 31.27 and before["11"]["illustrative"]
         assert indicators.import_values(s, "values.csv", good.encode(), by="wang") == 2
-        rows = {r["code"]: r for r in indicators.evaluate(s, 2021)}
-        assert rows["11"]["value"] == 301 and rows["9"]["value"] == 31.5
+        rows = {r["code"]: r for r in indicators.evaluate(s, 2021)}  # the import replaces them
+        assert rows["11"]["value"] == 301 and rows["9"]["value"] == 31.5 and not rows["9"]["illustrative"]
     path = tmp_path / "v.csv"
     path.write_text("code,year,value\n11,2022,340\n", encoding="utf-8")
     res = runner.invoke(app, ["indicator-values", str(path)], env={"GREENPARK_DATABASE_URL": fresh_demo_url})

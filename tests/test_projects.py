@@ -32,9 +32,10 @@ def test_task_tree_and_projects_as_the_plan_gives_them(demo_url: str) -> None:
     assert rows[3]["schedule_assumed"] and rows[3]["planned_percent"] == pytest.approx(20.7, abs=0.1)
 
 
-def test_progress_reports_checks_audit_and_conditions(fresh_demo_url: str) -> None:
+def test_progress_reports_checks_audit_and_conditions(fresh_plan_url: str) -> None:
+    # from the plan's state (no reports yet), not the demo's illustrative history
     today = date(2022, 6, 1)
-    with session_scope(fresh_demo_url) as s:
+    with session_scope(fresh_plan_url) as s:
         projects.update(s, 3, date(2021, 3, 1), "in_progress", 20, 300, "图纸审定", "", "wang",
                         ("plan.pdf", b"%PDF-1.4"), today=today)  # fmt: skip
         with pytest.raises(projects.ProjectError, match="say why"):
@@ -70,8 +71,8 @@ def test_effects_roll_up_per_indicator(fresh_demo_url: str) -> None:
             projects.link_effect(s, 1, "99", 1, "t")
 
 
-def test_projects_cli(fresh_demo_url: str) -> None:
-    env = {"GREENPARK_DATABASE_URL": fresh_demo_url}
+def test_projects_cli(fresh_plan_url: str) -> None:
+    env = {"GREENPARK_DATABASE_URL": fresh_plan_url}
     res = runner.invoke(app, ["projects", "update", "11", "--status", "in_progress", "--percent", "35", "--by", "wang",
                               "--date", "2022-01-10", "--spent", "9000", "--milestone", "湿地开工"], env=env)  # fmt: skip
     assert res.exit_code == 0, res.output
@@ -86,16 +87,16 @@ def test_projects_cli(fresh_demo_url: str) -> None:
     assert (row["status"], row["percent"], row["spent_10k_yuan"]) == ("in_progress", 35, 9000)
 
 
-def test_projects_and_land_api_roles_and_update_form(fresh_demo_url: str) -> None:
+def test_projects_and_land_api_roles_and_update_form(fresh_plan_url: str) -> None:
     from fastapi.testclient import TestClient
 
     from greenpark.settings import Settings
     from greenpark.web.app import create_app
     from tests.test_api import login
 
-    with TestClient(create_app(Settings(), database_url=fresh_demo_url)) as c:
+    with TestClient(create_app(Settings(), database_url=fresh_plan_url)) as c:
         assert c.get("/api/projects").status_code == 401 and c.get("/api/land/rank").status_code == 401
-        csrf = login(c, fresh_demo_url, "staff")
+        csrf = login(c, fresh_plan_url, "staff")  # project 5 has no report yet (the plan's state)
         assert len(c.get("/api/projects").json()["projects"]) == 20
         assert len(c.get("/api/projects/tasks").json()) == 3
         form = {
@@ -116,5 +117,5 @@ def test_projects_and_land_api_roles_and_update_form(fresh_demo_url: str) -> Non
         assert c.get("/api/land/rank", params={"year": 2020}).json()[0]["class"] == "A"
         assert c.get("/api/land/idle").json()["parcels_left"] == 4
         c.post("/api/auth/logout")
-        login(c, fresh_demo_url, "enterprise")
+        login(c, fresh_plan_url, "enterprise")
         assert c.get("/api/land/rank").status_code == 403  # other enterprises' tax figures

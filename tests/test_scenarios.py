@@ -131,8 +131,9 @@ def test_decomposition_against_the_baseline_explains_the_wedge(demo_url: str) ->
         np.array(p30["co2_t"][1:]) - np.array(base["co2_t"][1:]), rel=1e-9, abs=1e-6
     )
     assert years[0] == 2021 and years[-1] == 2060
-    # history: the park's above-scale industry 2018-2020 (Table 6.1.1 carriers over Table 2.4.1 value added)
-    assert h["years"] == [2018, 2019, 2020]
+    # history: the park's above-scale industry 2018-2020 (Table 6.1.1 carriers over Table 2.4.1 value added),
+    # then the demo's illustrative continuation 2021-2025 (said so)
+    assert h["years"] == list(range(2018, 2026)) and h["illustrative_years"] == list(range(2021, 2026))
     for link in [*h["chained"], h["whole"]]:
         assert sum(link["additive"].values()) == pytest.approx(link["total_change"], rel=1e-9)
     assert sum(x["total_change"] for x in h["chained"]) == pytest.approx(h["whole"]["total_change"], rel=1e-9)
@@ -263,7 +264,7 @@ def test_cli_shapes(demo_url: str, tmp_path: Path) -> None:
     res = runner.invoke(app, ["scenario", "export", "peak-2030", "-o", str(out_csv)], env=env)
     assert res.exit_code == 0 and out_csv.read_text().startswith("Model,Scenario,Region,Variable,Unit,2020")
     res = runner.invoke(app, ["history-lmdi", "--json"], env=env)
-    assert json.loads(res.output)["years"] == [2018, 2019, 2020]
+    assert json.loads(res.output)["years"] == list(range(2018, 2026))  # 2021-2025 illustrative
 
 
 def test_api_roles_and_editor_preview(fresh_demo_url: str) -> None:
@@ -274,7 +275,7 @@ def test_api_roles_and_editor_preview(fresh_demo_url: str) -> None:
         mc = c.get("/api/scenarios/peak-2030/montecarlo", params={"paths": 1000}).json()
         assert mc["paths"] == 1000 and "_arrays" not in mc
         assert c.get("/api/scenarios/peak-2030/decompose", params={"year": 2045}).json()["year"] == 2045
-        assert c.get("/api/scenarios/history").json()["decomposition"]["years"] == [2018, 2019, 2020]
+        assert c.get("/api/scenarios/history").json()["decomposition"]["years"] == list(range(2018, 2026))
         assert c.get("/api/sinks", params={"year": 2020}).json()["removals_tco2"] > 0
         x = c.get("/api/scenarios/export.xlsx")
         assert x.status_code == 200 and x.headers["content-type"].startswith("application/vnd.openxml")

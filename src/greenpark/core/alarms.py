@@ -23,6 +23,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from greenpark.i18n import Msg
+
 #: Data flags that mean the instrument is not measuring normally (HJ 212-2017 Table 8).
 ABNORMAL_FLAGS = frozenset("FMDCTB")
 
@@ -33,7 +35,7 @@ class Finding:
     severity: str  # info | warning | critical
     value: float | None
     threshold: float | None
-    message: str
+    message: str  # a Msg: English as text, any language where it is shown
     evidence: dict[str, object] = field(default_factory=dict)
 
 
@@ -48,10 +50,12 @@ def exceedance(hourly_value: float | None, limit: float | None, pre_alarm_ratio:
         return None
     if hourly_value > limit:
         return Finding("exceedance", "critical", hourly_value, limit,
-                       f"hourly mean {hourly_value:g} exceeds the limit {limit:g} ({hourly_value / limit:.2f}×)")  # fmt: skip
+                       Msg("hourly mean {value} exceeds the limit {limit} ({times}×)", value=f"{hourly_value:g}",
+                           limit=f"{limit:g}", times=f"{hourly_value / limit:.2f}"))  # fmt: skip
     if hourly_value >= pre_alarm_ratio * limit:
         return Finding("pre_alarm", "warning", hourly_value, pre_alarm_ratio * limit,
-                       f"hourly mean {hourly_value:g} reached {hourly_value / limit:.0%} of the limit {limit:g}")  # fmt: skip
+                       Msg("hourly mean {value} reached {share} of the limit {limit}", value=f"{hourly_value:g}",
+                           share=f"{hourly_value / limit:.0%}", limit=f"{limit:g}"))  # fmt: skip
     return None
 
 
@@ -63,7 +67,7 @@ def missing_data(hours_without_data: int, max_hours: int) -> Finding | None:
     """
     if hours_without_data >= max_hours:
         return Finding("missing_data", "warning", float(hours_without_data), float(max_hours),
-                       f"no hourly data for {hours_without_data} h")  # fmt: skip
+                       Msg("no hourly data for {hours} h", hours=hours_without_data))  # fmt: skip
     return None
 
 
@@ -73,7 +77,7 @@ def offline(minutes_since_last_frame: float | None, max_minutes: float) -> Findi
         return None
     if minutes_since_last_frame >= max_minutes:
         return Finding("offline", "critical", minutes_since_last_frame, max_minutes,
-                       f"no frame for {minutes_since_last_frame:.0f} min")  # fmt: skip
+                       Msg("no frame for {minutes} min", minutes=f"{minutes_since_last_frame:.0f}"))  # fmt: skip
     return None
 
 
@@ -95,7 +99,8 @@ def abnormal_flag_run(hourly_flags: Sequence[str], max_hours: int) -> Finding | 
         seen |= bad
     if run >= max_hours:
         return Finding("abnormal_flag", "warning", float(run), float(max_hours),
-                       f"flags {''.join(sorted(seen))} for {run} h in a row", {"flags": "".join(sorted(seen))})  # fmt: skip
+                       Msg("flags {flags} for {hours} h in a row", flags="".join(sorted(seen)), hours=run),
+                       {"flags": "".join(sorted(seen))})  # fmt: skip
     return None
 
 
@@ -118,7 +123,7 @@ def flat_line(
     vals = [float(v) for v in tail if v is not None]
     if max(vals) - min(vals) <= tolerance:
         return Finding("flat_line", "warning", vals[-1], float(n),
-                       f"the same value {vals[-1]:g} for {n} readings in a row")  # fmt: skip
+                       Msg("the same value {value} for {n} readings in a row", value=f"{vals[-1]:g}", n=n))  # fmt: skip
     return None
 
 
@@ -141,8 +146,8 @@ def concentration_collapse(conc_before: Sequence[float], conc_now: float | None,
         return None
     if conc_now < ratio * c0 and abs(flow_now - f0) <= flow_tolerance * f0:
         return Finding("concentration_collapse", "critical", conc_now, ratio * c0,
-                       f"concentration fell to {conc_now / c0:.0%} of its earlier mean {c0:.3g} "
-                       f"while the flow stayed at {flow_now / f0:.0%}",
+                       Msg("concentration fell to {share} of its earlier mean {mean} while the flow stayed at {flow}",
+                           share=f"{conc_now / c0:.0%}", mean=f"{c0:.3g}", flow=f"{flow_now / f0:.0%}"),
                        {"conc_mean_before": c0, "flow_mean_before": f0, "flow_now": flow_now})  # fmt: skip
     return None
 
@@ -166,7 +171,8 @@ def held_below_limit(values: Sequence[float], limit: float | None, low: float, s
     cv = sd / mean if mean > 0 else math.inf
     if inside / len(tail) >= share and cv <= max_cv:
         return Finding("held_below_limit", "warning", mean, limit,
-                       f"{inside}/{len(tail)} hourly means held in [{low:.0%}, 100%) of the limit {limit:g}, CV {cv:.3f}",
+                       Msg("{inside} of {n} hourly means held between {low} and 100% of the limit {limit}, variation {cv}",
+                           inside=inside, n=len(tail), low=f"{low:.0%}", limit=f"{limit:g}", cv=f"{cv:.3f}"),
                        {"share": inside / len(tail), "cv": cv})  # fmt: skip
     return None
 
@@ -181,7 +187,7 @@ def long_maintenance(hourly_flags: Sequence[str], max_hours: int) -> Finding | N
     n = sum(1 for f in hourly_flags if "M" in f)
     if n >= max_hours:
         return Finding("long_maintenance", "warning", float(n), float(max_hours),
-                       f"{n} h flagged maintenance in the last {len(hourly_flags)} h")  # fmt: skip
+                       Msg("{n} h flagged maintenance in the last {window} h", n=n, window=len(hourly_flags)))  # fmt: skip
     return None
 
 
@@ -215,6 +221,7 @@ def wrong_password(failures: int, minutes_since_last: float | None, quiet_minute
         return None
     severity = "critical" if from_device_address is False else "warning"
     return Finding("wrong_password", severity, float(failures), None,
-                   f"{failures} frame(s) with a wrong PW, the last from {peer} {minutes_since_last:.0f} min ago",
+                   Msg("{n} frame(s) with a wrong PW, the last from {peer} {minutes} min ago", n=failures, peer=peer,
+                       minutes=f"{minutes_since_last:.0f}"),
                    {"peer": peer, "minutes_since_last": minutes_since_last,
                     "from_device_address": from_device_address})  # fmt: skip

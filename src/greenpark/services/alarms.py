@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from greenpark.core import alarms as rules
-from greenpark.services.sources import settings
+from greenpark.i18n import Msg
+from greenpark.services.sources import pollutant_name, settings
 from greenpark.store import models as m
 
 RULES = {
@@ -40,7 +41,11 @@ WRONG_PW_QUIET_MINUTES = 60.0
 
 
 class AlarmError(ValueError):
-    pass
+    """The alarm is not in a state for this (409)."""
+
+
+class AlarmNoteMissing(AlarmError):
+    """A required note is missing (422)."""
 
 
 def _host(peer: str) -> str:
@@ -167,7 +172,8 @@ def _channel_findings(session: Session, p: m.SourcePoint, last_hour: datetime, w
                 if level is not None and r is not None:
                     hour_bj = (r.start_utc + timedelta(hours=8)).strftime("%Y-%m-%d %H:00")
                     level = rules.Finding(level.rule, level.severity, level.value, level.threshold,
-                                          f"{hour_bj}: {level.message}", {**level.evidence, "hour_beijing": hour_bj})  # fmt: skip
+                                          Msg("{hour}: {what}", hour=hour_bj, what=level.message),
+                                          {**level.evidence, "hour_beijing": hour_bj})  # fmt: skip
                 ex.append(level if level and level.rule == "exceedance" else None)
                 pre.append(level if level and level.rule == "pre_alarm" else None)
         out[("exceedance", ch.code)] = ex or [None]
@@ -208,11 +214,13 @@ def _apply(session: Session, p: m.SourcePoint, rule: str, code: str, finding: ru
         if current is None:
             a = m.Alarm(point_id=p.id, code=code, rule=rule, severity=finding.severity, status="open",
                         opened_utc=now, last_fired_utc=now, value=finding.value, threshold=finding.threshold,
-                        message=finding.message, detail_json=json.dumps(finding.evidence, default=str))  # fmt: skip
+                        message=str(finding.message), detail_json=_detail(finding))  # fmt: skip
             session.add(a)
             session.flush()
             session.add(
-                m.AlarmLog(alarm_id=a.id, at_utc=now, actor="system", action="open", note=finding.message)
+                m.AlarmLog(
+                    alarm_id=a.id, at_utc=now, actor="system", action="open", note=str(finding.message)
+                )
             )
             counts["opened"] += 1
             if cfg["webhook_url"]:
@@ -223,10 +231,11 @@ def _apply(session: Session, p: m.SourcePoint, rule: str, code: str, finding: ru
         else:
             if current.cleared_utc is not None:
                 session.add(m.AlarmLog(alarm_id=current.id, at_utc=now, actor="system", action="fire",
-                                       note="fired again: " + finding.message))  # fmt: skip
+                                       note="fired again: " + str(finding.message)))  # fmt: skip
             current.cleared_utc = None
             current.last_fired_utc, current.value, current.threshold = now, finding.value, finding.threshold
-            current.message, current.severity = finding.message, finding.severity
+            current.message, current.severity = str(finding.message), finding.severity
+            current.detail_json = _detail(finding)
             counts["updated"] += 1
     elif current is not None and current.cleared_utc is None:
         current.cleared_utc = now
@@ -247,7 +256,8 @@ def _apply(session: Session, p: m.SourcePoint, rule: str, code: str, finding: ru
 def acknowledge(session: Session, alarm_id: int, who: str, note: str = "") -> m.Alarm:
     a = _get(session, alarm_id)
     if a.status != "open":
-        raise AlarmError(f"alarm {alarm_id} is {a.status}; only an open alarm can be acknowledged")
+        raise AlarmError(Msg("alarm {id} is {status}; only an open alarm can be acknowledged", id=alarm_id,
+                             status=Msg(a.status)))  # fmt: skip
     now = m.utcnow()
     a.status, a.ack_by, a.ack_utc, a.ack_note = "acknowledged", who, now, note
     session.add(m.AlarmLog(alarm_id=a.id, at_utc=now, actor=who, action="ack", note=note))
@@ -258,9 +268,9 @@ def acknowledge(session: Session, alarm_id: int, who: str, note: str = "") -> m.
 def close(session: Session, alarm_id: int, who: str, note: str) -> m.Alarm:
     a = _get(session, alarm_id)
     if a.status == "closed":
-        raise AlarmError(f"alarm {alarm_id} is already closed")
+        raise AlarmError(Msg("alarm {id} is already closed", id=alarm_id))
     if not note.strip():
-        raise AlarmError("closing an alarm needs a note (what was found, what was done)")
+        raise AlarmNoteMissing(Msg("closing an alarm needs a note (what was found, what was done)"))
     now = m.utcnow()
     a.status, a.closed_by, a.closed_utc, a.close_note = "closed", who, now, note
     session.add(m.AlarmLog(alarm_id=a.id, at_utc=now, actor=who, action="close", note=note))
@@ -296,6 +306,30 @@ def list_alarms(session: Session, status: str | None = None, rule: str | None = 
     return [alarm_dict(session, a) for a in session.scalars(stmt)]
 
 
+def _detail(finding: rules.Finding) -> str:
+    """The finding's evidence, with its message kept as id and parameters (shown in any language)."""
+    msg = finding.message
+    message = _msg_json(msg) if isinstance(msg, Msg) else None
+    return json.dumps({**finding.evidence, **({"_message": message} if message else {})}, default=str)
+
+
+def _msg_json(msg: Msg) -> dict[str, Any]:
+    return {
+        "msgid": msg.msgid,
+        "params": {k: _msg_json(v) if isinstance(v, Msg) else str(v) for k, v in msg.params.items()},
+    }
+
+
+def _msg_from(d: dict[str, Any]) -> Msg:
+    return Msg(d["msgid"], **{k: _msg_from(v) if isinstance(v, dict) else v for k, v in d["params"].items()})
+
+
+def _message(a: m.Alarm, detail: dict[str, Any]) -> str:
+    """The alarm's message as a Msg when it was stored with its id (older alarms: the stored text)."""
+    stored = detail.get("_message")
+    return _msg_from(stored) if isinstance(stored, dict) else a.message
+
+
 def alarm_dict(session: Session, a: m.Alarm, with_log: bool = False) -> dict[str, Any]:
     p = session.get(m.SourcePoint, a.point_id)
     o = session.get(m.Outlet, p.outlet_id) if p else None
@@ -311,13 +345,15 @@ def alarm_dict(session: Session, a: m.Alarm, with_log: bool = False) -> dict[str
     def iso(t: datetime | None) -> str | None:
         return t.isoformat() + "Z" if t else None
 
+    detail = json.loads(a.detail_json or "{}")
     out: dict[str, Any] = {
         "id": a.id, "rule": a.rule, "rule_name": RULES.get(a.rule, (a.rule, a.rule)), "severity": a.severity,
         "status": a.status, "enterprise": e.name if e else None, "enterprise_id": e.id if e else None,
         "outlet": o.name if o else None, "outlet_id": o.id if o else None, "mn": p.mn if p else None,
-        "point_id": a.point_id, "code": a.code, "channel": ch.name if ch else "", "unit": ch.unit if ch else "",
-        "value": a.value, "threshold": a.threshold, "message": a.message,
-        "evidence": json.loads(a.detail_json or "{}"), "opened_utc": iso(a.opened_utc),
+        "point_id": a.point_id, "code": a.code, "channel": ch.name if ch else "",
+        "channel_label": pollutant_name(a.code) if a.code else None, "unit": ch.unit if ch else "",
+        "value": a.value, "threshold": a.threshold, "message": _message(a, detail),
+        "evidence": {k: v for k, v in detail.items() if k != "_message"}, "opened_utc": iso(a.opened_utc),
         "last_fired_utc": iso(a.last_fired_utc), "cleared_utc": iso(a.cleared_utc), "ack_by": a.ack_by,
         "ack_utc": iso(a.ack_utc), "ack_note": a.ack_note, "closed_by": a.closed_by, "closed_utc": iso(a.closed_utc),
         "close_note": a.close_note,

@@ -140,12 +140,12 @@ def check_login_allowed(session: Session, username: str, address: str, now: date
     t = m.LoginAttempt
     since = now - THROTTLE_WINDOW
     by_address = session.scalar(
-        select(func.count(t.id)).where(t.address == address, t.at_utc >= since, t.ok.is_(False))
+        select(func.count(t.id)).where(t.address == address, t.at_utc >= since, t.result == "failed")
     )
     if (by_address or 0) >= MAX_FAILURES_PER_ADDRESS:
         raise LoginThrottled("address", int(THROTTLE_WINDOW.total_seconds()))
     failures = session.execute(
-        select(t.at_utc).where(t.username == username[:64], t.at_utc >= since, t.ok.is_(False)).order_by(t.at_utc.desc())
+        select(t.at_utc).where(t.username == username[:64], t.at_utc >= since, t.result == "failed").order_by(t.at_utc.desc())
     ).scalars().all()  # fmt: skip
     if len(failures) >= MAX_FAILURES_PER_USER:
         wait = min(30 * 2 ** (len(failures) - MAX_FAILURES_PER_USER), 15 * 60)
@@ -157,14 +157,23 @@ def check_login_allowed(session: Session, username: str, address: str, now: date
 def login(session: Session, username: str, password: str, address: str) -> m.AppUser | None:
     """Check throttling, then the password, and record the attempt. Returns the user or None;
     raises LoginThrottled (before any hashing) when this user or address must wait."""
-    check_login_allowed(session, username, address)
-    if not _HASHING.acquire(timeout=HASH_WAIT_S):
-        raise LoginThrottled("busy", 5)
+    try:
+        check_login_allowed(session, username, address)
+        if not _HASHING.acquire(timeout=HASH_WAIT_S):
+            raise LoginThrottled("busy", 5)
+    except LoginThrottled:
+        # kept for the record (and shown on /admin), but not counted against the user
+        session.add(
+            m.LoginAttempt(username=username[:64], address=address[:64], ok=False, result="throttled")
+        )
+        session.flush()
+        raise
     try:
         user = authenticate(session, username, password)
     finally:
         _HASHING.release()
-    session.add(m.LoginAttempt(username=username[:64], address=address[:64], ok=user is not None))
+    session.add(m.LoginAttempt(username=username[:64], address=address[:64], ok=user is not None,
+                               result="ok" if user is not None else "failed"))  # fmt: skip
     session.flush()
     return user
 

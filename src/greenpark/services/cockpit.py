@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
+from enum import StrEnum
 from threading import Lock
 from typing import Any
 
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from greenpark.core import intensity
 from greenpark.data import DATA_DIR
+from greenpark.services import illustrative
 from greenpark.services.demo import plan_table
 from greenpark.services.inventory import InventoryError, compute_inventory, get_park
 from greenpark.store import models as m
@@ -63,17 +65,157 @@ def inventory_or_none(
 
 def scope_years(session: Session, park: m.Park, scope: str) -> list[int]:
     ar = m.ActivityRecord
-    stmt = select(ar.year).where(ar.park_id == park.id).distinct()
-    if scope != "park":
-        zone = session.scalars(select(m.Zone).where(m.Zone.park_id == park.id, m.Zone.code == scope)).first()
-        if zone is not None:
-            stmt = stmt.where(ar.zone_id == zone.id)
-        else:
-            ent = session.scalars(
-                select(m.Enterprise).where(m.Enterprise.park_id == park.id, m.Enterprise.code == scope)
-            ).first()
-            stmt = stmt.where(ar.enterprise_id == (ent.id if ent else -1))
-    return sorted(session.scalars(stmt))
+    return sorted(session.scalars(select(ar.year).where(_scope_filter(session, park, scope, ar)).distinct()))
+
+
+def _scope_filter(session: Session, park: m.Park, scope: str, model: Any) -> Any:
+    """Records of ``model`` (activity or economic) that belong to ``scope`` (as :func:`scope_years`)."""
+    cond = model.park_id == park.id
+    if scope == "park":
+        return cond
+    zone = session.scalars(select(m.Zone).where(m.Zone.park_id == park.id, m.Zone.code == scope)).first()
+    if zone is not None:
+        return cond & (model.zone_id == zone.id)
+    ent = session.scalars(
+        select(m.Enterprise).where(m.Enterprise.park_id == park.id, m.Enterprise.code == scope)
+    ).first()
+    return cond & (model.enterprise_id == (ent.id if ent else -1))
+
+
+def illustrative_years(session: Session, park: m.Park, scope: str) -> list[int]:
+    """Years of ``scope`` whose activity or economic records include illustrative ones (the demo's
+    continuation, marked in their source): results of those years rest on made-up figures."""
+    years: set[int] = set()
+    for model in (m.ActivityRecord, m.EconomicRecord):
+        years |= set(
+            session.scalars(
+                select(model.year)
+                .where(_scope_filter(session, park, scope, model), illustrative.sql_filter(model.source_ref))
+                .distinct()
+            )
+        )
+    return sorted(years)
+
+
+class Missing(StrEnum):
+    """Why a figure of the cockpit or the scorecard is empty (null): the reason beside the null."""
+
+    NO_ACTIVITY_DATA = "no_activity_data"
+    NO_CARRIER_SPLIT = "no_carrier_split"
+    MISSING_FACTOR = "missing_factor"
+    NO_GDP = "no_gdp"
+    INDUSTRY_ONLY = "industry_only"
+    NO_VALUE_ADDED = "no_value_added"
+    NO_TARGET = "no_target"
+    TEXT_TARGET = "text_target"
+    NO_VALUE = "no_value"
+    TARGET_YEAR_REACHED = "target_year_reached"
+    NOT_POSITIVE = "not_positive"
+
+    @property
+    def label_zh(self) -> str:
+        return MISSING_LABELS[self][0]
+
+    @property
+    def label_en(self) -> str:
+        return MISSING_LABELS[self][1]
+
+
+MISSING_LABELS: dict[Missing, tuple[str, str]] = {
+    Missing.NO_ACTIVITY_DATA: ("当年没有能源数据", "no energy data for that year"),
+    Missing.NO_CARRIER_SPLIT: (
+        "只有能源总量或分部门数据，没有分品种数据，无法核算二氧化碳",
+        "energy is given only as totals or by sector, not by carrier, so CO₂ cannot be computed",
+    ),
+    Missing.MISSING_FACTOR: ("缺少某一能源品种的排放因子", "an emission factor of a carrier is missing"),
+    Missing.NO_GDP: ("当年没有地区生产总值数据", "no GDP for that year"),
+    Missing.INDUSTRY_ONLY: (
+        "数据只覆盖工业，不计算单位GDP指标",
+        "the data cover industry only, so no per-GDP figure is computed",
+    ),
+    Missing.NO_VALUE_ADDED: ("当年没有工业增加值数据", "no industrial value added for that year"),
+    Missing.NO_TARGET: ("当年无目标", "no target for that year"),
+    Missing.TEXT_TARGET: ("目标为文字表述，无数值可比", "the target is text, with no number to compare"),
+    Missing.NO_VALUE: ("当年无数值", "no value for that year"),
+    Missing.TARGET_YEAR_REACHED: ("已到目标年份", "the target year has been reached"),
+    Missing.NOT_POSITIVE: ("最新值不为正，无法计算变化率", "the latest value is not positive; no rate"),
+}
+
+
+def missing_labels(codes: Any) -> dict[str, dict[str, str]]:
+    """``{code: {"zh": …, "en": …}}`` for the reasons that occur in a result (for its page)."""
+    return {
+        str(c): {"zh": Missing(c).label_zh, "en": Missing(c).label_en}
+        for c in sorted({c for c in codes if c})
+    }
+
+
+def co2_missing_reason(inv: dict[str, Any]) -> str | None:
+    """Why an inventory has no CO₂ (None when it has one)."""
+    if inv["totals"].get("co2_t") is not None:
+        return None
+    if not inv["totals"].get("records"):
+        return Missing.NO_ACTIVITY_DATA.value
+    if not inv["by_carrier"]:
+        return Missing.NO_CARRIER_SPLIT.value
+    return Missing.MISSING_FACTOR.value
+
+
+def _per_gdp_reason(inv: dict[str, Any], numerator_reason: str | None) -> str:
+    if numerator_reason:
+        return numerator_reason
+    if "gdp" not in inv["economy"]:
+        return Missing.NO_GDP.value
+    return Missing.INDUSTRY_ONLY.value
+
+
+_NO_CARRIERS = (Missing.NO_ACTIVITY_DATA.value, Missing.NO_CARRIER_SPLIT.value)
+
+
+def _series_point(session: Session, park: m.Park, scope: str, y: int, illustrative: bool) -> dict[str, Any]:
+    """One year of the cockpit's series, with the reason beside every empty figure."""
+    inv = cached_inventory(session, park, scope, y, "all")
+    above = cached_inventory(session, park, scope, y, "above_scale")
+    iva = inv["intensities"].get("industry_energy_per_industrial_value_added") or above["intensities"].get(
+        "energy_per_above_scale_value_added"
+    )
+    point: dict[str, Any] = {
+        "year": y,
+        "energy_tce_calorific": inv["totals"]["energy_tce_calorific"] or None,
+        "energy_tce_equal_value": inv["totals"]["energy_tce_equal_value"],
+        "co2_t": inv["totals"]["co2_t"],
+        "above_scale_energy_tce": above["totals"]["energy_tce_calorific"] or None,
+        "above_scale_co2_t": above["totals"]["co2_t"],
+        "energy_per_gdp": (inv["intensities"].get("energy_per_gdp") or {}).get("value"),
+        "co2_per_gdp": (inv["intensities"].get("co2_per_gdp") or {}).get("value"),
+        "energy_per_iva": iva["value"] if iva else None,
+        "energy_per_iva_basis": (iva or {}).get("denominator"),
+        "illustrative": illustrative,
+    }
+    no_energy = Missing.NO_ACTIVITY_DATA.value if point["energy_tce_calorific"] is None else None
+    co2 = co2_missing_reason(inv)
+    above_co2 = co2_missing_reason(above)
+    no_above = Missing.NO_ACTIVITY_DATA.value if point["above_scale_energy_tce"] is None else None
+    if iva:
+        iva_reason = None
+    elif no_energy and no_above:
+        iva_reason = Missing.NO_ACTIVITY_DATA.value
+    else:
+        iva_reason = Missing.NO_VALUE_ADDED.value
+    reasons = {
+        "energy_tce_calorific": no_energy,
+        "energy_tce_equal_value": co2 if co2 in _NO_CARRIERS else Missing.MISSING_FACTOR.value,
+        "co2_t": co2,
+        "above_scale_energy_tce": no_above,
+        "above_scale_co2_t": above_co2,
+        "energy_per_gdp": _per_gdp_reason(inv, no_energy),
+        "co2_per_gdp": _per_gdp_reason(inv, co2),
+        "energy_per_iva": iva_reason,
+    }
+    point["co2_missing_reason"] = co2
+    point["above_scale_co2_missing_reason"] = above_co2
+    point["missing_reasons"] = {k: r for k, r in reasons.items() if point[k] is None and r}
+    return point
 
 
 _TARGET = re.compile(r"^\s*(<=|>=|<|>|≤|≥)?\s*([0-9.]+)\s*$")
@@ -121,34 +263,18 @@ def _cockpit(session: Session, park: m.Park, scope: str, year: int | None) -> di
             "scope": scope,
             "years": [],
             "year": None,
+            "missing_reason": Missing.NO_ACTIVITY_DATA.value,
+            "reasons": missing_labels([Missing.NO_ACTIVITY_DATA]),
         }
     year = year if year in years else years[-1]
-    series = []
-    for y in years:
-        inv = cached_inventory(session, park, scope, y, "all")
-        above = cached_inventory(session, park, scope, y, "above_scale")
-        iva = inv["intensities"].get("industry_energy_per_industrial_value_added") or above[
-            "intensities"
-        ].get("energy_per_above_scale_value_added")
-        series.append(
-            {
-                "year": y,
-                "energy_tce_calorific": inv["totals"]["energy_tce_calorific"] or None,
-                "energy_tce_equal_value": inv["totals"]["energy_tce_equal_value"],
-                "co2_t": inv["totals"]["co2_t"],
-                "above_scale_energy_tce": above["totals"]["energy_tce_calorific"] or None,
-                "above_scale_co2_t": above["totals"]["co2_t"],
-                "energy_per_gdp": (inv["intensities"].get("energy_per_gdp") or {}).get("value"),
-                "co2_per_gdp": (inv["intensities"].get("co2_per_gdp") or {}).get("value"),
-                "energy_per_iva": iva["value"] if iva else None,
-                "energy_per_iva_basis": (iva or {}).get("denominator"),
-            }
-        )
+    made_up = illustrative_years(session, park, scope)
+    series = [_series_point(session, park, scope, y, y in made_up) for y in years]
     current = cached_inventory(session, park, scope, year, "all")
     if not current["by_carrier"]:
         above_now = cached_inventory(session, park, scope, year, "above_scale")
         if above_now["by_carrier"]:
             current = above_now
+    current_reason = co2_missing_reason(current)
     variant = "a" if scope == "core" else "b"
     indicator = next(
         (
@@ -176,7 +302,14 @@ def _cockpit(session: Session, park: m.Park, scope: str, year: int | None) -> di
     final = max((t for t in targets if not t["baseline"]), key=lambda t: t["year"], default=None)
     actual = next((x["energy_per_iva"] for x in series if x["year"] == year), None)
     required = None
-    if final is not None and actual and year < final["year"]:
+    required_reason = None
+    if final is None:
+        required_reason = Missing.NO_TARGET.value
+    elif not actual:
+        required_reason = Missing.NO_VALUE.value
+    elif year >= final["year"]:
+        required_reason = Missing.TARGET_YEAR_REACHED.value
+    else:
         required = {
             "from_year": year,
             "to_year": final["year"],
@@ -194,10 +327,17 @@ def _cockpit(session: Session, park: m.Park, scope: str, year: int | None) -> di
         "scopes": [{"code": "park", "name_zh": "一区四园（全园区）", "name_en": "Whole park"}, *zones],
         "years": years,
         "year": year,
+        "illustrative_years": made_up,
+        "data_note": illustrative.note(made_up) if made_up else None,
         "series": series,
         "current": {
             "boundary": current["boundary"],
+            "illustrative": year in made_up,
             "totals": current["totals"],
+            "co2_missing_reason": current_reason,
+            "by_carrier_missing_reason": (
+                None if current["by_carrier"] else current_reason or Missing.NO_CARRIER_SPLIT.value
+            ),
             "by_carrier": [{k: v for k, v in r.items() if k != "lineage"} for r in current["by_carrier"]],
             "by_sector": current["by_sector"],
             "flows": current["flows"],
@@ -211,11 +351,15 @@ def _cockpit(session: Session, park: m.Park, scope: str, year: int | None) -> di
             "unit": "tce/10^4 yuan",
             "targets": targets,
             "required_reduction": required,
+            "required_reduction_missing_reason": required_reason,
             "source": indicator["source_ref"] if indicator else None,
         },
         "national_targets": [
             t for t in national_targets() if t["indicator"] == "energy_per_industrial_value_added"
         ],
+        "reasons": missing_labels(
+            [r for x in series for r in x["missing_reasons"].values()] + [current_reason, required_reason]
+        ),
     }
 
 

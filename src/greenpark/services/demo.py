@@ -5,16 +5,16 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from greenpark.data import DEMO_DIR, load_carriers, read_csv
-from greenpark.services import auth
+from greenpark.services import auth, illustrative
 from greenpark.services.factors import sync_factor_sets
 from greenpark.services.inventory import compute_inventory
 from greenpark.services.records import (
@@ -28,6 +28,14 @@ from greenpark.services.snapshots import save_snapshot
 from greenpark.store import models as m
 
 XIANNING = DEMO_DIR / "xianning"
+#: The illustrative continuation 2021-2025 (continuation/README.md): made up so that every page of
+#: the demo can be explored for the plan period; real data replace it by import.
+CONTINUATION = "continuation"
+ILLUSTRATIVE_YEARS = tuple(range(2021, 2026))
+#: The word that marks illustrative data in a record's source (as the sinks and the enterprise
+#: file mark theirs); pages and API results test for it with :func:`is_illustrative`.
+ILLUSTRATIVE = illustrative.MARK
+ILLUSTRATIVE_BY = "greenpark demo (illustrative)"
 
 PLAN_TABLES = {
     "indicators": ("indicators.csv", "表3.3.1 高新区绿色发展主要指标", "表3.3.1"),
@@ -63,6 +71,14 @@ class DemoReport:
     logins: list[tuple[str, str, str]] = field(default_factory=list)  # username, password, role
     existing_users: list[str] = field(default_factory=list)
     snapshots: int = 0
+    #: Years of the illustrative continuation the demo holds (empty without it).
+    illustrative_years: list[int] = field(default_factory=list)
+    #: What the continuation changed: indicator values, project reports, superseded records.
+    illustrative_changed: dict[str, int] = field(default_factory=dict)
+
+
+is_illustrative = illustrative.is_illustrative
+illustrative_filter = illustrative.sql_filter
 
 
 def sync_carriers(session: Session) -> None:
@@ -92,9 +108,12 @@ def load_demo(
     directory: Path = XIANNING,
     progress: Callable[[str], None] | None = None,
     synthetic_air: bool = True,
+    continuation: bool = True,
 ) -> DemoReport:
     """Load (or refresh) the demo park; idempotent. ``synthetic_air`` adds the labelled synthetic
-    hourly air data of the demo station (one year per published year)."""
+    hourly air data of the demo stations (one year per published or illustrative year);
+    ``continuation`` the illustrative continuation 2021-2025 (energy, economy, indicator values,
+    project reports, the operating air station), loaded only for years without real data."""
     say = progress or (lambda _msg: None)
     say("reference data")
     load_reference(session)
@@ -126,20 +145,33 @@ def load_demo(
     say("activity and economic records")
     resolver = EntityResolver(session, park)
     carriers = {c.code: c for c in session.scalars(select(m.Carrier))}
-    rows, errors = [], []
-    for i, raw in enumerate(read_csv(directory / "activity.csv"), start=2):
-        v, errs = validate_activity(raw, resolver, carriers, ("activity.csv", "", i))
-        errors += errs
-        if v:
-            rows.append(v)
-    erows = []
-    for i, raw in enumerate(read_csv(directory / "economic.csv"), start=2):
-        v, errs = validate_economic(raw, resolver, ("economic.csv", "", i))
-        errors += errs
-        if v:
-            erows.append(v)
+    rows, erows, errors = [], [], []
+    cont = directory / CONTINUATION
+    files = [directory] + ([cont] if continuation and (cont / "activity.csv").exists() else [])
+    for where in files:
+        label = str(where.relative_to(directory) / "activity.csv")
+        for i, raw in enumerate(read_csv(where / "activity.csv"), start=2):
+            v, errs = validate_activity(raw, resolver, carriers, (label, "", i))
+            errors += errs
+            if v:
+                rows.append(v)
+        label = str(where.relative_to(directory) / "economic.csv")
+        for i, raw in enumerate(read_csv(where / "economic.csv"), start=2):
+            v, errs = validate_economic(raw, resolver, (label, "", i))
+            errors += errs
+            if v:
+                erows.append(v)
     if errors:
         raise DemoDataError("; ".join(str(e) for e in errors))
+    if len(files) > 1:
+        say(
+            "the ILLUSTRATIVE continuation 2021–2025 (made up so that every page can be explored;"
+            " not published data; imports replace it — see data/demo/xianning/continuation/README.md)"
+        )
+        report.illustrative_changed["superseded_records"] = supersede_illustrative(session, park)
+        real = set(_years_with_real_records(session, park))
+        rows = [v for v in rows if not (is_illustrative(v["source_ref"]) and v["year"] in real)]
+        erows = [v for v in erows if not (is_illustrative(v["source_ref"]) and v["year"] in real)]
     report.activity_changed = upsert_activity(session, park, rows, None)
     report.economic_changed = upsert_economic(session, park, erows, None)
 
@@ -154,6 +186,14 @@ def load_demo(
     from greenpark.services.projects import load_plan_tasks
 
     load_plan_tasks(session, directory)
+    if continuation and (cont / "indicator_values.csv").exists():
+        say("illustrative indicator values and project progress reports 2021–2025")
+        report.illustrative_changed["indicator_values"] = _load_indicator_values(
+            session, cont / "indicator_values.csv"
+        )
+        report.illustrative_changed["project_reports"] = _load_project_progress(
+            session, cont / "project_progress.csv"
+        )
     from greenpark.services.landuse import load_demo_land
 
     load_demo_land(session, directory)
@@ -168,7 +208,7 @@ def load_demo(
     say("monitoring points and the synthetic demo air data")
     from greenpark.services.monitoring import load_demo_points
 
-    load_demo_points(session, park, synthetic_air)
+    load_demo_points(session, park, synthetic_air, cont / "air_quality_annual.csv" if continuation else None)
 
     say("enterprise file (illustrative) and synthetic 横沟河 samples")
     from greenpark.services.sources import load_demo_sources
@@ -179,6 +219,7 @@ def load_demo(
 
     say("users")
     _demo_users(session, park, report)
+    report.illustrative_years = illustrative_years_of(session, park)
 
     say("inventory snapshots")
     if report.activity_changed or not session.scalar(select(m.InventorySnapshot.id).limit(1)):
@@ -197,6 +238,86 @@ def load_demo(
                 )
                 report.snapshots += 1
     return report
+
+
+def _years_with_real_records(session: Session, park: m.Park) -> list[int]:
+    """Years of the continuation in which the park has activity or economic records that are not
+    illustrative (imported, reported or published data)."""
+    years: set[int] = set()
+    for model in (m.ActivityRecord, m.EconomicRecord):
+        years |= set(
+            session.scalars(
+                select(model.year)
+                .where(
+                    model.park_id == park.id,
+                    model.year.in_(ILLUSTRATIVE_YEARS),
+                    ~illustrative_filter(model.source_ref),
+                )
+                .distinct()
+            )
+        )
+    return sorted(years)
+
+
+def supersede_illustrative(session: Session, park: m.Park) -> int:
+    """Real records of a year replace its illustrative ones (see services/illustrative)."""
+    return illustrative.supersede(session, park)
+
+
+def illustrative_years_of(session: Session, park: m.Park) -> list[int]:
+    return illustrative.years_of(session, park)
+
+
+def _load_indicator_values(session: Session, path: Path) -> int:
+    """Illustrative reported values, through the same function as an officer's report; a value
+    that is already there and not illustrative (a real report) is kept."""
+    from greenpark.services.indicators import get_indicator, report
+
+    changed = 0
+    for r in read_csv(path):
+        ind = get_indicator(session, r["code"])
+        year, value = int(r["year"]), float(r["value"])
+        old = session.scalars(
+            select(m.IndicatorValue).where(
+                m.IndicatorValue.indicator_id == ind.id, m.IndicatorValue.year == year
+            )
+        ).first()
+        if old is not None and (
+            not is_illustrative(old.source)
+            or (old.value, old.source, old.note) == (value, r["source"], r["note"])
+        ):
+            continue
+        report(session, r["code"], year, value, source=r["source"], note=r["note"], by=ILLUSTRATIVE_BY)
+        changed += 1
+    return changed
+
+
+def _load_project_progress(session: Session, path: Path, today: date | None = None) -> int:
+    """Illustrative progress reports, through the progress form's service (so the projects'
+    state, history and conditions are computed as usual); only for projects without any report,
+    and none dated after ``today``."""
+    from greenpark.services import projects
+
+    today = today or date.today()
+    by_seq: dict[int, list[dict[str, str]]] = {}
+    for r in read_csv(path):
+        by_seq.setdefault(int(r["seq"]), []).append(r)
+    added = 0
+    for seq, reports in sorted(by_seq.items()):
+        p = projects.get_project(session, seq)
+        if session.scalar(select(func.count(m.ProjectUpdate.id)).where(m.ProjectUpdate.project_id == p.id)):
+            continue
+        for r in sorted(reports, key=lambda r: r["on"]):
+            on = date.fromisoformat(r["on"])
+            if on > today:
+                continue
+            note = "示意 / illustrative" + (f": {r['note']}" if r["note"] else "")
+            projects.update(
+                session, seq, on, r["status"], float(r["percent"]), float(r["spent_10k_yuan"]),
+                milestone=r["milestone"], note=note, by=ILLUSTRATIVE_BY, today=today,
+            )  # fmt: skip
+            added += 1
+    return added
 
 
 def _load_enterprises(session: Session, park: m.Park, directory: Path) -> None:

@@ -11,8 +11,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from greenpark.i18n import Msg
 from greenpark.services import audit, ingest
-from greenpark.services.sources import adopt_device, settings
+from greenpark.services.sources import adopt_device, note_label, pollutant_name, settings
 from greenpark.store import models as m
 
 #: Longest PW greenpark stores. HJ 212-2017 §6.3.2 Table 3 gives the field 9 characters with
@@ -75,7 +76,8 @@ def overview(
             r = rolls.get(c.code)
             value = (r.zs_avg if c.use_zs and r.zs_avg is not None else r.avg) if r else None
             channels.append({
-                "code": c.code, "name": c.name, "unit": c.unit, "value": value, "converted": bool(c.use_zs),
+                "code": c.code, "name": c.name, "label": pollutant_name(c.code), "unit": c.unit, "value": value,
+                "converted": bool(c.use_zs),
                 "limit": c.limit_value, "ratio": (value / c.limit_value) if value is not None and c.limit_value else None,
                 "flags": r.flags if r else "",
             })  # fmt: skip
@@ -123,7 +125,7 @@ def series(session: Session, outlet_id: int, hours: int = 48, now: datetime | No
                 .order_by(m.SourceRollup.start_utc)
             ).all()  # fmt: skip
             chans.append({
-                "code": c.code, "name": c.name, "unit": c.unit, "limit": c.limit_value,
+                "code": c.code, "name": c.name, "label": pollutant_name(c.code), "unit": c.unit, "limit": c.limit_value,
                 "limit_standard": c.limit_standard, "converted": bool(c.use_zs),
                 "pre_alarm": (c.limit_value * (c.pre_alarm_ratio or float(settings(session)["pre_alarm_ratio"])))
                 if c.limit_value else None,
@@ -133,7 +135,8 @@ def series(session: Session, outlet_id: int, hours: int = 48, now: datetime | No
         "outlet_id": o.id, "outlet": o.name, "medium": o.medium, "enterprise": e.name if e else "",
         "enterprise_id": o.enterprise_id, "points": [{"id": p.id, "mn": p.mn, "edition": p.edition, "pw_failures": p.pw_failures,
         "pw_failure_utc": iso(p.pw_failure_utc), "pw_failure_peer": p.pw_failure_peer,
-        "last_seen_utc": iso(p.last_seen_utc), "data_note": p.data_note} for p in points],
+        "last_seen_utc": iso(p.last_seen_utc), "data_note": p.data_note, "data_note_label": note_label(p.data_note)}
+        for p in points],
         "start_utc": iso(start), "end_utc": iso(end), "channels": chans,
     }  # fmt: skip
 
@@ -171,9 +174,9 @@ def check_pw(pw: str) -> str:
     """``pw`` if a data logger can send it as its access password: 1 to :data:`PW_MAX_CHARS`
     printable ASCII characters without spaces or the separators ``; , = &``; else ValueError."""
     if not 1 <= len(pw) <= PW_MAX_CHARS:
-        raise ValueError(f"a PW has 1 to {PW_MAX_CHARS} characters")
+        raise ValueError(Msg("a PW has 1 to {n} characters", n=PW_MAX_CHARS))
     if any(not ("!" <= c <= "~") or c in PW_FORBIDDEN for c in pw):
-        raise ValueError("a PW has printable ASCII characters only, without spaces or ; , = &")
+        raise ValueError(Msg("a PW has printable ASCII characters only, without spaces or ; , = &"))
     return pw
 
 
@@ -192,7 +195,13 @@ def rekey_device(session: Session, point_id: int, new_pw: str, confirm_mn: str, 
     if p is None:
         raise LookupError(f"no monitoring point {point_id}")
     if confirm_mn.strip() != p.mn:
-        raise ValueError(f"confirm by repeating the device's MN ({p.mn}); got {confirm_mn.strip()!r}")
+        raise ValueError(
+            Msg(
+                "confirm by repeating the device's MN ({mn}); got {got}",
+                mn=p.mn,
+                got=repr(confirm_mn.strip()),
+            )
+        )
     check_pw(new_pw)
     failures, peer = p.pw_failures or 0, p.pw_failure_peer
     p.pw = new_pw

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from greenpark.core.carbon import co2_factor_from_carbon_content_kg_per_tj
 from greenpark.core.intensity import relative_difference
 from greenpark.core.units import CO2_PER_C, rate_conversion_factor
-from greenpark.data import FactorSetSpec, load_factor_set_specs
+from greenpark.data import FactorSetSpec, load_carriers, load_factor_set_specs
 from greenpark.store import models as m
 
 
@@ -228,7 +228,10 @@ GRID_FACTOR_PLAUSIBLE_TCO2_PER_MWH = (0.1, 1.2)
 def check_factor_sets(library: FactorLibrary) -> list[dict[str, Any]]:
     """Contradictions inside the factor sets, each explained (zh and en)."""
     checks: list[dict[str, Any]] = []
+    names = {c.code: (c.name_zh, c.name_en) for c in load_carriers()}
     for code, rows in library.rows.items():
+        fs = library.sets.get(code)
+        title_zh, title_en = (fs.title_zh, fs.title_en) if fs is not None else (code, code)
         index = {(r.carrier, r.parameter, r.region, r.year): r for r in rows}
         for r in rows:
             if r.parameter == "co2_factor" and r.set_code == code:
@@ -247,8 +250,8 @@ def check_factor_sets(library: FactorLibrary) -> list[dict[str, Any]]:
                                     "implied_kgco2_per_tj": round(implied),
                                     "stated_kgco2_per_tj": r.value,
                                 },
-                                "message_zh": f"{code}：{r.carrier} 单位热值含碳量 {cc.value} tC/TJ × 44/12 = {implied:,.0f} kgCO₂/TJ，与所列排放因子 {r.value:,.0f} 不一致。",
-                                "message_en": f"{code}: {r.carrier} carbon content {cc.value} tC/TJ x 44/12 = {implied:,.0f} kgCO2/TJ, not the stated {r.value:,.0f}.",
+                                "message_zh": f"《{title_zh}》：{names.get(r.carrier, (r.carrier,))[0]}单位热值含碳量 {cc.value} 吨碳/太焦 × 44/12 = {implied:,.0f} 千克二氧化碳/太焦，与所列排放因子 {r.value:,.0f} 不一致。",
+                                "message_en": f"{title_en}: {names.get(r.carrier, ('', r.carrier))[1]} carbon content {cc.value} t C/TJ × 44/12 = {implied:,.0f} kg CO₂/TJ, not the stated {r.value:,.0f}.",
                             }
                         )
             if r.parameter == "grid_factor" and r.set_code == code:
@@ -267,8 +270,8 @@ def check_factor_sets(library: FactorLibrary) -> list[dict[str, Any]]:
                                 "used_tco2_per_mwh": per_mwh,
                                 "if_tc_tco2_per_mwh": as_c,
                             },
-                            "message_zh": f"{code}：电力排放因子原文单位为“{printed.group(2).strip()}”；若按tC理解则为 {as_c:.3f} tCO₂/MWh，超出我国电网因子的合理范围，应为 tCO₂（{per_mwh:.4f} tCO₂/MWh）。",
-                            "message_en": f"{code}: the grid factor is printed in '{printed.group(2).strip()}'; read as tC it would be {as_c:.3f} tCO2/MWh, outside any Chinese grid's range, so it is tCO2 ({per_mwh:.4f} tCO2/MWh).",
+                            "message_zh": f"《{title_zh}》：电力排放因子原文单位为“{printed.group(2).strip().replace('tC', '吨碳')}”；若按吨碳理解则为 {as_c:.3f} 吨二氧化碳/兆瓦时，超出我国电网因子的合理范围，应为吨二氧化碳（{per_mwh:.4f} 吨二氧化碳/兆瓦时）。",
+                            "message_en": f"{title_en}: the grid factor is printed in '{printed.group(2).strip().replace('/万千瓦时', ' per 10⁴ kWh')}'; read as t C it would be {as_c:.3f} t CO₂/MWh, outside any Chinese grid's range, so it is t CO₂ ({per_mwh:.4f} t CO₂/MWh).",
                         }
                     )
                 lo, hi = GRID_FACTOR_PLAUSIBLE_TCO2_PER_MWH
@@ -280,8 +283,8 @@ def check_factor_sets(library: FactorLibrary) -> list[dict[str, Any]]:
                             "set": code,
                             "carrier": r.carrier,
                             "values": {"tco2_per_mwh": per_mwh},
-                            "message_zh": f"{code}：电网排放因子 {per_mwh:.4f} tCO₂/MWh 超出合理范围。",
-                            "message_en": f"{code}: grid factor {per_mwh:.4f} tCO2/MWh is outside the plausible range.",
+                            "message_zh": f"《{title_zh}》：电网排放因子 {per_mwh:.4f} 吨二氧化碳/兆瓦时超出合理范围。",
+                            "message_en": f"{title_en}: grid factor {per_mwh:.4f} t CO₂/MWh is outside the plausible range.",
                         }
                     )
     return checks

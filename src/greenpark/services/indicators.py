@@ -7,7 +7,7 @@ import csv
 import io
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,25 +15,42 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from greenpark.core import indicators as core
-from greenpark.services.cockpit import inventory_or_none
+from greenpark.i18n import N_, Msg, labels, tr
+from greenpark.services import illustrative
+from greenpark.services.cockpit import Missing, inventory_or_none, missing_labels
 from greenpark.services.inventory import get_park
 from greenpark.store import models as m
 
 DEMO_INDICATORS = Path(__file__).resolve().parent.parent / "data" / "demo" / "xianning" / "indicators.csv"
 TARGET_YEAR = 2025
 
-#: How each computed indicator is obtained (the formula is named on every result).
+#: How each computed indicator is obtained (the formula is named on every result; message ids of
+#: the catalogue, whose Chinese is what the series' sources say).
 METHODS: dict[str, str] = {
-    "energy_per_iva_core_above_scale": "核心区规上工业综合能耗(当量值, tce) ÷ 规上工业增加值(万元)",
-    "energy_per_iva_park": "一区四园工业综合能耗(当量值, tce) ÷ 工业增加值(万元)",
-    "co2_per_iva_reduction_rate": "r = 1 − (I_T/I_0)^(1/n), I = 规上工业 CO₂ ÷ 工业增加值；核心区有分品种数据时用核心区，否则用一区四园 (国科发火〔2021〕28号)",
-    "good_air_days": "AQI ≤ 100 的天数 (HJ 633, 站点小时数据; HJ 663 年评价)",
+    "energy_per_iva_core_above_scale": N_(
+        "core area above-scale industrial energy (equal value, tce) ÷ above-scale industrial value added (10⁴ yuan)"
+    ),
+    "energy_per_iva_park": N_(
+        "whole-park industrial energy (equal value, tce) ÷ industrial value added (10⁴ yuan)"
+    ),
+    "co2_per_iva_reduction_rate": N_(
+        "r = 1 − (I_T/I_0)^(1/n), I = above-scale industrial CO₂ ÷ industrial value added; the core area where it"
+        " has a carrier split, else the whole park (国科发火〔2021〕28号)"
+    ),
+    "good_air_days": N_("days with AQI ≤ 100 (HJ 633, station hours; HJ 663 annual assessment)"),
 }
+
+
+def _method(code: str) -> str:
+    """The formula of a computed indicator in Chinese, as its series' source names it."""
+    return tr(METHODS[code], "zh")
+
+
 #: The plan's indicators that greenpark computes, by code.
 COMPUTED = {"1a": "energy_per_iva_core_above_scale", "1b": "energy_per_iva_park", "2": "co2_per_iva_reduction_rate",
             "5": "good_air_days"}  # fmt: skip
 FLAGS = {
-    "1c": "方案自相矛盾：表6.1.1 分项能源折标加和为 192.02 万 tce（338 亿元工业增加值下约 0.568），0.276 无法复现。"
+    "1c": "方案自相矛盾：表6.1.1 分项能源折标加和为 192.02 万吨标准煤（338 亿元工业增加值下约 0.568），0.276 无法复现。"
     " / The plan's 0.276 cannot be reproduced from its own Table 6.1.1 (≈ 0.568).",
     "2": "方案3.4称核心区单位工业增加值CO₂由2019年0.94降至2020年0.879 t/万元，但方案未给核心区工业分品种能耗，无法复现；"
     "greenpark 按一区四园规上工业分品种能耗（表6.1.1）÷ 工业增加值（表2.4.1）计算，口径同指标1c。"
@@ -160,27 +177,35 @@ def import_values(session: Session, filename: str, content: bytes, by: str = "")
         code = r.get("code", "")
         ind = inds.get(code)
         if ind is None:
-            bad("code", f"unknown indicator {code!r}")
+            bad("code", Msg("unknown indicator {code}", code=repr(code)))
         elif ind.method != "reported":
-            bad("code", f"indicator {code} is computed by greenpark ({ind.method}), not reported")
+            bad("code", Msg("indicator {code} is computed by greenpark, not reported", code=code))
         year: int | None = None
         try:
             year = int(r.get("year", ""))
             if not 1990 <= year <= 2100:
                 raise ValueError
         except ValueError:
-            bad("year", f"{r.get('year')!r} is not a year between 1990 and 2100")
+            bad("year", Msg("{value} is not a year between 1990 and 2100", value=repr(r.get("year"))))
             year = None
         try:
             value = float(r.get("value", ""))
             if not math.isfinite(value):
                 raise ValueError
         except ValueError:
-            bad("value", f"{r.get('value')!r} is not a number")
+            bad("value", Msg("{value} is not a number", value=repr(r.get("value"))))
             continue
         if ind is not None and year is not None:
             if (code, year) in seen:
-                bad("year", f"{code} {year} is already given on row {seen[(code, year)]}")
+                bad(
+                    "year",
+                    Msg(
+                        "{code} {year} is already given on row {row}",
+                        code=code,
+                        year=year,
+                        row=seen[(code, year)],
+                    ),
+                )
             seen[(code, year)] = i
             rows.append((code, year, value, r.get("source", "") or filename, r.get("note", "")))
     if errors:
@@ -206,6 +231,8 @@ class Series:
     years: list[int]
     values: list[float]
     source: str
+    #: Years whose value rests on illustrative data (the demo's continuation).
+    illustrative: list[int] = field(default_factory=list)
 
 
 def _intensity(session: Session, scope: str, boundary: str, key: str, year: int) -> float | None:
@@ -239,6 +266,12 @@ def _years(session: Session, scope: str) -> list[int]:
     return scope_years(session, get_park(session), scope)
 
 
+def _illustrative_years(session: Session, scope: str) -> set[int]:
+    from greenpark.services.cockpit import illustrative_years
+
+    return set(illustrative_years(session, get_park(session), scope))
+
+
 def series(session: Session, ind: m.Indicator) -> Series:
     """The indicator's yearly values: computed from the engine or monitoring, or as reported."""
     if ind.method == "reported":
@@ -247,7 +280,8 @@ def series(session: Session, ind: m.Indicator) -> Series:
             .where(m.IndicatorValue.indicator_id == ind.id)
             .order_by(m.IndicatorValue.year)
         ).all()
-        return Series([r.year for r in rows], [r.value for r in rows], "reported")
+        return Series([r.year for r in rows], [r.value for r in rows], "reported",
+                      [r.year for r in rows if illustrative.is_illustrative(r.source)])  # fmt: skip
     years: list[int] = []
     values: list[float] = []
     if ind.method in ("energy_per_iva_core_above_scale", "energy_per_iva_park"):
@@ -261,17 +295,19 @@ def series(session: Session, ind: m.Indicator) -> Series:
             if v is not None:
                 years.append(y)
                 values.append(v)
-        return Series(years, values, "computed: " + METHODS[ind.method])
+        made_up = _illustrative_years(session, scope)
+        return Series(years, values, "computed: " + _method(ind.method), [y for y in years if y in made_up])
     if ind.method == "co2_per_iva_reduction_rate":
         pts: list[tuple[int, float]] = []
         label = ""
+        used = "park"
         for scope, boundary, key, name in CO2_PER_IVA_BOUNDARIES:
             pts = [
                 (y, v)
                 for y in _years(session, scope)
                 if (v := _co2_intensity(session, scope, boundary, key, y))
             ]
-            label = name
+            label, used = name, scope
             if len(pts) >= 2:  # a rate needs two years on one boundary
                 break
         base = next(((y, v) for y, v in pts if y == ind.baseline_year), pts[0] if pts else None)
@@ -282,28 +318,36 @@ def series(session: Session, ind: m.Indicator) -> Series:
         if base is not None and not years and len(pts) >= 2:  # no year after the base yet: the latest stretch
             (y0, v0), (y1, v1) = pts[0], pts[-1]
             years, values = [y1], [100 * core.improvement_rate(v0, v1, y1 - y0, "lower")]
-        source = "computed: " + METHODS[ind.method]
+        source = "computed: " + _method(ind.method)
         if len(pts) >= 2:
             source += f" — {label}, {pts[0][0]}–{pts[-1][0]}"
         else:
             years, values = [], []
             source += " — no boundary has CO₂ and industrial value added for two years"
-        return Series(years, values, source)
+        made_up = _illustrative_years(session, used)
+        return Series(years, values, source, [y for y in years if y in made_up])
     if ind.method == "good_air_days":
         from greenpark.services import monitoring
 
+        # one value a year, from the first station that has the year (operating stations with the
+        # latest data first: monitoring.points), so a station that replaced another continues it
+        by_year: dict[int, tuple[float, m.MonitoringPoint]] = {}
         for p in monitoring.points(session, "air"):
             for y in monitoring.station_years(session, p):
+                if y in by_year:
+                    continue
                 ev = monitoring.station_year_view(session, p.code, y)["evaluation"]
-                if ev.get("good_days") is not None and y not in years:
-                    years.append(y)
-                    values.append(float(ev["good_days"]))
-            note = p.data_note
-            if years:
-                return Series(
-                    years, values, "computed: " + METHODS[ind.method] + (f" — {note}" if note else "")
-                )
-        return Series([], [], "computed: " + METHODS[ind.method])
+                if ev.get("good_days") is not None:
+                    by_year[y] = (float(ev["good_days"]), p)
+        years = sorted(by_year)
+        stations = list(dict.fromkeys(by_year[y][1] for y in years))
+        notes = "; ".join(f"{p.name}: {p.data_note}" if p.data_note else p.name for p in stations)
+        return Series(
+            years,
+            [by_year[y][0] for y in years],
+            "computed: " + _method(ind.method) + (f" — {notes}" if notes else ""),
+            [y for y in years if illustrative.is_illustrative(by_year[y][1].source_ref)],
+        )
     raise IndicatorError(f"unknown method {ind.method!r}")
 
 
@@ -314,9 +358,12 @@ def _targets(session: Session, ind: m.Indicator) -> dict[int, m.IndicatorTarget]
     }
 
 
-def evaluate(session: Session, year: int) -> list[dict[str, Any]]:
-    """Every indicator for ``year``: value, target and status (the rule: core.target_status)."""
+def evaluate(session: Session, year: int | None = None) -> list[dict[str, Any]]:
+    """Every indicator for ``year`` (default: :func:`default_year`): value, target and status (the
+    rule: core.target_status), why an empty status is empty (``status_reason``) and whether the
+    value is illustrative."""
     park = get_park(session)
+    year = year or default_year(session)
     out = []
     for ind in session.scalars(
         select(m.Indicator).where(m.Indicator.park_id == park.id).order_by(m.Indicator.seq, m.Indicator.code)
@@ -326,18 +373,69 @@ def evaluate(session: Session, year: int) -> list[dict[str, Any]]:
         t = _targets(session, ind).get(year)
         status = core.target_status(value, t.value if t else None, t.comparator if t else "", ind.kind)
         out.append({
-            "code": ind.code, "name": ind.name_zh, "name_en": ind.name_en, "unit": ind.unit,
+            "code": ind.code, "year": year, "name": ind.name_zh, "name_en": ind.name_en, "unit": ind.unit,
             "kind": ind.kind, "direction": ind.direction, "value": value, "target": t.value if t else None,
             "target_text": t.text if t else "", "comparator": t.comparator if t else "", "status": status,
+            "status_reason": status_reason(status, value, t),
             "method": ind.method, "source": s.source, "flag": ind.flag, "baseline": year == ind.baseline_year,
+            "illustrative": year in s.illustrative,
         })  # fmt: skip
     return out
 
 
-def reachability(session: Session, code: str | None = None, seed: int = 2025) -> list[dict[str, Any]]:
+def status_reason(status: str, value: float | None, target: m.IndicatorTarget | None) -> str | None:
+    """Why a status is ``no_data`` (None otherwise): no target that year, a target written as text
+    (e.g. 完成下达目标), or no value."""
+    if status != "no_data":
+        return None
+    if target is None:
+        return Missing.NO_TARGET.value
+    if target.value is None:
+        return Missing.TEXT_TARGET.value
+    return Missing.NO_VALUE.value if value is None else None
+
+
+def default_year(session: Session) -> int:
+    """The year pages open on: the latest year in which some indicator has both a numeric target
+    and a value; without one, the latest year with any value; without values, the target year."""
+    return _default_year([(series(session, i), _targets(session, i)) for i in _indicators(session)])
+
+
+def _indicators(session: Session) -> list[m.Indicator]:
+    park = get_park(session)
+    return list(
+        session.scalars(
+            select(m.Indicator)
+            .where(m.Indicator.park_id == park.id)
+            .order_by(m.Indicator.seq, m.Indicator.code)
+        )
+    )
+
+
+def _default_year(data: list[tuple[Series, dict[int, m.IndicatorTarget]]]) -> int:
+    both = [y for s, t in data for y in s.years if y in t and t[y].value is not None]
+    anything = [y for s, _ in data for y in s.years]
+    return max(both or anything or [TARGET_YEAR])
+
+
+def _until(s: Series, year: int | None) -> Series:
+    """The series up to ``year`` (all of it for None)."""
+    if year is None:
+        return s
+    keep = [k for k, y in enumerate(s.years) if y <= year]
+    return Series([s.years[k] for k in keep], [s.values[k] for k in keep], s.source,
+                  [y for y in s.illustrative if y <= year])  # fmt: skip
+
+
+def reachability(
+    session: Session, code: str | None = None, seed: int = 2025, as_of: int | None = None
+) -> list[dict[str, Any]]:
     """Per indicator: the rate required from the latest value to the 2025 target, the observed
     rate (CAGR over the series and the log-linear trend), the probability of reaching the target
-    (bootstrap of the year-on-year changes, seeded) and a verdict (core.verdict)."""
+    (bootstrap of the year-on-year changes, seeded) and a verdict (core.verdict). ``as_of``: judge
+    with the values up to that year only (an annual report of that year). Once the latest value
+    is of 2025 the verdict says whether the target was met; ``verdict_reason`` says why a verdict
+    is ``no_data``."""
     park = get_park(session)
     stmt = (
         select(m.Indicator).where(m.Indicator.park_id == park.id).order_by(m.Indicator.seq, m.Indicator.code)
@@ -346,15 +444,16 @@ def reachability(session: Session, code: str | None = None, seed: int = 2025) ->
         stmt = stmt.where(m.Indicator.code == code)
     out = []
     for ind in session.scalars(stmt):
-        s = series(session, ind)
+        s = _until(series(session, ind), as_of)
         t = _targets(session, ind).get(TARGET_YEAR)
         row: dict[str, Any] = {
-            "code": ind.code, "name": ind.name_zh, "unit": ind.unit, "direction": ind.direction,
+            "code": ind.code, "name": ind.name_zh, "name_en": ind.name_en, "unit": ind.unit, "direction": ind.direction,
             "latest_year": s.years[-1] if s.years else None, "latest_value": s.values[-1] if s.values else None,
             "target_2025": t.value if t else None, "target_text": t.text if t else "",
             "required_rate": None, "required_change_per_year": None, "observed_rate": None, "trend_rate": None,
             "gap": None,
             "probability": None, "verdict": "no_data", "source": s.source, "method": ind.method,
+            "verdict_reason": None, "illustrative": bool(s.years) and s.years[-1] in s.illustrative,
         }  # fmt: skip
         if ind.method == "co2_per_iva_reduction_rate":
             # the indicator is itself a rate: compare it with the required rate directly
@@ -363,29 +462,37 @@ def reachability(session: Session, code: str | None = None, seed: int = 2025) ->
                 row.update(required_rate=t.value / 100, observed_rate=latest / 100,
                            gap=(latest - t.value) / 100,
                            verdict="on_track" if latest >= t.value else core.verdict(t.value / 100, latest / 100, None))  # fmt: skip
+            else:
+                row["verdict_reason"] = (Missing.NO_VALUE.value if not s.values else Missing.NO_TARGET.value
+                                         if t is None else Missing.TEXT_TARGET.value)  # fmt: skip
             out.append(row)
             continue
         if not s.values or t is None or t.value is None or s.values[-1] <= 0:
+            row["verdict_reason"] = (
+                Missing.NO_TARGET.value if t is None else Missing.TEXT_TARGET.value if t.value is None
+                else Missing.NO_VALUE.value if not s.values else Missing.NOT_POSITIVE.value
+            )  # fmt: skip
             out.append(row)
             continue
         n = TARGET_YEAR - s.years[-1]
-        if n <= 0:
-            met = core.meets(
-                s.values[-1], t.value, t.comparator or ("<=" if ind.direction == "lower" else ">=")
-            )
-            row.update(required_rate=0.0, verdict="on_track" if met else "off_track")
-            out.append(row)
-            continue
-        required = core.required_rate(s.values[-1], t.value, n, ind.direction)
-        row["required_change_per_year"] = core.required_change_per_year(
-            s.values[-1], t.value, n, ind.direction
-        )
         observed = (
             core.improvement_rate(s.values[0], s.values[-1], s.years[-1] - s.years[0], ind.direction)
             if len(s.values) >= 2 and s.values[0] > 0
             else None
         )
         trend = core.trend_rate(s.years, s.values, ind.direction) if len(s.values) >= 2 else None
+        if n <= 0:  # the target year has data: the target is met or it is not
+            met = core.meets(
+                s.values[-1], t.value, t.comparator or ("<=" if ind.direction == "lower" else ">=")
+            )
+            row.update(required_rate=0.0, observed_rate=observed, trend_rate=trend,
+                       verdict="on_track" if met else "off_track")  # fmt: skip
+            out.append(row)
+            continue
+        required = core.required_rate(s.values[-1], t.value, n, ind.direction)
+        row["required_change_per_year"] = core.required_change_per_year(
+            s.values[-1], t.value, n, ind.direction
+        )
         prob = core.reach_probability(s.values, t.value, n, ind.direction, seed=seed)
         row.update(required_rate=required, observed_rate=observed, trend_rate=trend,
                    gap=None if observed is None else observed - required, probability=prob,
@@ -396,7 +503,9 @@ def reachability(session: Session, code: str | None = None, seed: int = 2025) ->
 
 def reachability_text(row: dict[str, Any], lang: str = "zh") -> str:
     """A paragraph in the style of the plan's section 3.4, with greenpark's numbers."""
-    name, unit = row["name"], row["unit"]
+    raw_unit = row["unit"]
+    unit = labels.unit(raw_unit, lang)  # as a reader of the language writes it (吨标准煤/万元 …)
+    name = (row.get("name_en") or row["name"]) if lang == "en" else row["name"]
     if row["verdict"] == "no_data" or row["required_rate"] is None:
         return (f"{name}：暂无足够数据评估可达性。" if lang == "zh"
                 else f"{name}: not enough data to assess reachability.")  # fmt: skip
@@ -421,13 +530,29 @@ def reachability_text(row: dict[str, Any], lang: str = "zh") -> str:
     def num(x: float) -> str:
         return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
 
+    if row["latest_year"] >= TARGET_YEAR:  # the target year has data: met or not
+        met = row["verdict"] == "on_track"
+        target = row["target_text"] or row["target_2025"]
+        if lang == "zh":
+            text = (f"{name}：{row['latest_year']}年为{num(row['latest_value'])} {unit}，2025年目标为{target}，"
+                    f"{'已达到' if met else '未达到'}目标")  # fmt: skip
+            if obs is not None:
+                moved = words[0] if obs >= 0 else ("上升" if row["direction"] == "lower" else "下降")
+                text += f"；期间实际年均{moved}{pct(abs(obs))}"
+            return text + f"。结论：{verdict_zh[row['verdict']]}。"
+        text = (f"{name}: {num(row['latest_value'])} {unit} in {row['latest_year']}; the 2025 target {target}"
+                f" was {'met' if met else 'missed'}")  # fmt: skip
+        if obs is not None:
+            text += f"; it has {words[2] if obs >= 0 else 'moved the wrong way'} by {pct(abs(obs))} a year on average"
+        return text + f". Verdict: {verdict_en[row['verdict']]}."
+
     step = float(row.get("required_change_per_year") or 0.0)
-    additive = step > 0 and unit in ADDITIVE_UNITS
+    additive = step > 0 and raw_unit in ADDITIVE_UNITS
     if lang == "zh":
         text = (f"{name}：{row['latest_year']}年为{num(row['latest_value'])} {unit}，"
                 f"若到2025年达到{row['target_text'] or row['target_2025']}，则每年至少{words[0]}{pct(row['required_rate'])}")  # fmt: skip
         if additive:
-            text += f"（{'提高' if unit == '%' else '新增'}{num(step)}{'个百分点' if unit == '%' else ' ' + unit}）"
+            text += f"（{'提高' if raw_unit == '%' else '新增'}{num(step)}{'个百分点' if raw_unit == '%' else ' ' + unit}）"
         text += "；"
         if obs is None:
             text += "暂无历年数据，无法判断趋势"
@@ -443,7 +568,7 @@ def reachability_text(row: dict[str, Any], lang: str = "zh") -> str:
             f"{row['target_text'] or row['target_2025']} by 2025 needs it to {words[1]} by at least "
             f"{pct(row['required_rate'])} a year")  # fmt: skip
     if additive:
-        text += f" ({num(step)} {'percentage points' if unit == '%' else unit} a year)"
+        text += f" ({num(step)} {'percentage points' if raw_unit == '%' else unit} a year)"
     text += "; "
     if obs is None:
         text += "there is no history to show a trend"
@@ -457,36 +582,36 @@ def reachability_text(row: dict[str, Any], lang: str = "zh") -> str:
 
 
 def detail(
-    session: Session, code: str, lang: str = "zh", reach: dict[str, Any] | None = None
-) -> dict[str, Any]:
+    session: Session, code: str, lang: str = "zh", reach: dict[str, Any] | None = None,
+    as_of: int | None = None,
+) -> dict[str, Any]:  # fmt: skip
     """One indicator for its page: history, targets, method, reachability (``reach`` when the caller
-    has computed it already) and its text."""
+    has computed it already) and its text; ``as_of``: with the values up to that year only."""
     ind = get_indicator(session, code)
-    s = series(session, ind)
+    s = _until(series(session, ind), as_of)
     targets = [
         {"year": y, "comparator": t.comparator, "value": t.value, "text": t.text}
         for y, t in sorted(_targets(session, ind).items())
     ]
-    reach = reach or reachability(session, code)[0]
+    reach = reach or reachability(session, code, as_of=as_of)[0]
     return {
         "code": ind.code, "name": ind.name_zh, "name_en": ind.name_en, "unit": ind.unit, "kind": ind.kind,
-        "direction": ind.direction, "method": ind.method, "formula": METHODS.get(ind.method, ""),
+        "direction": ind.direction, "method": ind.method, "formula": Msg(METHODS[ind.method]) if ind.method in METHODS else "",
         "baseline_year": ind.baseline_year, "baseline_value": ind.baseline_value, "baseline_text": ind.baseline_text,
         "source_ref": ind.source_ref, "basis_note": ind.basis_note, "flag": ind.flag, "department": ind.department,
         "history": [{"year": y, "value": v} for y, v in zip(s.years, s.values, strict=True)], "source": s.source,
-        "targets": targets, "reachability": reach,
+        "illustrative_years": s.illustrative, "targets": targets, "reachability": reach,
         "text": {"zh": reachability_text(reach, "zh"), "en": reachability_text(reach, "en")},
     }  # fmt: skip
 
 
 def scorecard(session: Session, year: int | None = None) -> dict[str, Any]:
     """Every indicator with its history, target path, status of ``year`` (default: the latest year
-    with any value) and the reachability verdict: what the scorecard page draws."""
+    in which an indicator has both a target and a value, :func:`default_year`) and the reachability
+    verdict: what the scorecard page draws. An empty status says why (``status_reason``); years
+    whose values are illustrative are listed (``illustrative_years``)."""
     reach = {r["code"]: r for r in reachability(session)}
-    park = get_park(session)
-    inds = session.scalars(
-        select(m.Indicator).where(m.Indicator.park_id == park.id).order_by(m.Indicator.seq, m.Indicator.code)
-    ).all()
+    inds = _indicators(session)
     from greenpark.services.cockpit import national_targets
 
     refs = national_targets()
@@ -497,24 +622,34 @@ def scorecard(session: Session, year: int | None = None) -> dict[str, Any]:
                 for t in refs if t["indicator"] == "co2_per_industrial_value_added_annual_reduction"],
     }  # fmt: skip
     cards = []
-    latest_years = []
+    data = []
     for ind in inds:
         s = series(session, ind)
-        latest_years += s.years[-1:]
+        targets = _targets(session, ind)
+        data.append((s, targets))
         cards.append({
             "code": ind.code, "name": ind.name_zh, "name_en": ind.name_en, "unit": ind.unit, "kind": ind.kind,
             "direction": ind.direction, "method": ind.method, "flag": ind.flag,
             "history": [[y, v] for y, v in zip(s.years, s.values, strict=True)],
-            "targets": [[y, t.value, t.text] for y, t in sorted(_targets(session, ind).items())],
+            "illustrative_years": s.illustrative,
+            "targets": [[y, t.value, t.text] for y, t in sorted(targets.items())],
             "reachability": reach.get(ind.code),
             "reference_lines": lines_for["energy"] if ind.seq == 1 and not ind.custom else
                                lines_for["co2"] if ind.seq == 2 and not ind.custom else [],
         })  # fmt: skip
-    year = year or (max(latest_years) if latest_years else TARGET_YEAR)
-    status = {r["code"]: r["status"] for r in evaluate(session, year)}
+    year = year or _default_year(data)
+    rows = {r["code"]: r for r in evaluate(session, year)}
     for c in cards:
-        c["status"] = status.get(c["code"], "no_data")
-    return {"year": year, "indicators": cards}
+        r = rows.get(c["code"], {})
+        c["status"] = r.get("status", "no_data")
+        c["status_reason"] = r.get("status_reason", Missing.NO_VALUE.value)
+    made_up = sorted({y for s, _ in data for y in s.illustrative})
+    reasons = [c["status_reason"] for c in cards] + [r.get("verdict_reason") for r in reach.values()]
+    return {
+        "year": year, "indicators": cards, "illustrative_years": made_up,
+        "data_note": illustrative.note(made_up) if made_up else None,
+        "reasons": missing_labels(reasons),
+    }  # fmt: skip
 
 
 def add_indicator(session: Session, code: str, name_zh: str, unit: str, direction: str, kind: str,

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from greenpark.core import carbon, energy, intensity
 from greenpark.core.units import conversion_factor, rate_conversion_factor
+from greenpark.i18n import Msg
 from greenpark.services.factors import FactorLibrary, FactorRef, check_factor_sets
 from greenpark.store import models as m
 
@@ -331,9 +332,11 @@ def compute_carrier(
         co2 = carbon.co2_purchased_electricity_t(kwh / 1_000.0, ef)
         quantity = kwh * conversion_factor("kWh", unit)
         calc.steps = [
-            "kWh = tce × 1000 / (kgce/kWh) when only tce is reported (GB/T 2589 附录A)",
-            "tce(当量值) = kWh × 0.1229 / 1000; tce(等价值) = kWh × 当年供电煤耗 / 1000",
-            "CO₂ = MWh × 电网平均排放因子 (GB/T 32150-2015 式A.5)",
+            Msg("kWh = tce × 1000 ÷ (kgce per kWh), when only tce is reported (GB/T 2589, Appendix A)"),
+            Msg(
+                "tce (calorific) = kWh × 0.1229 ÷ 1000; tce (equal value) = kWh × the year's coal rate of power supply ÷ 1000"
+            ),
+            Msg("CO₂ = MWh × the grid's average emission factor (GB/T 32150-2015, formula A.5)"),
         ]
     elif carrier.kind == "heat":
         coef = need(profile.coal_coefficient, "coal_coefficient")
@@ -347,8 +350,8 @@ def compute_carrier(
         )
         quantity = gj * conversion_factor("GJ", unit)
         calc.steps = [
-            "tce = GJ × 0.03412 tce/GJ (当量值; 等价值 taken equal)",
-            "CO₂ = GJ × 热力排放因子 (GB/T 32150-2015 式A.6)",
+            Msg("tce = GJ × 0.03412 tce per GJ (calorific; the equal value is taken the same)"),
+            Msg("CO₂ = GJ × the heat emission factor (GB/T 32150-2015, formula A.6)"),
         ]
     else:
         coef = need(profile.coal_coefficient, "coal_coefficient")
@@ -368,8 +371,8 @@ def compute_carrier(
                 gj, ef_ref.value * rate_conversion_factor(ef_ref.unit, "kgCO2/TJ") if ef_ref else np.nan
             )
             calc.steps = [
-                "GJ = 实物量 × 低位发热量, 或 tce × 29.3076",
-                "CO₂ = TJ × 排放因子 (IPCC 2006 V2 Ch2 式2.1)",
+                Msg("GJ = quantity × net calorific value, or tce × 29.3076"),
+                Msg("CO₂ = TJ × emission factor (IPCC 2006, Vol. 2, Ch. 2, Eq. 2.1)"),
             ]
         else:
             cc = need(profile.combustion, "carbon_content")
@@ -380,8 +383,12 @@ def compute_carrier(
                 of.value if of else np.nan,
             )
             calc.steps = [
-                "GJ = 实物量 × 低位发热量, 或 tce × 29.3076 (GB/T 2589: 1 kgce = 29 307.6 kJ)",
-                "CO₂ = TJ × 单位热值含碳量 × 碳氧化率 × 44/12 (GB/T 32150-2015 附录A; 方案表2.4.5注)",
+                Msg(
+                    "GJ = quantity × net calorific value, or tce × 29.3076 (GB/T 2589: 1 kgce = 29 307.6 kJ)"
+                ),
+                Msg(
+                    "CO₂ = TJ × carbon content per unit of heat × oxidation rate × 44/12 (GB/T 32150-2015, Appendix A; the plan's Table 2.4.5, note)"
+                ),
             ]
     cols = [
         np.broadcast_to(np.asarray(a, dtype=float), (n,)).tolist()
@@ -641,7 +648,7 @@ def _layer_checks(total_tce: dict[str, float]) -> list[dict[str, Any]]:
                         "code": "layers.disagree",
                         "severity": "warning",
                         "values": {names[a][1]: va, names[b][1]: vb, "rel_diff": diff},
-                        "message_zh": f"{names[a][0]}合计 {va:,.2f} tce 与{names[b][0]} {vb:,.2f} tce 相差 {diff:+.2%}。",
+                        "message_zh": f"{names[a][0]}合计 {va:,.2f} 吨标准煤与{names[b][0]} {vb:,.2f} 吨标准煤相差 {diff:+.2%}。",
                         "message_en": f"The {names[a][1]} sum {va:,.2f} tce differs from the {names[b][1]} figure {vb:,.2f} tce by {diff:+.2%}.",
                     }
                 )

@@ -14,6 +14,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from greenpark.i18n import Msg
+from greenpark.services import illustrative
 from greenpark.services.inventory import BOUNDARIES, ECONOMIC_INDICATORS, SECTORS, get_park
 from greenpark.services.records import (
     ACTIVITY_COLUMNS,
@@ -88,13 +90,13 @@ def read_tables(
         kind = _sheet_kind(sh.title or Path(filename).stem, sh.header)
         if kind is None:
             if not sh.title:  # a CSV file names its kind
-                raise ImportRejected([CellError(filename, "", 1, "",
-                                                "cannot tell activity from economic data: name the file *activity*.csv or *economic*.csv")])  # fmt: skip
+                raise ImportRejected([CellError(filename, "", 1, "", Msg(
+                    "cannot tell activity from economic data: name the file *activity*.csv or *economic*.csv"))])  # fmt: skip
             continue
         out.append((sh.title, kind, sh.header, sh.records()))
     if not out:
         raise ImportRejected(
-            [CellError(filename, "", 0, "", "no sheet named activity or economic (use the template)")]
+            [CellError(filename, "", 0, "", Msg("no sheet named activity or economic (use the template)"))]
         )
     return out
 
@@ -123,7 +125,15 @@ def import_file(
         expected = SHEETS[kind]
         unknown = [h for h in header if h and h not in expected]
         for h in unknown:
-            errors.append(CellError(filename, sheet, 1, h, f"unknown column; expected {', '.join(expected)}"))
+            errors.append(
+                CellError(
+                    filename,
+                    sheet,
+                    1,
+                    h,
+                    Msg("unknown column; expected {columns}", columns=", ".join(expected)),
+                )
+            )
         for row_no, raw in rows:
             where = (filename, sheet, row_no)
             if kind == "activity":
@@ -151,6 +161,7 @@ def import_file(
     session.flush()
     result.changed["activity"] = upsert_activity(session, park, clean["activity"], batch.id)
     result.changed["economic"] = upsert_economic(session, park, clean["economic"], batch.id)
+    illustrative.supersede(session, park)  # real figures of a year replace its illustrative ones
     batch.rows_changed = sum(result.changed.values())
     result.batch_id = batch.id
     return result
@@ -381,5 +392,11 @@ def read_simple_table(filename: str, content: bytes, required: tuple[str, ...]
         return [(sh.title, i, {h: text(v) for h, v in r.items()}) for i, r in sh.records()]
     if len(sheets) == 1 and not sheets[0].title:  # a CSV file
         missing = [c for c in required if c not in sheets[0].header]
-        raise ImportRejected([CellError(filename, "", 1, c, "column missing") for c in missing])
-    raise ImportRejected([CellError(filename, "", 1, "", "no sheet has the columns " + ", ".join(required))])
+        raise ImportRejected([CellError(filename, "", 1, c, Msg("column missing")) for c in missing])
+    raise ImportRejected(
+        [
+            CellError(
+                filename, "", 1, "", Msg("no sheet has the columns {columns}", columns=", ".join(required))
+            )
+        ]
+    )

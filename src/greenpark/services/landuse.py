@@ -9,10 +9,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from greenpark.core import landuse as core
+from greenpark.i18n import Msg
 from greenpark.services.inventory import get_park
 from greenpark.services.tabular import CellError, TableRejected
 from greenpark.store import models as m
@@ -34,15 +35,17 @@ def _num(raw: str, file: str, row: int, col: str, errors: list[CellError], requi
     t = (raw or "").strip()
     if not t:
         if required:
-            errors.append(CellError(file, "", row, col, "required"))
+            errors.append(CellError(file, "", row, col, Msg("is required")))
         return None
     try:
         x = float(t)
     except ValueError:
-        errors.append(CellError(file, "", row, col, f"{t!r} is not a number"))
+        errors.append(CellError(file, "", row, col, Msg("{value} is not a number", value=repr(t))))
         return None
     if not math.isfinite(x) or x < 0 or (positive and x == 0):
-        errors.append(CellError(file, "", row, col, "must be " + ("positive" if positive else "≥ 0")))
+        errors.append(
+            CellError(file, "", row, col, Msg("must be positive") if positive else Msg("must be ≥ 0"))
+        )
         return None
     return x
 
@@ -68,17 +71,31 @@ def import_land_use(session: Session, filename: str, content: bytes) -> int:
         e = ents.get((r.get("enterprise") or "").strip())
         if e is None:
             errors.append(
-                CellError(filename, "", i, "enterprise", f"unknown enterprise {r.get('enterprise')!r}")
+                CellError(
+                    filename,
+                    "",
+                    i,
+                    "enterprise",
+                    Msg("unknown enterprise {code}", code=repr(r.get("enterprise"))),
+                )
             )
         year = _num(r.get("year", ""), filename, i, "year", errors, required=True)
         if year is not None and not (1990 <= year <= 2100 and year.is_integer()):
-            errors.append(CellError(filename, "", i, "year", "a year between 1990 and 2100"))
+            errors.append(
+                CellError(
+                    filename,
+                    "",
+                    i,
+                    "year",
+                    Msg("{value} is not a year between 1990 and 2100", value=f"{year:g}"),
+                )
+            )
         land = _num(r.get("land_mu", ""), filename, i, "land_mu", errors, required=True, positive=True)
         vals = {c: _num(r.get(c, ""), filename, i, c, errors)
                 for c in ("investment_10k_yuan", "tax_10k_yuan", "output_10k_yuan", "energy_tce")}  # fmt: skip
         prod = (r.get("in_production") or "1").strip().lower()
         if prod not in ("0", "1", "true", "false", "是", "否"):
-            errors.append(CellError(filename, "", i, "in_production", "0 or 1"))
+            errors.append(CellError(filename, "", i, "in_production", Msg("0 or 1")))
         if e is not None and year is not None and land is not None:
             rows.append(
                 (e, int(year), land, vals, prod in ("1", "true", "是"), (r.get("source") or "").strip())
@@ -106,16 +123,32 @@ def import_idle_parcels(session: Session, filename: str, content: bytes) -> int:
     for _sheet, i, r in _rows(filename, content, ("code", "kind", "area_mu")):
         code = (r.get("code") or "").strip()
         if not code:
-            errors.append(CellError(filename, "", i, "code", "required"))
+            errors.append(CellError(filename, "", i, "code", Msg("is required")))
         zone = (r.get("zone") or "").strip()
         if zone and zone not in zones:
-            errors.append(CellError(filename, "", i, "zone", f"unknown zone {zone!r}"))
+            errors.append(CellError(filename, "", i, "zone", Msg("unknown zone {code}", code=repr(zone))))
         kind = (r.get("kind") or "").strip()
         if kind not in KINDS:
-            errors.append(CellError(filename, "", i, "kind", f"one of {', '.join(KINDS)}"))
+            errors.append(
+                CellError(
+                    filename,
+                    "",
+                    i,
+                    "kind",
+                    Msg("{value} is not one of {allowed}", value=repr(kind), allowed=", ".join(KINDS)),
+                )
+            )
         status = (r.get("status") or "pending").strip()
         if status not in STATUSES:
-            errors.append(CellError(filename, "", i, "status", f"one of {', '.join(STATUSES)}"))
+            errors.append(
+                CellError(
+                    filename,
+                    "",
+                    i,
+                    "status",
+                    Msg("{value} is not one of {allowed}", value=repr(status), allowed=", ".join(STATUSES)),
+                )
+            )
         area = _num(r.get("area_mu", ""), filename, i, "area_mu", errors, required=True, positive=True)
         days = {}
         for c in ("since", "disposed_on"):
@@ -123,10 +156,12 @@ def import_idle_parcels(session: Session, filename: str, content: bytes) -> int:
             try:
                 days[c] = date.fromisoformat(t) if t else None
             except ValueError:
-                errors.append(CellError(filename, "", i, c, f"{t!r} is not a date (YYYY-MM-DD)"))
+                errors.append(
+                    CellError(filename, "", i, c, Msg("{value} is not a date (YYYY-MM-DD)", value=repr(t)))
+                )
                 days[c] = None
         if status == "disposed" and days.get("disposed_on") is None:
-            errors.append(CellError(filename, "", i, "disposed_on", "a disposed parcel needs its date"))
+            errors.append(CellError(filename, "", i, "disposed_on", Msg("a disposed parcel needs its date")))
         rows.append((code, zones.get(zone), r, kind, status, area, days))
     if errors:
         raise LandImportRejected(errors)
@@ -151,26 +186,48 @@ def load_demo_land(session: Session, directory: Path = DEMO) -> tuple[int, int]:
     return a, b
 
 
-def evaluation(session: Session, year: int, zone: str | None = None, grading: core.Grading | None = None,
-               ) -> list[dict[str, Any]]:  # fmt: skip
+def latest_year(session: Session) -> int | None:
+    """The latest year with land-use records of the park's enterprises (None without records)."""
+    park = get_park(session)
+    year: int | None = session.scalar(
+        select(func.max(m.LandUseRecord.year))
+        .join(m.Enterprise, m.Enterprise.id == m.LandUseRecord.enterprise_id)
+        .where(m.Enterprise.park_id == park.id)
+    )
+    return year
+
+
+def _zone_names(z: m.Zone | None) -> dict[str, str | None]:
+    """The zone's names beside its code (a page shows the name, never the code)."""
+    return {"zone_name_zh": z.name_zh if z else None, "zone_name_en": z.name_en if z else None}
+
+
+def evaluation(session: Session, year: int | None = None, zone: str | None = None,
+               grading: core.Grading | None = None) -> list[dict[str, Any]]:  # fmt: skip
     """Per enterprise: investment, tax, output and energy per mu, against the plan's thresholds,
-    with the class and the rank (by tax per mu) in the park and in its zone."""
+    with the class and the rank (by tax per mu) in the park and in its zone. ``year``: default the
+    latest year with records (:func:`latest_year`)."""
     g = grading or core.Grading()
     park = get_park(session)
-    zones = {z.id: z.code for z in session.scalars(select(m.Zone).where(m.Zone.park_id == park.id))}
+    year = year or latest_year(session)
+    if year is None:
+        return []
+    zones = {z.id: z for z in session.scalars(select(m.Zone).where(m.Zone.park_id == park.id))}
     out: list[dict[str, Any]] = []
     for rec, e in session.execute(
         select(m.LandUseRecord, m.Enterprise)
         .join(m.Enterprise, m.Enterprise.id == m.LandUseRecord.enterprise_id)
         .where(m.Enterprise.park_id == park.id, m.LandUseRecord.year == year)
     ):
-        zcode = zones.get(e.zone_id) if e.zone_id else None
+        z = zones.get(e.zone_id) if e.zone_id else None
+        zcode = z.code if z else None
         if zone and zcode != zone:
             continue
         inv = core.per_mu(rec.investment_10k_yuan, rec.land_mu)
         tax = core.per_mu(rec.tax_10k_yuan, rec.land_mu) if rec.in_production else None
         out.append({
-            "enterprise": e.name, "enterprise_id": e.id, "zone": zcode, "year": year, "land_mu": rec.land_mu,
+            "enterprise": e.name, "enterprise_id": e.id, "zone": zcode, **_zone_names(z), "year": year,
+            "land_mu": rec.land_mu,
             "investment_per_mu": inv, "tax_per_mu": tax, "output_per_mu": core.per_mu(rec.output_10k_yuan, rec.land_mu),
             "energy_per_mu_tce": core.per_mu(rec.energy_tce, rec.land_mu), "in_production": rec.in_production,
             "meets_investment": None if inv is None else inv >= g.investment_min,
@@ -190,7 +247,7 @@ def idle_land(session: Session, today: date | None = None) -> dict[str, Any]:
     """The register and the "三年清零" countdown: what is left, and the days to the deadline."""
     today = today or date.today()
     park = get_park(session)
-    zones = {z.id: z.code for z in session.scalars(select(m.Zone).where(m.Zone.park_id == park.id))}
+    zones = {z.id: z for z in session.scalars(select(m.Zone).where(m.Zone.park_id == park.id))}
     parcels = session.scalars(
         select(m.IdleParcel).where(m.IdleParcel.park_id == park.id).order_by(m.IdleParcel.code)
     ).all()
@@ -200,7 +257,8 @@ def idle_land(session: Session, today: date | None = None) -> dict[str, Any]:
         "parcels_left": len(left), "area_left_mu": sum(p.area_mu for p in left),
         "area_disposed_mu": sum(p.area_mu for p in parcels if p.status == "disposed"),
         "parcels": [
-            {"code": p.code, "zone": zones.get(p.zone_id) if p.zone_id else None, "location": p.location,
+            {"code": p.code, "zone": zones[p.zone_id].code if p.zone_id in zones else None,
+             **_zone_names(zones.get(p.zone_id) if p.zone_id else None), "location": p.location,
              "kind": p.kind, "area_mu": p.area_mu, "since": p.since.isoformat() if p.since else None,
              "years_idle": round(((p.disposed_on or today) - p.since).days / 365.25, 1) if p.since else None,
              "disposal_plan": p.disposal_plan, "status": p.status,

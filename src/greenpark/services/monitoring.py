@@ -6,19 +6,21 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from threading import Lock
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from greenpark.services import air
-from greenpark.services.air_synthetic import SYNTHETIC_LABEL, synthetic_year
+from greenpark.services import air, illustrative
+from greenpark.services.air_synthetic import ILLUSTRATIVE_SYNTHETIC_LABEL, SYNTHETIC_LABEL, synthetic_year
 from greenpark.services.demo import plan_table
 from greenpark.services.inventory import get_park
 from greenpark.services.tabular import CellError
 from greenpark.store import models as m
+from greenpark.store.bulk import insert_many
 
 #: Beijing time is UTC+8 all year (HJ 212 DataTime and Chinese monitoring data are Beijing time).
 BEIJING_OFFSET = timedelta(hours=8)
@@ -50,16 +52,66 @@ def get_point(session: Session, key: str, kind: str | None = None) -> m.Monitori
 
 
 def points(session: Session, kind: str | None = None) -> list[m.MonitoringPoint]:
+    """The park's points of ``kind``, in the order pages list them: air stations with data before
+    those without, operating before decommissioned, the latest data first (:func:`air_stations`);
+    other points in the order they were created."""
     park = get_park(session)
     stmt = (
         select(m.MonitoringPoint).where(m.MonitoringPoint.park_id == park.id).order_by(m.MonitoringPoint.id)
     )
     if kind:
         stmt = stmt.where(m.MonitoringPoint.kind == kind)
-    return list(session.scalars(stmt))
+    found = list(session.scalars(stmt))
+    if kind != "air":
+        return found
+    latest = {p.id: _latest_hour(session, p) for p in found}
+
+    def order(p: m.MonitoringPoint) -> tuple[bool, bool, float]:
+        last = latest[p.id]
+        return last is None, is_decommissioned(p), -(last.timestamp() if last else 0.0)
+
+    return sorted(found, key=order)
+
+
+#: Words that mark a station as no longer operating (the plan's station table writes "(停用)").
+DECOMMISSIONED_MARKS = ("停用", "decommissioned")
+
+
+def is_decommissioned(point: m.MonitoringPoint) -> bool:
+    """Whether a station no longer operates: its name or source says so (the plan's station table
+    names the demo's 长江产业园 station "(停用)")."""
+    text = f"{point.name} {point.source_ref}".lower()
+    return any(mark in text for mark in DECOMMISSIONED_MARKS)
+
+
+def _latest_hour(session: Session, point: m.MonitoringPoint) -> datetime | None:
+    latest: datetime | None = session.scalar(
+        select(func.max(m.AirHour.hour_utc)).where(m.AirHour.point_id == point.id)
+    )
+    return latest
+
+
+def air_stations(session: Session) -> list[dict[str, Any]]:
+    """The air stations as the environment page lists them (the first is the one it opens on):
+    operating stations with the latest data first, decommissioned ones after (stations without any
+    data last). Each says whether it
+    is decommissioned, its years with data, its latest year, and whether its data are synthetic or
+    illustrative (``data_note``)."""
+    out = []
+    for p in points(session, "air"):
+        years = station_years(session, p)
+        gone = is_decommissioned(p)
+        out.append({
+            "code": p.code, "station": p.name, "years": years, "data_note": p.data_note,
+            "status": "decommissioned" if gone else "operating", "decommissioned": gone,
+            "latest_year": years[-1] if years else None,
+            "illustrative": illustrative.is_illustrative(p.source_ref), "source_ref": p.source_ref,
+        })  # fmt: skip
+    return out
 
 
 def _upsert_point(session: Session, park: m.Park, code: str, **fields: Any) -> m.MonitoringPoint:
+    """Create or update a point; a field given as None is left as it is."""
     p = session.scalars(
         select(m.MonitoringPoint).where(m.MonitoringPoint.park_id == park.id, m.MonitoringPoint.code == code)
     ).first()
@@ -67,24 +119,41 @@ def _upsert_point(session: Session, park: m.Park, code: str, **fields: Any) -> m
         p = m.MonitoringPoint(park_id=park.id, code=code)
         session.add(p)
     for k, v in fields.items():
-        setattr(p, k, v)
+        if v is not None:
+            setattr(p, k, v)
     session.flush()
     return p
 
 
-def load_demo_points(session: Session, park: m.Park, synthetic_air: bool = True) -> dict[str, int]:
+def _note_is_demo(session: Session, park: m.Park, code: str) -> bool:
+    """Whether a demo station's data note may be (re)set: it is new or still says its data are
+    the demo's synthetic ones (an import of measured data changes the note, and it stays)."""
+    note = session.scalar(
+        select(m.MonitoringPoint.data_note).where(
+            m.MonitoringPoint.park_id == park.id, m.MonitoringPoint.code == code
+        )
+    )
+    return note in (None, "", SYNTHETIC_LABEL, ILLUSTRATIVE_SYNTHETIC_LABEL)
+
+
+def load_demo_points(
+    session: Session, park: m.Park, synthetic_air: bool = True, illustrative_csv: Path | None = None
+) -> dict[str, int]:
     """Air station(s), water sections (Table 1.5.1) and noise zones (Table 1.5.2) of the demo park,
-    plus a synthetic hourly record of each published station year (labelled synthetic)."""
+    plus a synthetic hourly record of each published station year (labelled synthetic).
+    ``illustrative_csv``: the annual values of the illustrative operating station (2021-2025, one of
+    the plan's two provincial stations, name and values made up), with its synthetic hours."""
     counts = {"air": 0, "water": 0, "noise": 0, "air_hours": 0}
     station_rows = plan_table(session, park.id, "air_quality_annual")
-    for k, name in enumerate(sorted({r["station"] for r in station_rows}), start=1):
+    names = sorted({r["station"] for r in station_rows})
+    for k, name in enumerate(names, start=1):
         st = _upsert_point(
             session,
             park,
             f"air{k:02d}",
             name=name,
             kind="air",
-            data_note=SYNTHETIC_LABEL,
+            data_note=SYNTHETIC_LABEL if _note_is_demo(session, park, f"air{k:02d}") else None,
             source_ref="方案1.5(二) 站点表",
         )
         counts["air"] += 1
@@ -95,6 +164,29 @@ def load_demo_points(session: Session, park: m.Park, synthetic_air: bool = True)
             if _has_air_year(session, st, year):
                 continue
             targets = air.station_annual_values(session, name, year)
+            series = synthetic_year(year, targets, seed=year)
+            counts["air_hours"] += _store_series(session, st, series, source="synthetic")
+    if illustrative_csv is not None and illustrative_csv.exists():
+        from greenpark.data import read_csv
+
+        rows = read_csv(illustrative_csv)
+        code = f"air{len(names) + 1:02d}"
+        st = _upsert_point(
+            session,
+            park,
+            code,
+            name=rows[0]["station"],
+            kind="air",
+            data_note=ILLUSTRATIVE_SYNTHETIC_LABEL if _note_is_demo(session, park, code) else None,
+            source_ref="illustrative: one of the plan's 2 provincial stations (方案1.5(一) 2个省控空气站点;"
+            " name and values made up), operating 2021-",
+        )
+        counts["air"] += 1
+        for r in rows if synthetic_air else []:
+            year = int(r["year"])
+            if _has_air_year(session, st, year):
+                continue
+            targets = {p: float(r[c]) for p, c in COLUMNS.items()}
             series = synthetic_year(year, targets, seed=year)
             counts["air_hours"] += _store_series(session, st, series, source="synthetic")
     for k, r in enumerate(plan_table(session, park.id, "water_sections"), start=1):
@@ -139,7 +231,8 @@ def _has_air_year(session: Session, point: m.MonitoringPoint, year: int) -> bool
 
 
 def _store_series(session: Session, point: m.MonitoringPoint, series: air.HourlySeries, source: str) -> int:
-    """Upsert a series' hours; returns how many rows changed."""
+    """Upsert a series' hours; returns how many rows changed. The hours are laid out with numpy
+    (one row per hour that has any value), so a synthetic year is a single bulk insert."""
     if not series.days:
         return 0
     first = datetime.combine(series.days[0], datetime.min.time()) - BEIJING_OFFSET
@@ -152,34 +245,33 @@ def _store_series(session: Session, point: m.MonitoringPoint, series: air.Hourly
             )
         )
     }
+    stack = np.stack([np.asarray(series.values[p], dtype=float).reshape(-1) for p in COLUMNS], axis=1)
+    keep = np.flatnonzero(~np.all(np.isnan(stack), axis=1))  # hours with at least one value
+    cells = [[None if v != v else v for v in r] for r in stack[keep].tolist()]  # NaN (v != v) -> None
+    starts = [datetime.combine(d, datetime.min.time()) - BEIJING_OFFSET for d in series.days]
+    hour = timedelta(hours=1)
+    columns = tuple(COLUMNS.values())
     changed = 0
-    new_rows = []
-    for k, d in enumerate(series.days):
-        base = datetime.combine(d, datetime.min.time()) - BEIJING_OFFSET
-        for h in range(24):
-            vals = {col: _f(series.values[p][k, h]) for p, col in COLUMNS.items()}
-            if all(v is None for v in vals.values()):
-                continue
-            t = base + timedelta(hours=h)
-            row = existing.get(t)
-            if row is None:
-                new_rows.append({"point_id": point.id, "hour_utc": t, "source": source, **vals})
-                changed += 1
-            elif any(getattr(row, c) != v for c, v in vals.items()):
-                for c, v in vals.items():
-                    setattr(row, c, v)
-                row.source = source
-                changed += 1
+    new_rows: list[tuple[Any, ...]] = []
+    for k, row_vals in zip(keep.tolist(), cells, strict=True):
+        t = starts[k // 24] + (k % 24) * hour
+        row = existing.get(t)
+        if row is None:
+            new_rows.append((point.id, t, source, *row_vals))
+            changed += 1
+        elif any(getattr(row, c) != v for c, v in zip(columns, row_vals, strict=True)):
+            for c, v in zip(columns, row_vals, strict=True):
+                setattr(row, c, v)
+            row.source = source
+            changed += 1
     if new_rows:
-        session.execute(insert(m.AirHour), new_rows)
+        session.flush()
+        cols = ("point_id", "hour_utc", "source", *columns)
+        insert_many(session.connection(), m.AirHour.__table__, cols, new_rows)  # type: ignore[arg-type]
     if changed:
         point.data_revision = (point.data_revision or 0) + 1
     session.flush()
     return changed
-
-
-def _f(x: float) -> float | None:
-    return None if np.isnan(x) else float(x)
 
 
 def import_air_csv(session: Session, point_key: str, filename: str, content: bytes) -> dict[str, Any]:
@@ -187,7 +279,7 @@ def import_air_csv(session: Session, point_key: str, filename: str, content: byt
     point = get_point(session, point_key, "air")
     series = air.read_hourly_csv(filename, content)
     changed = _store_series(session, point, series, source=f"import:{filename[:50]}")
-    if changed and point.data_note == SYNTHETIC_LABEL:
+    if changed and point.data_note in (SYNTHETIC_LABEL, ILLUSTRATIVE_SYNTHETIC_LABEL):
         point.data_note = "measured data imported over the synthetic demo year where they overlap"
     return {"station": point.code, "days": len(series.days), "hours_changed": changed}
 

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from greenpark.i18n import N_, Msg
 from greenpark.services.inventory import get_park
 from greenpark.store import models as m
 
@@ -23,16 +24,25 @@ DEMO = Path(__file__).resolve().parent.parent / "data" / "demo" / "xianning"
 PLAN_START = date(2021, 1, 1)
 STATUSES = ("not_started", "in_progress", "done", "suspended")
 STALLED_AFTER_DAYS = 90
+#: What the plan's own rows get wrong (``projects.csv`` ``flag``), as message ids.
 FLAG_TEXT = {
-    "duplicate_of_17": "方案中与项目17内容相同（重复列出） / listed twice in the plan (same as project 17)",
-    "duplicate_of_10": "方案中与项目10内容相同（重复列出） / listed twice in the plan (same as project 10)",
-    "name_owner_swapped": "方案中名称与建设单位疑似颠倒 / name and owner look swapped in the plan",
-    "stray_text": "方案中含多余文字 / the plan's row has stray text",
+    "duplicate_of_17": N_("listed twice in the plan (same as project 17)"),
+    "duplicate_of_10": N_("listed twice in the plan (same as project 10)"),
+    "name_owner_swapped": N_("name and owner look swapped in the plan"),
+    "stray_text": N_("the plan's row has stray text"),
 }
 
 
 class ProjectError(ValueError):
     pass
+
+
+def _joined(errors: list[Msg]) -> Msg:
+    """Several refusals as one message (each rendered in the reader's language)."""
+    out = errors[0]
+    for e in errors[1:]:
+        out = Msg("{first}; {then}", first=out, then=e)
+    return out
 
 
 def load_plan_tasks(session: Session, directory: Path = DEMO) -> tuple[int, int]:
@@ -93,7 +103,7 @@ def get_project(session: Session, seq: int) -> m.Project:
     park = get_park(session)
     p = session.scalars(select(m.Project).where(m.Project.park_id == park.id, m.Project.seq == seq)).first()
     if p is None:
-        raise ProjectError(f"no project {seq}")
+        raise ProjectError(Msg("no project {seq}", seq=seq))
     return p
 
 
@@ -127,23 +137,24 @@ def update(session: Session, seq: int, on: date, status: str, percent: float, sp
     """Record a progress report (validated); the project's current state follows the latest report."""
     p = get_project(session, seq)
     today = today or date.today()
-    errors = []
+    errors: list[Msg] = []
     if status not in STATUSES:
-        errors.append(f"status must be one of {', '.join(STATUSES)}")
+        errors.append(Msg("status must be one of {allowed}", allowed=", ".join(STATUSES)))
     if not 0 <= percent <= 100:
-        errors.append("percent complete must be between 0 and 100")
+        errors.append(Msg("percent complete must be between 0 and 100"))
     if spent_10k_yuan < 0:
-        errors.append("investment spent cannot be negative")
+        errors.append(Msg("investment spent cannot be negative"))
     if on > today:
-        errors.append("a progress report cannot be dated in the future")
+        errors.append(Msg("a progress report cannot be dated in the future"))
     if status == "done" and percent < 100:
-        errors.append("a finished project is 100 % complete")
+        errors.append(Msg("a finished project is 100 % complete"))
     if percent < p.percent and not note.strip():
-        errors.append(f"percent goes back from {p.percent:g} to {percent:g}: say why in the note")
+        errors.append(Msg("percent goes back from {old} to {new}: say why in the note", old=f"{p.percent:g}",
+                          new=f"{percent:g}"))  # fmt: skip
     if attachment is not None and len(attachment[1]) > 10 << 20:
-        errors.append("attachments are limited to 10 MB")
+        errors.append(Msg("attachments are limited to 10 MB"))
     if errors:
-        raise ProjectError("; ".join(errors))
+        raise ProjectError(_joined(errors))
     u = m.ProjectUpdate(project_id=p.id, on_date=on, status=status, percent=percent, spent_10k_yuan=spent_10k_yuan,
                         milestone=milestone, note=note, by=by,
                         attachment_name=attachment[0] if attachment else "",
@@ -192,7 +203,7 @@ def project_dict(p: m.Project, today: date) -> dict[str, Any]:
     return {
         "seq": p.seq, "group": p.task_group, "name": p.name, "owner": p.owner, "cycle": p.cycle_text,
         "investment_10k_yuan": p.investment_10k_yuan, "investment_text": p.investment_text, "content": p.content,
-        "benefit": p.benefit, "flag": p.flag, "flag_text": FLAG_TEXT.get(p.flag, p.flag), "note": p.note,
+        "benefit": p.benefit, "flag": p.flag, "flag_text": Msg(FLAG_TEXT[p.flag]) if p.flag in FLAG_TEXT else p.flag, "note": p.note,
         "planned_start": p.planned_start.isoformat() if p.planned_start else None,
         "planned_end": p.planned_end.isoformat() if p.planned_end else None,
         "status": p.status, "percent": p.percent, "planned_percent": planned_percent(p, today),
@@ -214,11 +225,20 @@ def list_projects(session: Session, today: date | None = None) -> list[dict[str,
     ]
 
 
+def attachment(session: Session, seq: int, update_id: int) -> tuple[str, bytes]:
+    """The file attached to one progress report of a project: (name, content)."""
+    p = get_project(session, seq)
+    u = session.get(m.ProjectUpdate, update_id)
+    if u is None or u.project_id != p.id or u.attachment is None:
+        raise ProjectError(Msg("project {seq} has no report {id} with an attachment", seq=seq, id=update_id))
+    return u.attachment_name or "attachment", u.attachment
+
+
 def history(session: Session, seq: int) -> list[dict[str, Any]]:
     """Every report of a project, newest first: who reported what, and when."""
     p = get_project(session, seq)
     return [
-        {"on": u.on_date.isoformat(), "status": u.status, "percent": u.percent, "spent_10k_yuan": u.spent_10k_yuan,
+        {"id": u.id, "on": u.on_date.isoformat(), "status": u.status, "percent": u.percent, "spent_10k_yuan": u.spent_10k_yuan,
          "milestone": u.milestone, "note": u.note, "by": u.by, "at_utc": u.at_utc.isoformat() + "Z",
          "attachment": u.attachment_name}
         for u in session.scalars(

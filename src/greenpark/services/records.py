@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from greenpark.core.units import UNITS, UnitError, dimension
+from greenpark.i18n import Msg, message_of
 from greenpark.services.inventory import BOUNDARIES, ECONOMIC_INDICATORS, SECTORS
 from greenpark.services.tabular import CellError
 from greenpark.store import models as m
@@ -71,8 +72,14 @@ class EntityResolver:
             eid, zid = self.enterprises[code]
             return EntityRef(zid, eid, f"enterprise:{code}")
         if not code:
-            raise ValueError(f"entity {t!r} must be 'park', 'zone:CODE' or 'enterprise:CODE'")
-        raise ValueError(f"unknown {kind or 'entity'} {code!r}")
+            raise ValueError(
+                Msg("entity {value} must be 'park', 'zone:CODE' or 'enterprise:CODE'", value=repr(t))
+            )
+        if kind == "zone":
+            raise ValueError(Msg("unknown zone {code}", code=repr(code)))
+        if kind == "enterprise":
+            raise ValueError(Msg("unknown enterprise {code}", code=repr(code)))
+        raise ValueError(Msg("unknown entity {code}", code=repr(t)))
 
 
 def _text(v: Any) -> str:
@@ -87,13 +94,13 @@ def _number(v: Any) -> float | None:
     if v is None or (isinstance(v, str) and not v.strip()):
         return None
     if isinstance(v, bool):
-        raise ValueError("is not a number")
+        raise ValueError(Msg("is not a number"))
     try:
         x = float(str(v).replace(",", "").strip()) if isinstance(v, str) else float(v)
     except (TypeError, ValueError):
-        raise ValueError(f"{v!r} is not a number") from None
+        raise ValueError(Msg("{value} is not a number", value=repr(v))) from None
     if math.isnan(x) or math.isinf(x):
-        raise ValueError(f"{v!r} is not a finite number")
+        raise ValueError(Msg("{value} is not a finite number", value=repr(v)))
     return x
 
 
@@ -102,7 +109,7 @@ def _int(v: Any) -> int | None:
     if x is None:
         return None
     if not float(x).is_integer():
-        raise ValueError(f"{v!r} is not a whole number")
+        raise ValueError(Msg("{value} is not a whole number", value=repr(v)))
     return int(x)
 
 
@@ -116,7 +123,7 @@ class _RowCheck:
         self.out: dict[str, Any] = {}
         for col in REQUIRED[kind]:
             if not _text(raw.get(col)):
-                self.err(col, "is required")
+                self.err(col, Msg("is required"))
 
     def err(self, col: str, reason: str) -> None:
         file, sheet, row = self.where
@@ -129,36 +136,44 @@ class _RowCheck:
         try:
             ent = resolver.resolve(self.text("entity"))
             if allowed_enterprise_id is not None and ent.enterprise_id != allowed_enterprise_id:
-                self.err("entity", "an enterprise user may only import data of their own enterprise")
+                self.err("entity", Msg("an enterprise user may only import data of their own enterprise"))
             self.out["entity"] = ent
         except ValueError as exc:
             if self.text("entity"):
-                self.err("entity", str(exc))
+                self.err("entity", message_of(exc))
 
     def whole(self, col: str, lo: int, hi: int) -> None:
         try:
             v = _int(self.raw.get(col))
             if v is not None and not lo <= v <= hi:
-                self.err(col, f"{v} is outside {lo}-{hi}")
+                self.err(col, Msg("{value} is outside {lo}–{hi}", value=v, lo=lo, hi=hi))
             self.out[col] = v
         except ValueError as exc:
-            self.err(col, str(exc))
+            self.err(col, message_of(exc))
 
     def non_negative(self, col: str) -> float | None:
         try:
             v = _number(self.raw.get(col))
         except ValueError as exc:
-            self.err(col, str(exc))
+            self.err(col, message_of(exc))
             return None
         if v is not None and v < 0:
-            self.err(col, "must not be negative")
+            self.err(col, Msg("must not be negative"))
         self.out[col] = v
         return v
 
-    def choice(self, col: str, allowed: tuple[str, ...], default: str | None, hint: str = "") -> str | None:
+    def choice(
+        self, col: str, allowed: tuple[str, ...], default: str | None, empty_ok: bool = False
+    ) -> str | None:
         v = self.text(col) or default
         if v is not None and v not in allowed:
-            self.err(col, f"{v!r} is not one of {', '.join(allowed)}{hint}")
+            if empty_ok:
+                self.err(col, Msg("{value} is not one of {allowed} (leave it empty for all)", value=repr(v),
+                                  allowed=", ".join(allowed)))  # fmt: skip
+            else:
+                self.err(
+                    col, Msg("{value} is not one of {allowed}", value=repr(v), allowed=", ".join(allowed))
+                )
         self.out[col] = v
         return v
 
@@ -180,30 +195,32 @@ def validate_activity(
     c.entity(resolver, allowed_enterprise_id)
     c.whole("year", MIN_YEAR, MAX_YEAR)
     c.whole("month", 1, 12)
-    c.choice("sector", SECTORS, None, " (leave empty for all sectors)")
+    c.choice("sector", SECTORS, None, empty_ok=True)
     c.choice("boundary", BOUNDARIES, "all")
     carrier = c.text("carrier") or None
     if carrier is not None and carrier not in carriers:
-        c.err("carrier", f"unknown carrier {carrier!r}; known: {', '.join(carriers)}")
+        c.err(
+            "carrier",
+            Msg("unknown carrier {value}; known: {known}", value=repr(carrier), known=", ".join(carriers)),
+        )
     c.out["carrier"] = carrier
     q = c.non_negative("quantity")
     t = c.non_negative("energy_tce")
     unit = c.text("unit") or None
     if q is None and t is None and not any(e.column in ("quantity", "energy_tce") for e in c.errors):
-        c.err("quantity", "give a quantity (with its unit) or energy_tce")
+        c.err("quantity", Msg("give a quantity (with its unit) or energy_tce"))
     if q is not None:
         if carrier is None:
-            c.err("carrier", "a physical quantity needs its carrier")
+            c.err("carrier", Msg("a physical quantity needs its carrier"))
         if unit is None:
-            c.err("unit", "a quantity needs its unit")
+            c.err("unit", Msg("a quantity needs its unit"))
         elif unit not in UNITS:
-            c.err("unit", f"unknown unit {unit!r}")
+            c.err("unit", Msg("unknown unit {value}", value=repr(unit)))
         elif carrier in carriers:
             try:
                 if dimension(unit) != dimension(carriers[carrier].unit):
-                    c.err(
-                        "unit", f"{unit!r} does not measure {carrier} (recorded in {carriers[carrier].unit})"
-                    )
+                    c.err("unit", Msg("{value} does not measure {carrier} (recorded in {unit})", value=repr(unit),
+                                      carrier=carrier, unit=carriers[carrier].unit))  # fmt: skip
             except UnitError as exc:
                 c.err("unit", str(exc))
     c.out["unit"] = unit if q is not None else None

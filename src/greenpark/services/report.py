@@ -13,32 +13,42 @@ from openpyxl import Workbook
 from openpyxl.chart import LineChart, Reference
 from sqlalchemy.orm import Session
 
-from greenpark.services import indicators, projects
+from greenpark.i18n import render
+from greenpark.services import illustrative, indicators, projects
 from greenpark.services.inventory import get_park
 from greenpark.services.tabular import export_text, workbook_bytes
 
 STATUS_ZH = {"met": "达标", "at_risk": "有风险", "missed": "未达标", "no_data": "无数据"}
+CONDITION_ZH = {"overdue": "超期", "behind": "滞后", "stalled": "停滞"}
+PROJECT_STATUS_ZH = {"not_started": "未开工", "in_progress": "在建", "done": "已完成", "suspended": "暂停"}
 VERDICT_ZH = {"on_track": "可实现", "at_risk": "有风险", "off_track": "难以实现", "no_data": "无法评估"}
 
 
-def report_data(session: Session, year: int, today: date | None = None) -> dict[str, Any]:
-    """Everything the report shows, computed now (the two exports render this)."""
+def report_data(session: Session, year: int | None = None, today: date | None = None) -> dict[str, Any]:
+    """Everything the report shows, computed now (the two exports render this). ``year``: default
+    the latest year with a target and a value (:func:`indicators.default_year`, as the scorecard);
+    histories and reachability use the values up to that year (a report of a year does not show
+    later ones). ``illustrative``: whether any figure of the report rests on illustrative data."""
     park = get_park(session)
+    year = year or indicators.default_year(session)
     rows = indicators.evaluate(session, year)
-    reach = {r["code"]: r for r in indicators.reachability(session)}
-    details = [indicators.detail(session, r["code"], reach=reach.get(r["code"])) for r in rows]
+    reach = {r["code"]: r for r in indicators.reachability(session, as_of=year)}
+    details = [indicators.detail(session, r["code"], reach=reach.get(r["code"]), as_of=year) for r in rows]
     plist = projects.list_projects(session, today)
+    made_up = any(r["illustrative"] for r in rows) or any(d["illustrative_years"] for d in details)
     return {"park": park.name_zh, "year": year, "indicators": rows, "reachability": reach, "details": details,
-            "projects": plist}  # fmt: skip
+            "projects": plist, "illustrative": made_up}  # fmt: skip
 
 
-def workbook(session: Session, year: int, today: date | None = None) -> bytes:
+def workbook(session: Session, year: int | None = None, today: date | None = None) -> bytes:
     d = report_data(session, year, today)
+    year = d["year"]
     wb = Workbook()
     ws = wb.active
     assert ws is not None
     ws.title = "指标"
-    ws.append([f"{d['park']} 绿色发展规划指标年度进展（{year}年）"])
+    note = f"（注：本年数据为{illustrative.NOTE_ZH}）" if d["illustrative"] else ""
+    ws.append([f"{d['park']} 绿色发展规划指标年度进展（{year}年）{note}"])
     ws.append(
         [
             "编号",
@@ -84,8 +94,9 @@ def workbook(session: Session, year: int, today: date | None = None) -> bytes:
     pj = wb.create_sheet("项目")
     pj.append(["序号", "项目", "建设单位", "总投资（万元）", "计划完成", "状态", "完成%", "预警", "方案标注"])
     for p in d["projects"]:
-        pj.append([p["seq"], export_text(p["name"]), export_text(p["owner"]), p["investment_10k_yuan"], p["planned_end"], p["status"], p["percent"],
-                   "、".join(p["condition"]), p["flag_text"]])  # fmt: skip
+        pj.append([p["seq"], export_text(p["name"]), export_text(p["owner"]), p["investment_10k_yuan"], p["planned_end"],
+                   PROJECT_STATUS_ZH.get(p["status"], p["status"]), p["percent"],
+                   "、".join(CONDITION_ZH.get(c, c) for c in p["condition"]), render(p["flag_text"], "zh")])  # fmt: skip
     return workbook_bytes(wb)
 
 
@@ -144,16 +155,21 @@ def _figure(plt: Any, det: dict[str, Any], zh: bool) -> bytes:
     return buf.getvalue()
 
 
-def document(session: Session, year: int, today: date | None = None) -> bytes:
+def document(session: Session, year: int | None = None, today: date | None = None) -> bytes:
     from docx import Document
     from docx.shared import Cm
 
     d = report_data(session, year, today)
+    year = d["year"]
     doc = Document()
     doc.core_properties.author = "greenpark"
     doc.add_heading(f"{d['park']}绿色发展规划指标年度进展报告（{year}年）", level=0)
     doc.add_paragraph("本报告由 greenpark 根据系统中的数据生成：核算类指标由能源与碳排放清单计算，其余为部门报送；"
                       "可达性按历年变化率与2025年目标测算。")  # fmt: skip
+    if d["illustrative"]:
+        doc.add_paragraph(
+            f"注：本年数据为{illustrative.NOTE_ZH}。本报告中相应数值仅供演示，不得作为实际进展引用。"
+        )
     doc.add_heading("一、指标完成情况", level=1)
     table = doc.add_table(rows=1, cols=7)
     table.style = "Light Grid Accent 1"
@@ -181,7 +197,7 @@ def document(session: Session, year: int, today: date | None = None) -> bytes:
     doc.add_paragraph(f"共{len(d['projects'])}个项目，其中已完成{sum(p['status'] == 'done' for p in d['projects'])}个，"
                       f"超期、滞后或停滞{len(late)}个（计划进度按方案起始日推算）。")  # fmt: skip
     for p in late:
-        doc.add_paragraph(f"{p['seq']}. {p['name']}（{p['owner']}）：完成{p['percent']:g}%，{'、'.join(p['condition'])}",
+        doc.add_paragraph(f"{p['seq']}. {p['name']}（{p['owner']}）：完成{p['percent']:g}%，{'、'.join(CONDITION_ZH.get(c, c) for c in p['condition'])}",
                           style="List Bullet")  # fmt: skip
     buf = io.BytesIO()
     doc.save(buf)

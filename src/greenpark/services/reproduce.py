@@ -142,6 +142,8 @@ def reproduce(session: Session, park_code: str | None = None) -> dict[str, Any]:
         figures.append(
             {
                 "figure": f["id"],
+                "label_zh": f.get("label_zh", ""),
+                "label_en": f.get("label_en", ""),
                 "plan": f["plan"],
                 "computed": value,
                 "rel_diff": float(intensity.relative_difference(value, f["plan"])),

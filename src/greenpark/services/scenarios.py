@@ -14,7 +14,7 @@ import hashlib
 import json
 import re
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from threading import Lock
 from typing import Any
@@ -28,7 +28,8 @@ from greenpark.core import lmdi
 from greenpark.core import scenario as core
 from greenpark.core.intensity import average_annual_reduction_rate
 from greenpark.data import DATA_DIR, load_carriers
-from greenpark.services.cockpit import _fingerprint, inventory_or_none, scope_years
+from greenpark.i18n import N_, Msg, tr
+from greenpark.services.cockpit import _fingerprint, illustrative_years, inventory_or_none, scope_years
 from greenpark.services.inventory import get_park, unit_line
 from greenpark.services.sinks import SinkError, annual_sink
 from greenpark.store import models as m
@@ -52,23 +53,29 @@ NOT_CAPTURABLE = ("electricity", "heat", "hydrogen", "biomass")
 TOP_KEYS = ("code", "name_zh", "name_en", "parent", "scope", "end_year", "plateau_delta", "note", "calibration",
             "drivers", "uncertainty")  # fmt: skip
 FACTORS = ("activity", "structure", "intensity", "mix", "emission_factor", "local_renewables", "ccus")
-FACTOR_LABELS: dict[str, tuple[str, str]] = {
-    "activity": ("经济规模", "Activity (value added)"),
-    "structure": ("产业结构", "Sector structure"),
-    "intensity": ("能源强度", "Energy intensity"),
-    "mix": ("能源结构", "Carrier mix"),
-    "emission_factor": ("排放因子（含电网）", "Emission factors (incl. grid)"),
-    "local_renewables": ("本地可再生电力", "Local renewable electricity"),
-    "ccus": ("CCUS", "CCUS"),
+FACTOR_LABELS: dict[str, str] = {
+    "activity": N_("Activity (value added)"),
+    "structure": N_("Sector structure"),
+    "intensity": N_("Energy intensity"),
+    "mix": N_("Carrier mix"),
+    "emission_factor": N_("Emission factors (incl. grid)"),
+    "local_renewables": N_("Local renewable electricity"),
+    "ccus": N_("CCUS"),
 }
+
+
+def _labels(keys: Iterable[str]) -> dict[str, dict[str, str]]:
+    """Names of LMDI factors in both languages (the catalogue's), by factor."""
+    return {k: {"zh": tr(FACTOR_LABELS[k], "zh"), "en": tr(FACTOR_LABELS[k], "en")} for k in keys}
 
 
 class ScenarioError(ValueError):
     """A scenario is invalid or cannot be run; ``errors`` lists every problem with its key path."""
 
-    def __init__(self, errors: list[str] | str) -> None:
+    def __init__(self, errors: Sequence[str] | str) -> None:
         self.errors = [errors] if isinstance(errors, str) else list(errors)
-        super().__init__("; ".join(self.errors))
+        # one problem keeps its message (rendered in the reader's language where it is shown)
+        super().__init__(self.errors[0] if len(self.errors) == 1 else "; ".join(self.errors))
 
 
 @functools.cache
@@ -148,9 +155,14 @@ ACTIVITIES = ("gdp", "industrial_value_added", "above_scale_industrial_value_add
 
 def base_years(session: Session, scope: str) -> list[int]:
     """Years of the scope whose inventory has CO₂ and an activity (GDP or value added): the
-    candidates for a base year."""
+    candidates for a base year. Years resting on illustrative data (the demo's continuation) are
+    not: a roadmap starts from real data."""
+    park = get_park(session)
+    made_up = set(illustrative_years(session, park, scope))
     out = []
-    for y in scope_years(session, get_park(session), scope):
+    for y in scope_years(session, park, scope):
+        if y in made_up:
+            continue
         inv = inventory_or_none(session, scope, y)
         if inv and inv["totals"].get("co2_t") and any(k in inv["economy"] for k in ACTIVITIES):
             out.append(y)
@@ -204,11 +216,15 @@ def calibrate_base(session: Session, scope: str = "core", year: int | None = Non
     years = base_years(session, scope)
     if not years:
         raise ScenarioError(
-            f"scope {scope!r} has no inventory year with CO₂ and GDP to start a scenario from"
+            Msg(
+                "scope {scope} has no inventory year with CO₂ and GDP to start a scenario from",
+                scope=repr(scope),
+            )
         )
     y = year if year is not None else years[-1]
     if y not in years:
-        raise ScenarioError(f"{scope} {y} has no CO₂ inventory with GDP; years with both: {years}")
+        raise ScenarioError(Msg("{scope} {year} has no CO₂ inventory with GDP; years with both: {years}", scope=scope,
+                                year=y, years=", ".join(map(str, years))))  # fmt: skip
     inv = inventory_or_none(session, scope, y)
     assert inv is not None
     notes: list[str] = []
@@ -240,7 +256,8 @@ def calibrate_base(session: Session, scope: str = "core", year: int | None = Non
         try:
             mat = core.ras(prior, s_tce * scale, c_tce)
         except ValueError as exc:
-            raise ScenarioError(f"cannot allocate carriers to sectors for {scope} {y}: {exc}") from None
+            raise ScenarioError(Msg("cannot allocate carriers to sectors for {scope} {year}: {why}", scope=scope, year=y,
+                                    why=str(exc))) from None  # fmt: skip
         allocation = (
             "RAS estimate from data/scenarios/allocation.yaml (the inventory has no carrier × sector records)"
         )
@@ -249,7 +266,13 @@ def calibrate_base(session: Session, scope: str = "core", year: int | None = Non
     econ = inv["economy"]
     g_key = next((k for k in ACTIVITIES if k in econ), None)
     if g_key is None:
-        raise ScenarioError(f"{scope} {y} has no GDP or value added: the scenario needs an activity")
+        raise ScenarioError(
+            Msg(
+                "{scope} {year} has no GDP or value added: the scenario needs an activity",
+                scope=scope,
+                year=y,
+            )
+        )
     g = float(econ[g_key]["value_10k_yuan"])
     iva_key = next(
         (k for k in ("industrial_value_added", "above_scale_industrial_value_added") if k in econ), None
@@ -349,7 +372,8 @@ def _row(session: Session, code: str) -> m.Scenario:
     ).first()
     if sc is None:
         known = ", ".join(session.scalars(select(m.Scenario.code).where(m.Scenario.park_id == park.id)))
-        raise ScenarioError(f"unknown scenario {code!r}; known: {known or 'none (run greenpark demo)'}")
+        raise ScenarioError(Msg("unknown scenario {code}; known: {known}", code=repr(code), known=known)
+                            if known else Msg("unknown scenario {code}; there are none yet (run greenpark demo)", code=repr(code)))  # fmt: skip
     return sc
 
 
@@ -381,7 +405,11 @@ def resolved_spec(session: Session, code: str) -> tuple[dict[str, Any], list[str
     cur: str = code
     while cur:
         if cur in seen:
-            raise ScenarioError(f"scenario {code!r}: inheritance loops through {cur!r}")
+            raise ScenarioError(
+                Msg(
+                    "scenario {code}: inheritance loops through {through}", code=repr(code), through=repr(cur)
+                )
+            )
         seen.add(cur)
         sc = _row(session, cur)
         chain.append(sc)
@@ -397,7 +425,13 @@ def resolved_spec(session: Session, code: str) -> tuple[dict[str, Any], list[str
 def _sector_keys(base: Base, d: Mapping[str, Any], where: str, errors: list[str]) -> None:
     for s in d:
         if s != "*" and s not in base.sectors:
-            errors.append(f"{where}.{s}: unknown sector (the base year has {', '.join(base.sectors)})")
+            errors.append(
+                Msg(
+                    "{key}: unknown sector (the base year has {known})",
+                    key=f"{where}.{s}",
+                    known=", ".join(base.sectors),
+                )
+            )
 
 
 def _carrier_ok(base: Base, c: str) -> bool:
@@ -409,39 +443,47 @@ def validate(spec: Mapping[str, Any], base: Base) -> list[str]:
     errors: list[str] = []
     for k in spec:
         if k not in TOP_KEYS:
-            errors.append(f"{k}: unknown key (allowed: {', '.join(TOP_KEYS)})")
+            errors.append(Msg("{key}: unknown key (allowed: {known})", key=k, known=", ".join(TOP_KEYS)))
     end = spec.get("end_year", END_YEAR)
     if not isinstance(end, int) or not base.year < end <= 2100:
-        errors.append(f"end_year: a year after {base.year} and not after 2100")
+        errors.append(Msg("{key}: a year after {year} and not after 2100", key="end_year", year=base.year))
     delta = spec.get("plateau_delta", DEFAULT_PLATEAU_DELTA)
     if not isinstance(delta, int | float) or not 0 <= delta < 1:
-        errors.append("plateau_delta: a fraction between 0 and 1 (e.g. 0.03)")
+        errors.append(Msg("{key}: a fraction between 0 and 1 (e.g. 0.03)", key="plateau_delta"))
     drivers = spec.get("drivers", {})
     if not isinstance(drivers, Mapping):
-        return [*errors, "drivers: a mapping"]
+        return [*errors, Msg("{key}: a mapping", key="drivers")]
     for k in drivers:
         if k not in DRIVERS:
-            errors.append(f"drivers.{k}: unknown driver (known: {', '.join(DRIVERS)})")
+            errors.append(
+                Msg("{key}: unknown driver (known: {known})", key=f"drivers.{k}", known=", ".join(DRIVERS))
+            )
     for key in ("sector_share", "energy_intensity", "ccus", "carrier_mix"):
         if isinstance(drivers.get(key), Mapping):
             _sector_keys(base, drivers[key], f"drivers.{key}", errors)
         elif key in drivers:
-            errors.append(f"drivers.{key}: a mapping of sector to path")
+            errors.append(Msg("{key}: a mapping of sector to path", key=f"drivers.{key}"))
     for s, mix in (drivers.get("carrier_mix") or {}).items():
         if not isinstance(mix, Mapping):
-            errors.append(f"drivers.carrier_mix.{s}: a mapping of carrier to path")
+            errors.append(Msg("{key}: a mapping of carrier to path", key=f"drivers.carrier_mix.{s}"))
             continue
         for c in mix:
             if not _carrier_ok(base, c):
-                errors.append(f"drivers.carrier_mix.{s}.{c}: unknown carrier")
+                errors.append(Msg("{key}: unknown carrier", key=f"drivers.carrier_mix.{s}.{c}"))
     for c in drivers.get("emission_factor") or {}:
         if not _carrier_ok(base, c):
-            errors.append(f"drivers.emission_factor.{c}: unknown carrier")
+            errors.append(Msg("{key}: unknown carrier", key=f"drivers.emission_factor.{c}"))
         if c in ("electricity", "heat"):
-            errors.append(f"drivers.emission_factor.{c}: use grid_factor / heat_factor")
+            errors.append(Msg("{key}: use grid_factor / heat_factor", key=f"drivers.emission_factor.{c}"))
     for src in drivers.get("local_renewables") or {}:
         if src not in SOURCES:
-            errors.append(f"drivers.local_renewables.{src}: unknown source (known: {', '.join(SOURCES)})")
+            errors.append(
+                Msg(
+                    "{key}: unknown source (known: {known})",
+                    key=f"drivers.local_renewables.{src}",
+                    known=", ".join(SOURCES),
+                )
+            )
     names: Iterable[str] = ()
     if not errors:
         try:
@@ -454,17 +496,18 @@ def validate(spec: Mapping[str, Any], base: Base) -> list[str]:
             errors += exc.errors
     unc = spec.get("uncertainty", [])
     if not isinstance(unc, list):
-        errors.append("uncertainty: a list of {driver, apply, dist, …}")
+        errors.append(Msg("{key}: a list of {fields}", key="uncertainty", fields="{driver, apply, dist, …}"))
     elif not errors:
         for pos, u in enumerate(unc):
             where = f"uncertainty[{pos}]"
             if not isinstance(u, Mapping):
-                errors.append(f"{where}: a mapping")
+                errors.append(Msg("{key}: a mapping", key=where))
                 continue
             if not _matching(str(u.get("driver", "")), names):
-                errors.append(f"{where}.driver: {u.get('driver')!r} matches no driver path of this scenario")
+                errors.append(Msg("{key}: {driver} matches no driver path of this scenario", key=f"{where}.driver",
+                                  driver=repr(u.get("driver"))))  # fmt: skip
             if u.get("apply") not in ("growth", "scale"):
-                errors.append(f"{where}.apply: growth or scale")
+                errors.append(Msg("{key}: growth or scale", key=f"{where}.apply"))
             try:
                 core.draw(u, 1, np.random.default_rng(0), where)
             except core.PathError as exc:
@@ -500,15 +543,19 @@ def save_scenario(session: Session, code: str, name_zh: str, parent: str, driver
     """Create or replace an officer's scenario (presets cannot be overwritten: save under a new code)."""
     errors = []
     if not re.fullmatch(r"[a-z0-9][a-z0-9_.-]{0,63}", code or ""):
-        errors.append("code: 1-64 lower-case letters, digits, _ . - (starting with a letter or digit)")
+        errors.append(
+            Msg("{key}: 1-64 lower-case letters, digits, _ . - (starting with a letter or digit)", key="code")
+        )
     if not name_zh.strip():
-        errors.append("name_zh: required")
+        errors.append(Msg("{key}: required", key="name_zh"))
     park = get_park(session)
     existing = session.scalars(
         select(m.Scenario).where(m.Scenario.park_id == park.id, m.Scenario.code == code)
     ).first()
     if existing is not None and existing.preset:
-        errors.append(f"code: {code} is a preset; save your changes under a new code")
+        errors.append(
+            Msg("{key}: {code} is a preset; save your changes under a new code", key="code", code=code)
+        )
     if errors:
         raise ScenarioError(errors)
     own: dict[str, Any] = {"drivers": dict(drivers)}
@@ -551,13 +598,15 @@ def save_scenario(session: Session, code: str, name_zh: str, parent: str, driver
 def delete_scenario(session: Session, code: str) -> None:
     sc = _row(session, code)
     if sc.preset:
-        raise ScenarioError(f"{code} is a preset and cannot be deleted")
+        raise ScenarioError(Msg("{code} is a preset and cannot be deleted", code=code))
     park = get_park(session)
     children = session.scalars(
         select(m.Scenario.code).where(m.Scenario.park_id == park.id, m.Scenario.parent_code == code)
     ).all()
     if children:
-        raise ScenarioError(f"{code} is the parent of {', '.join(children)}")
+        raise ScenarioError(
+            Msg("{code} is the parent of {children}", code=code, children=", ".join(children))
+        )
     session.delete(sc)
     session.flush()
 
@@ -581,8 +630,9 @@ def _extra_ef(base: Base, carrier: str) -> float:
     if carrier in base.extra_co2_t_per_tce:
         return base.extra_co2_t_per_tce[carrier]
     raise ScenarioError(
-        f"no CO₂ factor for {carrier}: add it to the inventory's factor sets or give an emission_factor path"
-    )
+        Msg("no CO₂ factor for {carrier}: add it to the inventory's factor sets or give an emission_factor path",
+            carrier=carrier)
+    )  # fmt: skip
 
 
 def resolve_paths(base: Base, spec: Mapping[str, Any]) -> dict[str, np.ndarray]:
@@ -686,7 +736,7 @@ def _prepare(session: Session, code: str) -> tuple[Base, dict[str, Any], list[st
     base = base_year(session, spec.get("scope", "core"))
     problems = validate(spec, base)
     if problems:
-        raise ScenarioError([f"{code}: {p}" for p in problems])
+        raise ScenarioError([Msg("{code}: {problem}", code=code, problem=p) for p in problems])
     return base, spec, chain
 
 
@@ -729,7 +779,8 @@ def _checks(session: Session, base: Base, proj: core.Projection, inp: core.Input
                 v = float(one * rel[yrs.index(y)])
                 out.append({"indicator": "1a", "year": y, "value": v, "target": one_target, "comparator": "<=",
                             "ok": v <= one_target, "unit": "tce/10^4 yuan",
-                            "how": f"indicator 1a's {base.year} value × the scenario's change in industrial energy per value added"})  # fmt: skip
+                            "how": Msg("indicator 1a's {year} value × the scenario's change in industrial energy per value added",
+                                       year=base.year)})  # fmt: skip
         _, two_target_pct = _indicator(session, "2", base.year)
         ci = c_ind / va
         for y in (2025, 2030):
@@ -738,13 +789,14 @@ def _checks(session: Session, base: Base, proj: core.Projection, inp: core.Input
                 r_pct = 100 * float(average_annual_reduction_rate(ci[0], ci[yrs.index(y)], n))
                 out.append({"indicator": "2", "year": y, "value": r_pct, "target": two_target_pct, "comparator": ">=",
                             "ok": r_pct >= two_target_pct, "unit": "%/yr",
-                            "how": f"r = 1 − (I_{y}/I_{base.year})^(1/{n}), I = industrial CO₂ ÷ industrial value added"})  # fmt: skip
+                            "how": Msg("r = 1 − (I_{year}/I_{base})^(1/{n}), I = industrial CO₂ ÷ industrial value added",
+                                       year=y, base=base.year, n=n)})  # fmt: skip
     peak = int(stats.peak_year[0])
     out.append({"indicator": "peak_2030", "year": 2030, "value": peak, "target": 2030, "comparator": "<=",
-                "ok": bool(stats.peaked[0]) and peak <= 2030, "unit": "year", "how": "碳达峰 by 2030 (national pledge)"})  # fmt: skip
+                "ok": bool(stats.peaked[0]) and peak <= 2030, "unit": "year", "how": Msg("carbon peak by 2030 (the national pledge)")})  # fmt: skip
     neutral = int(stats.neutral_year[0])
     out.append({"indicator": "neutral_2060", "year": 2060, "value": neutral if neutral > 0 else None, "target": 2060,
-                "comparator": "<=", "ok": 0 < neutral <= 2060, "unit": "year", "how": "碳中和 by 2060 (net ≤ 0)"})  # fmt: skip
+                "comparator": "<=", "ok": 0 < neutral <= 2060, "unit": "year", "how": Msg("carbon neutrality by 2060 (net emissions ≤ 0)")})  # fmt: skip
     return out
 
 
@@ -825,7 +877,7 @@ def montecarlo(session: Session, code: str, n: int = 10_000, seed: int = 2060) -
     (5/25/50/75/95) of emitted and net CO₂, the distribution of the peak year and value,
     P(peak ≤ 2025), P(peak ≤ 2030) and P(net zero by 2060)."""
     if not 1 <= n <= MAX_PATHS:
-        raise ScenarioError(f"paths: between 1 and {MAX_PATHS}")
+        raise ScenarioError(Msg("{key}: between 1 and {max}", key="paths", max=MAX_PATHS))
     base, spec, chain = _prepare(session, code)
     out = dict(
         _cached(
@@ -921,10 +973,10 @@ def decompose_against(
     b0, s0, _ = _prepare(session, against)
     b1, s1, _ = _prepare(session, code)
     if b0.scope != b1.scope or b0.year != b1.year:
-        raise ScenarioError("both scenarios must start from the same scope and base year")
+        raise ScenarioError(Msg("both scenarios must start from the same scope and base year"))
     out = _wedge(b0, s0, b1, s1, [year])
     if not out:
-        raise ScenarioError(f"{year} is outside the years of both scenarios")
+        raise ScenarioError(Msg("{year} is outside the years of both scenarios", year=year))
     return {"code": code, "against": against, **out[0]}
 
 
@@ -947,7 +999,7 @@ def _wedge(
             "total_ratio": d.total_ratio, "additive": dict(zip(FACTORS, d.additive.tolist(), strict=True)),
             "multiplicative": dict(zip(FACTORS, d.multiplicative.tolist(), strict=True)),
             "sinks_change_tco2": float(p1.sinks_tco2[0, y1.index(y)] - p0.sinks_tco2[0, y0.index(y)]),
-            "labels": {k: {"zh": v[0], "en": v[1]} for k, v in FACTOR_LABELS.items()},
+            "labels": _labels(FACTOR_LABELS),
         })  # fmt: skip
     return out
 
@@ -979,19 +1031,21 @@ def wedge(session: Session, code: str, against: str = "baseline") -> dict[str, A
     return {"code": code, "against": against, "years": [r["year"] for r in rows],
             "effects": {f: [r["additive"][f] for r in rows] for f in FACTORS},
             "sinks_change_tco2": [r["sinks_change_tco2"] for r in rows],
-            "labels": {k: {"zh": v[0], "en": v[1]} for k, v in FACTOR_LABELS.items()}}  # fmt: skip
+            "labels": _labels(FACTOR_LABELS)}  # fmt: skip
 
 
 def history(session: Session, scope: str = "core") -> dict[str, Any]:
     """The scope's inventory years: energy and CO₂; where a year has energy but no carrier split,
-    CO₂ is *estimated* with the CO₂ per tce of the nearest year that has both (and says so)."""
+    CO₂ is *estimated* with the CO₂ per tce of the nearest year that has both (and says so); a year
+    resting on illustrative data (the demo's continuation) says so too."""
     rows = []
+    made_up = set(illustrative_years(session, get_park(session), scope))
     for y in scope_years(session, get_park(session), scope):
         inv = inventory_or_none(session, scope, y)
         if inv is None or not inv["totals"].get("energy_tce_calorific"):
             continue
         rows.append({"year": y, "energy_tce_calorific": inv["totals"]["energy_tce_calorific"],
-                     "co2_t": inv["totals"].get("co2_t"), "estimated": False})  # fmt: skip
+                     "co2_t": inv["totals"].get("co2_t"), "estimated": False, "illustrative": y in made_up})  # fmt: skip
     known = [r for r in rows if r["co2_t"]]
     for r in rows:
         if not r["co2_t"] and known:
@@ -1027,7 +1081,8 @@ def history_decomposition(
         ]
         stacks.append((y, np.array(rows), [c["carrier"] for c in cs]))
     if len(stacks) < 2:
-        raise ScenarioError(f"{scope} ({boundary}) has fewer than two years with CO₂ and value added")
+        raise ScenarioError(Msg("{scope} ({boundary}) has fewer than two years with CO₂ and value added", scope=scope,
+                                boundary=boundary))  # fmt: skip
     carriers = sorted({c for _, _, cs in stacks for c in cs})
 
     def aligned(x: np.ndarray, cs: list[str]) -> np.ndarray:
@@ -1053,7 +1108,9 @@ def history_decomposition(
                 "total_ratio": d.total_ratio, "additive": dict(zip(names, d.additive.tolist(), strict=True)),
                 "multiplicative": dict(zip(names, d.multiplicative.tolist(), strict=True))}  # fmt: skip
 
+    made_up = set(illustrative_years(session, get_park(session), scope))
     return {"scope": scope, "boundary": boundary, "years": years, "carriers": carriers,
+            "illustrative_years": [y for y in years if y in made_up],
             "chained": [as_dict(d, years[k], years[k + 1]) for k, d in enumerate(links)],
             "whole": as_dict(whole, years[0], years[-1]),
-            "labels": {k: {"zh": FACTOR_LABELS[k][0], "en": FACTOR_LABELS[k][1]} for k in names}}  # fmt: skip
+            "labels": _labels(names)}  # fmt: skip

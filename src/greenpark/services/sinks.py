@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from greenpark.core import sinks as core
+from greenpark.i18n import N_, Msg, tr
 from greenpark.services.factors import FactorLibrary, FactorRef
 from greenpark.services.inventory import get_park
 from greenpark.services.io import ImportRejected, read_simple_table
@@ -23,12 +24,13 @@ from greenpark.store import models as m
 DEMO = Path(__file__).resolve().parent.parent / "data" / "demo" / "xianning"
 #: The factor set of forest parameters used unless the caller names another.
 DEFAULT_SET = "forest-sink-defaults"
-FOREST_TYPES: dict[str, tuple[str, str]] = {
-    "coniferous": ("针叶林", "Coniferous"),
-    "broadleaf": ("阔叶林", "Broadleaf"),
-    "mixed": ("针阔混交林", "Mixed"),
-    "bamboo": ("竹林", "Bamboo"),
-    "economic": ("经济林", "Economic forest"),
+#: Forest types: code → name (a message id; the catalogue has 针叶林, 阔叶林 …).
+FOREST_TYPES: dict[str, str] = {
+    "coniferous": N_("Coniferous"),
+    "broadleaf": N_("Broadleaf"),
+    "mixed": N_("Mixed"),
+    "bamboo": N_("Bamboo"),
+    "economic": N_("Economic forest"),
 }
 #: Types with a growing-stock volume (biomass equations); the others use a per-area rate.
 VOLUME_TYPES = ("coniferous", "broadleaf", "mixed")
@@ -41,6 +43,14 @@ class SinkError(ValueError):
     """The sink cannot be computed as asked."""
 
 
+def _joined(errors: list[Msg]) -> Msg:
+    """Several refusals as one message (each rendered in the reader's language)."""
+    out = errors[0]
+    for e in errors[1:]:
+        out = Msg("{first}; {then}", first=out, then=e)
+    return out
+
+
 # ----------------------------------------------------------------------------- imports
 
 
@@ -51,7 +61,7 @@ class _Cells:
         self.filename = filename
         self.errors: list[CellError] = []
 
-    def bad(self, sheet: str, row: int, col: str, why: str) -> None:
+    def bad(self, sheet: str, row: int, col: str, why: Msg) -> None:
         self.errors.append(CellError(self.filename, sheet, row, col, why))
 
     def num(self, sheet: str, row: int, r: dict[str, str], col: str, required: bool = True,
@@ -59,15 +69,15 @@ class _Cells:
         t = r.get(col, "")
         if not t:
             if required:
-                self.bad(sheet, row, col, "required")
+                self.bad(sheet, row, col, Msg("is required"))
             return default
         try:
             x = float(t)
         except ValueError:
-            self.bad(sheet, row, col, f"{t!r} is not a number")
+            self.bad(sheet, row, col, Msg("{value} is not a number", value=repr(t)))
             return None
         if x != x or x < 0 or (positive and x == 0):
-            self.bad(sheet, row, col, "must be " + ("positive" if positive else "≥ 0"))
+            self.bad(sheet, row, col, Msg("must be positive") if positive else Msg("must be ≥ 0"))
             return None
         return x
 
@@ -76,7 +86,7 @@ class _Cells:
         try:
             return date.fromisoformat(t)
         except ValueError:
-            self.bad(sheet, row, col, f"{r.get(col, '')!r} is not a date (YYYY-MM-DD)")
+            self.bad(sheet, row, col, Msg("{value} is not a date (YYYY-MM-DD)", value=repr(r.get(col, ""))))
             return None
 
     def done(self) -> None:
@@ -102,13 +112,23 @@ def import_stands(session: Session, filename: str, content: bytes) -> int:
     ):
         zone = zones.get(r.get("zone", ""))
         if zone is None:
-            c.bad(sheet, i, "zone", f"unknown zone {r.get('zone')!r}; known: {', '.join(zones)}")
+            c.bad(
+                sheet,
+                i,
+                "zone",
+                Msg("unknown zone {code}; known: {known}", code=repr(r.get("zone")), known=", ".join(zones)),
+            )
         ftype = r.get("forest_type", "")
         if ftype not in FOREST_TYPES:
-            c.bad(sheet, i, "forest_type", f"{ftype!r} is not one of {', '.join(FOREST_TYPES)}")
+            c.bad(
+                sheet,
+                i,
+                "forest_type",
+                Msg("{value} is not one of {allowed}", value=repr(ftype), allowed=", ".join(FOREST_TYPES)),
+            )
         year = c.num(sheet, i, r, "inventory_year")
         if year is not None and not (1950 <= year <= 2100 and year.is_integer()):
-            c.bad(sheet, i, "inventory_year", "a year between 1950 and 2100")
+            c.bad(sheet, i, "inventory_year", Msg("a year between 1950 and 2100"))
             year = None
         area = c.num(sheet, i, r, "area_ha", positive=True)
         volume = c.num(sheet, i, r, "volume_m3_per_ha", required=ftype in VOLUME_TYPES)
@@ -116,13 +136,12 @@ def import_stands(session: Session, filename: str, content: bytes) -> int:
         dist_ha = c.num(sheet, i, r, "disturbed_ha_per_yr", required=False, default=0.0)
         dist_f = c.num(sheet, i, r, "disturbance_fraction", required=False, default=0.0)
         if dist_f is not None and dist_f > 1:
-            c.bad(sheet, i, "disturbance_fraction", "a fraction between 0 and 1")
+            c.bad(sheet, i, "disturbance_fraction", Msg("a fraction between 0 and 1"))
         if zone is not None and year is not None and ftype in FOREST_TYPES:
             key = (zone.code, ftype, int(year))
             if key in seen:
-                c.bad(
-                    sheet, i, "forest_type", f"{ftype} {int(year)} in {zone.code} already on row {seen[key]}"
-                )
+                c.bad(sheet, i, "forest_type", Msg("{type} {year} in {zone} already on row {row}", type=ftype,
+                                                   year=int(year), zone=zone.code, row=seen[key]))  # fmt: skip
             seen[key] = i
             rows.append((zone, ftype, int(year), area, volume, harvest, dist_ha, dist_f, r))
     c.done()
@@ -153,24 +172,45 @@ def import_projects(session: Session, filename: str, content: bytes) -> int:
         filename, content, ("code", "name", "methodology", "kind", "area_ha")
     ):
         if not r.get("code"):
-            c.bad(sheet, i, "code", "required")
+            c.bad(sheet, i, "code", Msg("is required"))
         if not r.get("name"):
-            c.bad(sheet, i, "name", "required")
+            c.bad(sheet, i, "name", Msg("is required"))
         if not r.get("methodology"):
-            c.bad(sheet, i, "methodology", "required (e.g. CCER-14-001-V01, AR-CM-003-V01)")
+            c.bad(
+                sheet,
+                i,
+                "methodology",
+                Msg("is required (e.g. {examples})", examples="CCER-14-001-V01, AR-CM-003-V01"),
+            )
         if r.get("kind") not in PROJECT_KINDS:
-            c.bad(sheet, i, "kind", f"{r.get('kind')!r} is not one of {', '.join(PROJECT_KINDS)}")
+            c.bad(
+                sheet,
+                i,
+                "kind",
+                Msg(
+                    "{value} is not one of {allowed}",
+                    value=repr(r.get("kind")),
+                    allowed=", ".join(PROJECT_KINDS),
+                ),
+            )
         zone = zones.get(r.get("zone", "")) if r.get("zone") else None
         if r.get("zone") and zone is None:
-            c.bad(sheet, i, "zone", f"unknown zone {r.get('zone')!r}")
+            c.bad(sheet, i, "zone", Msg("unknown zone {code}", code=repr(r.get("zone"))))
         status = r.get("status") or "planned"
         if status not in PROJECT_STATUSES:
-            c.bad(sheet, i, "status", f"{status!r} is not one of {', '.join(PROJECT_STATUSES)}")
+            c.bad(
+                sheet,
+                i,
+                "status",
+                Msg(
+                    "{value} is not one of {allowed}", value=repr(status), allowed=", ".join(PROJECT_STATUSES)
+                ),
+            )
         area = c.num(sheet, i, r, "area_ha", positive=True)
         est = c.num(sheet, i, r, "estimated_tco2_per_yr", required=False, default=0.0)
         start, end = c.day(sheet, i, r, "crediting_start"), c.day(sheet, i, r, "crediting_end")
         if start and end and end <= start:
-            c.bad(sheet, i, "crediting_end", "must be after crediting_start")
+            c.bad(sheet, i, "crediting_end", Msg("must be after {column}", column="crediting_start"))
         rows.append((r, zone, status, area, est, start, end))
     c.done()
     for r, zone, status, area, est, start, end in rows:
@@ -208,42 +248,31 @@ def import_periods(session: Session, filename: str, content: bytes) -> int:
     ):
         p = projects.get(r.get("project", ""))
         if p is None:
-            c.bad(sheet, i, "project", f"unknown project {r.get('project')!r}")
+            c.bad(sheet, i, "project", Msg("unknown project {code}", code=repr(r.get("project"))))
         start, end = c.day(sheet, i, r, "period_start"), c.day(sheet, i, r, "period_end")
         est = c.num(sheet, i, r, "estimated_tco2")
         ver = c.num(sheet, i, r, "verified_tco2", required=False)
         issued = c.num(sheet, i, r, "issued_credits_tco2", required=False, default=0.0) or 0.0
         retired = c.num(sheet, i, r, "retired_credits_tco2", required=False, default=0.0) or 0.0
         if issued > (ver or 0.0) + 1e-9:
-            c.bad(
-                sheet,
-                i,
-                "issued_credits_tco2",
-                f"{issued:g} credits issued exceed the {ver or 0:g} tCO₂ verified",
-            )
+            c.bad(sheet, i, "issued_credits_tco2", Msg("{issued} credits issued exceed the {verified} tCO₂ verified",
+                                                       issued=f"{issued:g}", verified=f"{ver or 0:g}"))  # fmt: skip
         if retired > issued + 1e-9:
-            c.bad(sheet, i, "retired_credits_tco2", f"{retired:g} retired exceed the {issued:g} issued")
+            c.bad(sheet, i, "retired_credits_tco2", Msg("{retired} retired exceed the {issued} issued", retired=f"{retired:g}",
+                                                        issued=f"{issued:g}"))  # fmt: skip
         if p is not None and start and end:
             if end <= start:
-                c.bad(sheet, i, "period_end", "must be after period_start")
+                c.bad(sheet, i, "period_end", Msg("must be after {column}", column="period_start"))
             elif start < p.crediting_start or end > p.crediting_end:
-                c.bad(
-                    sheet,
-                    i,
-                    "period_start",
-                    f"outside the crediting period {p.crediting_start}–{p.crediting_end}",
-                )
+                c.bad(sheet, i, "period_start", Msg("outside the crediting period {start}–{end}", start=p.crediting_start.isoformat(),
+                                                    end=p.crediting_end.isoformat()))  # fmt: skip
             for s0, e0, row0 in spans[p.code]:
                 if start <= e0 and s0 <= end:
-                    c.bad(sheet, i, "period_start", f"overlaps the period on row {row0}")
+                    c.bad(sheet, i, "period_start", Msg("overlaps the period on row {row}", row=row0))
             for old in session.scalars(select(m.SinkPeriod).where(m.SinkPeriod.project_id == p.id)):
                 if old.period_start != start and start <= old.period_end and old.period_start <= end:
-                    c.bad(
-                        sheet,
-                        i,
-                        "period_start",
-                        f"overlaps the recorded period {old.period_start}–{old.period_end}",
-                    )
+                    c.bad(sheet, i, "period_start", Msg("overlaps the recorded period {start}–{end}",
+                                                        start=old.period_start.isoformat(), end=old.period_end.isoformat()))  # fmt: skip
             spans[p.code].append((start, end, i))
             rows.append((p, start, end, est, ver, issued, retired, r))
     c.done()
@@ -277,7 +306,11 @@ def _params(lib: FactorLibrary, set_code: str, ftype: str, used: list[FactorRef]
     for name in names:
         ref = lib.lookup([set_code], ftype, name)
         if ref is None:
-            raise SinkError(f"factor set {set_code} has no {name} for {ftype}")
+            raise SinkError(
+                Msg(
+                    "factor set {set} has no {parameter} for {type}", set=set_code, parameter=name, type=ftype
+                )
+            )
         if ref not in used:
             used.append(ref)
         out[name] = ref.value
@@ -289,7 +322,7 @@ def _inventories(session: Session, park: m.Park, zone: str | None) -> dict[int, 
     if zone:
         z = _zones(session, park).get(zone)
         if z is None:
-            raise SinkError(f"unknown zone {zone!r}")
+            raise SinkError(Msg("unknown zone {code}", code=repr(zone)))
         stmt = stmt.where(m.ForestStand.zone_id == z.id)
     out: dict[int, list[m.ForestStand]] = defaultdict(list)
     for st in session.scalars(stmt.order_by(m.ForestStand.inventory_year, m.ForestStand.id)):
@@ -310,10 +343,14 @@ def annual_sink(session: Session, year: int, zone: str | None = None, set_code: 
     park = get_park(session)
     invs = _inventories(session, park, zone)
     if not invs:
-        raise SinkError("no forest land is recorded" + (f" in {zone}" if zone else ""))
+        raise SinkError(
+            Msg("no forest land is recorded in {zone}", zone=zone)
+            if zone
+            else Msg("no forest land is recorded")
+        )
     lib = FactorLibrary.load(session)
     if set_code not in lib.sets:
-        raise SinkError(f"factor set {set_code!r} is not loaded")
+        raise SinkError(Msg("factor set {set} is not loaded", set=repr(set_code)))
     years = sorted(invs)
     base = max((y for y in years if y <= year), default=years[0])
     zones = {z.id: z.code for z in _zones(session, park).values()}
@@ -347,7 +384,7 @@ def annual_sink(session: Session, year: int, zone: str | None = None, set_code: 
     return {
         "year": year, "zone": zone, "method": "gain_loss", "inventory_year": base, "removals_tco2": total,
         "area_ha": sum(r["area_ha"] for r in by_type.values()),
-        "by_type": [{"forest_type": t, "name_zh": FOREST_TYPES[t][0], "name_en": FOREST_TYPES[t][1],
+        "by_type": [{"forest_type": t, "name_zh": tr(FOREST_TYPES[t], "zh"), "name_en": tr(FOREST_TYPES[t], "en"),
                      "method": "volume" if t in VOLUME_TYPES else "area_rate", **dict(v)}
                     for t, v in sorted(by_type.items(), key=lambda kv: list(FOREST_TYPES).index(kv[0]))],
         "by_zone": [{"zone": z, "removals_tco2": v} for z, v in sorted(by_zone.items())],
@@ -393,6 +430,13 @@ def sink_years(session: Session) -> list[int]:
 # ----------------------------------------------------------------------------- projects
 
 
+#: How the ledger relates to the park's net emissions (shown under it).
+LEDGER_NOTE = N_(
+    "Project removals happen on the park's own forest land: the park's net emissions count the forest sink"
+    " once and do not add project credits again; credits sold outside do not offset the park."
+)
+
+
 def ledger(session: Session) -> dict[str, Any]:
     """Sink projects with their monitoring periods and credit balances (tCO₂)."""
     park = get_park(session)
@@ -425,9 +469,9 @@ def ledger(session: Session) -> dict[str, Any]:
     return {
         "projects": projects,
         "totals": {k: sum(p[k] for p in projects) for k in keys},
-        "note_zh": "项目减排量位于园区林地之内：园区净排放按林地碳汇计，不再重复加计项目减排量；出售给区外的减排量不抵扣园区排放。",
-        "note_en": "Project removals happen on the park's own forest land: the park's net emissions count the"
-        " forest sink once and do not add project credits again; credits sold outside do not offset the park.",
+        "note_zh": tr(LEDGER_NOTE, "zh"),
+        "note_en": tr(LEDGER_NOTE, "en"),
+        "note": Msg(LEDGER_NOTE),
     }
 
 
@@ -444,14 +488,15 @@ def parameters(session: Session, set_code: str = DEFAULT_SET) -> dict[str, Any]:
     """The current version of the forest parameter set, row by row with provenance and status."""
     lib = FactorLibrary.load(session)
     if set_code not in lib.sets:
-        raise SinkError(f"factor set {set_code!r} is not loaded")
+        raise SinkError(Msg("factor set {set} is not loaded", set=repr(set_code)))
     fs = lib.sets[set_code]
     rows = sorted(
         lib.rows[set_code],
         key=lambda r: (list(FOREST_TYPES).index(r.carrier) if r.carrier in FOREST_TYPES else 99, r.parameter),
     )
     return {"code": set_code, "version": fs.version, "title_zh": fs.title_zh, "title_en": fs.title_en,
-            "rows": [{"forest_type": r.carrier, "parameter": r.parameter, "value": r.value, "unit": r.unit,
+            "rows": [{"forest_type": r.carrier, "forest_type_name": Msg(FOREST_TYPES[r.carrier]) if r.carrier in FOREST_TYPES else r.carrier,
+                      "parameter": r.parameter, "value": r.value, "unit": r.unit,
                       "status": r.status, "source_table": r.source_table} for r in rows]}  # fmt: skip
 
 
@@ -464,38 +509,51 @@ def edit_parameters(session: Session, changes: list[dict[str, Any]], by: str, se
 
     lib = FactorLibrary.load(session)
     if set_code not in lib.sets:
-        raise SinkError(f"factor set {set_code!r} is not loaded")
+        raise SinkError(Msg("factor set {set} is not loaded", set=repr(set_code)))
     fs = lib.sets[set_code]
     current = {(r.carrier, r.parameter): r for r in lib.rows[set_code]}
-    errors: list[str] = []
+    errors: list[Msg] = []
     edits: dict[tuple[str, str], dict[str, Any]] = {}
     for k, ch in enumerate(changes):
         key = (str(ch.get("forest_type", "")), str(ch.get("parameter", "")))
         where = f"changes[{k}] {key[0]}.{key[1]}"
         if key[0] not in FOREST_TYPES:
-            errors.append(f"{where}: unknown forest type")
+            errors.append(Msg("{where}: unknown forest type", where=where))
         if key[1] not in PARAMETER_RANGES:
-            errors.append(f"{where}: unknown parameter (known: {', '.join(PARAMETER_RANGES)})")
+            errors.append(
+                Msg(
+                    "{where}: unknown parameter (known: {known})",
+                    where=where,
+                    known=", ".join(PARAMETER_RANGES),
+                )
+            )
             continue
         try:
             value = float(ch.get("value"))  # type: ignore[arg-type]
         except (TypeError, ValueError):
-            errors.append(f"{where}: the value must be a number")
+            errors.append(Msg("{where}: the value must be a number", where=where))
             continue
         lo, hi = PARAMETER_RANGES[key[1]]
         if not lo <= value <= hi:
-            errors.append(f"{where}: {value:g} is outside the plausible range {lo:g}–{hi:g}")
+            errors.append(Msg("{where}: {value} is outside the plausible range {lo}–{hi}", where=where, value=f"{value:g}",
+                              lo=f"{lo:g}", hi=f"{hi:g}"))  # fmt: skip
         status = ch.get("status") or "assumed"
         if status not in FACTOR_STATUSES:
-            errors.append(f"{where}: status must be one of {', '.join(FACTOR_STATUSES)}")
+            errors.append(
+                Msg(
+                    "{where}: status must be one of {allowed}",
+                    where=where,
+                    allowed=", ".join(FACTOR_STATUSES),
+                )
+            )
         if not str(ch.get("source_table", "")).strip():
-            errors.append(f"{where}: say where the value comes from (source)")
+            errors.append(Msg("{where}: say where the value comes from (source)", where=where))
         edits[key] = {"value": value, "status": status, "source_table": str(ch.get("source_table", "")).strip(),
                       "note": str(ch.get("note", "")).strip()}  # fmt: skip
     if not edits and not errors:
-        errors.append("no change given")
+        errors.append(Msg("no change given"))
     if errors:
-        raise SinkError("; ".join(errors))
+        raise SinkError(_joined(errors))
     units = {"wood_density": "t/m3", "bef": "-", "root_shoot": "-", "carbon_fraction": "tC/t",
              "volume_increment": "m3/ha/yr", "sequestration_rate": "tCO2/ha/yr"}  # fmt: skip
     rows = []

@@ -16,13 +16,23 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from greenpark.hj212.codes import code_info
+from greenpark.i18n import N_, Msg
 from greenpark.services import audit
 from greenpark.services.inventory import get_park
-from greenpark.services.tabular import CellError, TableRejected, export_text, read_sheets, workbook_bytes
+from greenpark.services.tabular import (
+    CellError,
+    TableRejected,
+    column_label,
+    export_text,
+    read_sheets,
+    workbook_bytes,
+)
 from greenpark.store import models as m
 
 DEMO_SOURCES = Path(__file__).resolve().parent.parent / "data" / "demo" / "xianning" / "sources"
-DEMO_NOTE = "illustrative demo enterprise file (see data/demo/xianning/sources/README.md)"
+#: The note greenpark writes on the demo file's devices: its own words, shown in the reader's language
+#: (:func:`note_label`); a note someone typed is data, shown as it is.
+DEMO_NOTE = N_("illustrative demo enterprise file (see data/demo/xianning/sources/README.md)")
 
 #: Sheets of the enterprise-file workbook in import order: name -> (zh alias, columns, required).
 SHEETS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
@@ -77,6 +87,47 @@ SHEETS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     ),
     "contacts": ("联系人", ("enterprise", "name", "role", "phone", "email"), ("enterprise", "name")),
 }
+#: What each sheet of the file holds, for people (a sheet keeps its English and Chinese names above).
+SHEET_LABELS = {
+    "rivers": N_("Rivers"), "sections": N_("Water sections"), "outlets": N_("Outlets"),
+    "points": N_("Monitoring points"), "channels": N_("Monitoring factors"), "permits": N_("Discharge permits"),
+    "contacts": N_("Contacts"),
+}  # fmt: skip
+#: The pollutants of HJ 212-2017 Appendix B (Tables B.1 water, B.2 flue gas) by code, as message ids:
+#: the catalogue's Chinese is the standard's name (the flows as 污水流量/废气流量, a34013 as GB
+#: emission standards name it, 颗粒物). A channel is shown by this name in the reader's language; the
+#: name its row of the file gives is kept as it was typed.
+POLLUTANT_NAMES = {
+    "w00000": N_("Waste water flow"), "w01001": N_("pH"), "w01009": N_("Dissolved oxygen"),
+    "w01010": N_("Water temperature"), "w01012": N_("Suspended solids"), "w01014": N_("Conductivity"),
+    "w01017": N_("BOD₅"), "w01018": N_("COD"), "w01019": N_("Permanganate index"),
+    "w01020": N_("Total organic carbon"), "w21001": N_("Total nitrogen"), "w21003": N_("Ammonia nitrogen"),
+    "w21011": N_("Total phosphorus"), "w21016": N_("Cyanide"), "w22001": N_("Petroleum"),
+    "w23002": N_("Volatile phenols"), "w20116": N_("Total chromium"), "w20117": N_("Hexavalent chromium"),
+    "w20111": N_("Total mercury"), "w20115": N_("Total cadmium"), "w20119": N_("Total arsenic"),
+    "w20120": N_("Total lead"), "w20121": N_("Total nickel"), "w20122": N_("Total copper"),
+    "w20123": N_("Total zinc"), "a00000": N_("Flue gas flow"), "a01011": N_("Flue gas velocity"),
+    "a01012": N_("Flue gas temperature"), "a01013": N_("Flue gas pressure"), "a01014": N_("Flue gas humidity"),
+    "a01015": N_("Cooler temperature"), "a01016": N_("Flue cross-section"), "a01017": N_("Flue gas dynamic pressure"),
+    "a19001": N_("Oxygen content"), "a21002": N_("Nitrogen oxides"), "a21005": N_("Carbon monoxide"),
+    "a21018": N_("Fluoride"), "a21024": N_("Hydrogen chloride"), "a21026": N_("Sulphur dioxide"),
+    "a21028": N_("Hydrogen sulphide"), "a34013": N_("Particulate matter"),
+}  # fmt: skip
+
+
+def note_label(note: str | None) -> Msg | None:
+    """A note greenpark itself wrote on a record (the demo file's), as a message for any language;
+    None for a note someone typed (data)."""
+    return Msg(note) if note == DEMO_NOTE else None
+
+
+def pollutant_name(code: str) -> Msg | None:
+    """The name of the pollutant of an HJ 212-2017 code, in the language of the answer (None for a
+    code outside Appendix B, e.g. a maker's own: its name in the file is then all there is)."""
+    msgid = POLLUTANT_NAMES.get(code)
+    return Msg(msgid) if msgid else None
+
+
 EDITIONS = ("2005", "2017", "2025")
 MEDIA = ("water", "gas")
 CLASSES = ("I", "II", "III", "IV", "V")
@@ -157,25 +208,27 @@ def settings_spec(session: Session) -> list[dict[str, Any]]:
 def check_setting(key: str, value: Any, allow_private_webhook: bool = False) -> Any:
     """The value as it will be stored, or ValueError saying why it is refused."""
     if key not in SETTINGS_DEFAULTS:
-        raise ValueError(f"unknown setting {key!r}; known: {', '.join(SETTINGS_DEFAULTS)}")
+        raise ValueError(
+            Msg("unknown setting {key}; known: {known}", key=repr(key), known=", ".join(SETTINGS_DEFAULTS))
+        )
     default = SETTINGS_DEFAULTS[key]
     if isinstance(default, bool):
         if not isinstance(value, bool):
-            raise ValueError(f"{key} must be true or false")
+            raise ValueError(Msg("{key} must be true or false", key=key))
         return value
     if isinstance(default, int | float):
         lo, hi, whole = SETTING_RANGES[key]
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            raise ValueError(f"{key} must be a number")
+            raise ValueError(Msg("{key} must be a number", key=key))
         if not lo <= value <= hi:
-            raise ValueError(f"{key} must be between {lo:g} and {hi:g}")
+            raise ValueError(Msg("{key} must be between {lo} and {hi}", key=key, lo=f"{lo:g}", hi=f"{hi:g}"))
         if whole:
             if value != int(value):
-                raise ValueError(f"{key} must be a whole number")
+                raise ValueError(Msg("{key} must be a whole number", key=key))
             return int(value)
         return float(value)
     if not isinstance(value, str):
-        raise ValueError(f"{key} must be text")
+        raise ValueError(Msg("{key} must be text", key=key))
     if key == "webhook_url" and value.strip():
         from greenpark.services.webhooks import validate_url
 
@@ -196,7 +249,7 @@ def set_settings(session: Session, changes: dict[str, Any], by: str = "") -> dic
     clean = {k: check_setting(k, v, allow_private_webhook=bool(allow)) for k, v in changes.items()}
     merged = {**current, **clean}
     if merged["maintenance_window_hours"] < merged["maintenance_hours"]:
-        raise ValueError("maintenance_window_hours must be at least maintenance_hours")
+        raise ValueError(Msg("maintenance_window_hours must be at least maintenance_hours"))
     changed = {}
     for key, value in clean.items():
         if current[key] == value and session.get(m.Setting, key) is not None:
@@ -229,7 +282,15 @@ def read_source_file(filename: str, content: bytes) -> dict[str, _Sheet]:
         kind = alias.get(Path(filename).stem, Path(filename).stem.lower())
         if kind not in SHEETS:
             raise SourceFileRejected(
-                [CellError(filename, "", 0, "", f"name the CSV file after its table: {', '.join(SHEETS)}")]
+                [
+                    CellError(
+                        filename,
+                        "",
+                        0,
+                        "",
+                        Msg("name the CSV file after its table: {tables}", tables=", ".join(SHEETS)),
+                    )
+                ]
             )
     for sh in read_sheets(filename, content, SourceFileRejected):
         name = sh.title.strip() or Path(filename).stem
@@ -239,7 +300,19 @@ def read_source_file(filename: str, content: bytes) -> dict[str, _Sheet]:
         out[kind] = _Sheet(filename, sh.title, sh.records())
     if not out:
         raise SourceFileRejected(
-            [CellError(filename, "", 0, "", f"no sheet named {', '.join(SHEETS)} (or 排口, 监测点, …)")]
+            [
+                CellError(
+                    filename,
+                    "",
+                    0,
+                    "",
+                    Msg(
+                        "no sheet named {tables} (or {aliases}, …)",
+                        tables=", ".join(SHEETS),
+                        aliases="排口, 监测点",
+                    ),
+                )
+            ]
         )
     return out
 
@@ -256,15 +329,17 @@ class _Checker:
     def __init__(self, sheet: _Sheet, row: int, values: dict[str, Any], errors: list[CellError]) -> None:
         self.sheet, self.row, self.values, self.errors = sheet, row, values, errors
 
-    def fail(self, column: str, reason: str) -> None:
+    def fail(self, column: str, reason: Msg) -> None:
         self.errors.append(CellError(self.sheet.file, self.sheet.sheet, self.row, column, reason))
 
     def text(self, column: str, required: bool = False, choices: tuple[str, ...] = ()) -> str:
         v = _text(self.values.get(column))
         if required and not v:
-            self.fail(column, "required")
+            self.fail(column, Msg("is required"))
         elif v and choices and v not in choices:
-            self.fail(column, f"{v!r} is not one of {', '.join(choices)}")
+            self.fail(
+                column, Msg("{value} is not one of {choices}", value=repr(v), choices=", ".join(choices))
+            )
         return v
 
     def number(self, column: str, lo: float | None = None, hi: float | None = None) -> float | None:
@@ -274,10 +349,10 @@ class _Checker:
         try:
             x = float(v)
         except (TypeError, ValueError):
-            self.fail(column, f"{v!r} is not a number")
+            self.fail(column, Msg("{value} is not a number", value=repr(v)))
             return None
         if x != x or (lo is not None and x < lo) or (hi is not None and x > hi):
-            self.fail(column, f"{x} is out of range [{lo}, {hi}]")
+            self.fail(column, Msg("{value} is out of range [{lo}, {hi}]", value=x, lo=lo, hi=hi))
             return None
         return x
 
@@ -287,7 +362,7 @@ class _Checker:
             return False
         if v in ("1", "true", "yes", "是"):
             return True
-        self.fail(column, f"{v!r} is not 0/1")
+        self.fail(column, Msg("{value} is not 0/1", value=repr(v)))
         return False
 
     def day(self, column: str) -> date | None:
@@ -301,7 +376,7 @@ class _Checker:
         try:
             return date.fromisoformat(_text(v))
         except ValueError:
-            self.fail(column, f"{v!r} is not a date (YYYY-MM-DD)")
+            self.fail(column, Msg("{value} is not a date (YYYY-MM-DD)", value=repr(v)))
             return None
 
 
@@ -346,7 +421,7 @@ def apply_sources(session: Session, sheets: dict[str, _Sheet]) -> dict[str, int]
         header = set().union(*(r.keys() for _i, r in sheet.rows)) if sheet.rows else set()
         missing = [c for c in required if c not in header]
         for col in missing:
-            errors.append(CellError(sheet.file, sheet.sheet, 1, col, "required column is missing"))
+            errors.append(CellError(sheet.file, sheet.sheet, 1, col, Msg("required column is missing")))
         if missing:
             continue
         for row_no, values in sheet.rows:
@@ -358,24 +433,31 @@ def apply_sources(session: Session, sheets: dict[str, _Sheet]) -> dict[str, int]
             if kind == "rivers":
                 rec["parent"] = c.text("parent")
                 if rec["parent"] and rec["parent"] not in rivers and rec["parent"] not in new_rivers:
-                    c.fail("parent", f"unknown river {rec['parent']!r} (list it in an earlier row)")
+                    c.fail(
+                        "parent",
+                        Msg("unknown river {river} (list it in an earlier row)", river=repr(rec["parent"])),
+                    )
                 rec["confluence_km"] = c.number("confluence_km", 0)
                 rec["note"] = c.text("note")
                 new_rivers.add(rec["code"])
             elif kind == "sections":
                 if rec["river"] and rec["river"] not in rivers and rec["river"] not in new_rivers:
-                    c.fail("river", f"unknown river {rec['river']!r}")
+                    c.fail("river", Msg("unknown river {river}", river=repr(rec["river"])))
                 rec["km"] = c.number("km", 0)
                 rec["target_class"] = c.text("target_class", choices=CLASSES)
                 rec["water_body"] = c.text("water_body", choices=("river", "lake"))
                 rec["note"] = c.text("note")
                 if rec["section"] not in water_points and not rec["target_class"]:
-                    c.fail("target_class", "a new section needs its target class (I–V)")
+                    c.fail("target_class", Msg("a new section needs its target class (I–V)"))
             elif kind in ("outlets", "points", "permits", "contacts"):
                 e = enterprises.get(rec["enterprise"])
                 if rec["enterprise"] and e is None:
                     c.fail(
-                        "enterprise", f"unknown enterprise {rec['enterprise']!r} (add it to the park first)"
+                        "enterprise",
+                        Msg(
+                            "unknown enterprise {name} (add it to the park first)",
+                            name=repr(rec["enterprise"]),
+                        ),
                     )
                 rec["enterprise_id"] = e.id if e else None
                 if kind == "outlets":
@@ -385,27 +467,34 @@ def apply_sources(session: Session, sheets: dict[str, _Sheet]) -> dict[str, int]
                     rec["receiving_water"] = c.text("receiving_water")
                     rec["river"] = c.text("river")
                     if rec["river"] and rec["river"] not in rivers and rec["river"] not in new_rivers:
-                        c.fail("river", f"unknown river {rec['river']!r}")
+                        c.fail("river", Msg("unknown river {river}", river=repr(rec["river"])))
                     rec["river_km"] = c.number("river_km", 0)
                     if (
                         rec["river"]
                         and rec["river_km"] is None
                         and "river_km" not in [e.column for e in errors[before:]]
                     ):
-                        c.fail("river_km", "an outlet on a river needs its position (km)")
+                        c.fail("river_km", Msg("an outlet on a river needs its position (km)"))
                     rec["discharge_rule"] = c.text("discharge_rule")
                     rec["note"] = c.text("note")
                     if e:
                         new_outlets.add((e.id, rec["code"]))
                 elif kind == "points":
                     if e and (e.id, rec["outlet"]) not in known_outlets | new_outlets:
-                        c.fail("outlet", f"unknown outlet {rec['outlet']!r} of {rec['enterprise']}")
+                        c.fail(
+                            "outlet",
+                            Msg(
+                                "unknown outlet {outlet} of {enterprise}",
+                                outlet=repr(rec["outlet"]),
+                                enterprise=rec["enterprise"],
+                            ),
+                        )
                     if rec["mn"] and not rec["mn"].isalnum():
-                        c.fail("mn", "MN has letters and digits only")
+                        c.fail("mn", Msg("MN has letters and digits only"))
                     if len(rec["mn"]) > 24:
-                        c.fail("mn", "MN has at most 24 characters")
+                        c.fail("mn", Msg("MN has at most 24 characters"))
                     if len(rec["pw"]) > 16 or any(ch in rec["pw"] for ch in ";,=&"):
-                        c.fail("pw", "PW has at most 16 characters and none of ; , = &")
+                        c.fail("pw", Msg("PW has at most 16 characters and none of ; , = &"))
                     rec["edition"] = c.text("edition", choices=EDITIONS) or "2017"
                     rec["maker"], rec["model"] = c.text("maker"), c.text("model")
                     new_mns.add(rec["mn"])
@@ -414,21 +503,21 @@ def apply_sources(session: Session, sheets: dict[str, _Sheet]) -> dict[str, int]
                     rec["issuer"], rec["note"] = c.text("issuer"), c.text("note")
                     rec["valid_from"], rec["valid_to"] = c.day("valid_from"), c.day("valid_to")
                     if rec["valid_from"] and rec["valid_to"] and rec["valid_to"] < rec["valid_from"]:
-                        c.fail("valid_to", "ends before it starts")
+                        c.fail("valid_to", Msg("ends before it starts"))
                 else:
                     rec["role"], rec["phone"], rec["email"] = c.text("role"), c.text("phone"), c.text("email")
             elif kind == "channels":
                 if rec["mn"] and rec["mn"] not in known_mns and rec["mn"] not in new_mns:
-                    c.fail("mn", f"unknown monitoring point MN {rec['mn']!r}")
+                    c.fail("mn", Msg("unknown monitoring point MN {mn}", mn=repr(rec["mn"])))
                 info = code_info(rec["code"]) if rec["code"] else None
                 if rec["code"] and info is None:
-                    c.fail("code", f"{rec['code']!r} is not an HJ 212-2017 pollutant code")
+                    c.fail("code", Msg("{code} is not an HJ 212-2017 pollutant code", code=repr(rec["code"])))
                 rec["name"] = c.text("name") or (info.name_zh if info else "")
                 rec["unit"] = c.text("unit") or (info.conc_unit if info else "")
                 rec["limit_value"] = c.number("limit_value", 0)
                 rec["limit_standard"] = c.text("limit_standard")
                 if rec["limit_value"] is not None and not rec["limit_standard"]:
-                    c.fail("limit_standard", "a limit needs the standard (and table) it comes from")
+                    c.fail("limit_standard", Msg("a limit needs the standard (and table) it comes from"))
                 rec["pre_alarm_ratio"] = c.number("pre_alarm_ratio", 0, 1)
                 rec["use_zs"], rec["is_flow"] = c.flag("use_zs"), c.flag("is_flow")
                 n = c.number("flat_line_readings", 2, 10000)
@@ -535,10 +624,13 @@ def save_rows(
 
 
 def schema() -> dict[str, dict[str, Any]]:
-    """The tables of the file with their columns (for forms)."""
+    """The tables of the file with their columns (for forms): each table's and column's label in
+    the language of the answer beside the names the file uses."""
     return {
-        k: {"zh": zh, "columns": list(cols), "required": list(req)} for k, (zh, cols, req) in SHEETS.items()
-    }
+        k: {"zh": zh, "label": Msg(SHEET_LABELS[k]), "columns": list(cols), "required": list(req),
+            "labels": {c: column_label(c) for c in cols}}
+        for k, (zh, cols, req) in SHEETS.items()
+    }  # fmt: skip
 
 
 def load_demo_sources(session: Session, directory: Path = DEMO_SOURCES) -> dict[str, int]:
@@ -660,15 +752,15 @@ def point_dict(p: m.SourcePoint) -> dict[str, Any]:
     return {
         "id": p.id, "mn": p.mn, "edition": p.edition, "maker": p.maker, "model": p.model, "active": p.active,
         "last_seen_utc": p.last_seen_utc.isoformat() + "Z" if p.last_seen_utc else None,
-        "last_peer": p.last_peer, "data_note": p.data_note,
+        "last_peer": p.last_peer, "data_note": p.data_note, "data_note_label": note_label(p.data_note),
     }  # fmt: skip
 
 
 def channel_dict(c: m.Channel) -> dict[str, Any]:
     return {
-        "id": c.id, "code": c.code, "name": c.name, "unit": c.unit, "limit_value": c.limit_value,
-        "limit_standard": c.limit_standard, "pre_alarm_ratio": c.pre_alarm_ratio, "use_zs": c.use_zs,
-        "is_flow": c.is_flow, "flat_line_readings": c.flat_line_readings,
+        "id": c.id, "code": c.code, "name": c.name, "label": pollutant_name(c.code), "unit": c.unit,
+        "limit_value": c.limit_value, "limit_standard": c.limit_standard, "pre_alarm_ratio": c.pre_alarm_ratio,
+        "use_zs": c.use_zs, "is_flow": c.is_flow, "flat_line_readings": c.flat_line_readings,
     }  # fmt: skip
 
 
@@ -711,7 +803,7 @@ def update_channel(session: Session, channel_id: int, changes: dict[str, Any], b
     limit = vals.get("limit_value", ch.limit_value)
     standard = vals.get("limit_standard", ch.limit_standard)
     if limit is not None and not standard:
-        c.fail("limit_standard", "a limit needs the standard (and table) it comes from")
+        c.fail("limit_standard", Msg("a limit needs the standard (and table) it comes from"))
     if errors:
         raise SourceFileRejected(errors)
     point = session.get(m.SourcePoint, ch.point_id)
@@ -742,9 +834,9 @@ def adopt_device(session: Session, mn: str, outlet_id: int, by: str = "") -> m.S
     """
     if session.scalars(select(m.SourcePoint.id).where(m.SourcePoint.mn == mn)).first() is not None:
         raise DeviceConflict(
-            f"MN {mn} is already registered: frames with a wrong PW for it are an alarm, not a new device "
-            "(to change its PW, re-key the device with confirmation)"
-        )
+            Msg("MN {mn} is already registered: frames with a wrong PW for it are an alarm, not a new device "
+                "(to change its PW, re-key the device with confirmation)", mn=mn)
+        )  # fmt: skip
     u = session.scalars(select(m.UnknownDevice).where(m.UnknownDevice.mn == mn)).first()
     if u is None:
         raise LookupError(f"no unknown device with MN {mn}")

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from greenpark.i18n import N_, Msg
+
 #: Largest file accepted for import.
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 #: Largest total unpacked size of an .xlsx file's parts.
@@ -53,8 +55,47 @@ class CellError:
     reason: str
 
     def __str__(self) -> str:
-        sheet = f", sheet {self.sheet}" if self.sheet else ""
-        return f"{self.file}{sheet}, row {self.row}, column {self.column}: {self.reason}"
+        return str(self.message())
+
+    def message(self) -> Msg:
+        """Where and why, as a message for any language."""
+        if not self.row and not self.column:
+            return Msg("{file}: {reason}", file=self.file, reason=self.reason)
+        if not self.column:
+            return Msg("{file}, row {row}: {reason}", file=self.file, row=self.row, reason=self.reason)
+        if self.sheet:
+            return Msg("{file}, sheet {sheet}, row {row}, column {column}: {reason}", file=self.file,
+                       sheet=self.sheet, row=self.row, column=self.column, reason=self.reason)  # fmt: skip
+        return Msg("{file}, row {row}, column {column}: {reason}", file=self.file, row=self.row,
+                   column=self.column, reason=self.reason)  # fmt: skip
+
+
+#: What the columns of greenpark's files hold, for people (the file's own header is shown beside).
+COLUMN_LABELS: dict[str, str] = {
+    "entity": N_("Entity"), "year": N_("Year"), "month": N_("Month"), "sector": N_("Sector"),
+    "boundary": N_("Boundary"), "carrier": N_("Energy carrier"), "quantity": N_("Quantity"), "unit": N_("Unit"),
+    "energy_tce": N_("Standard coal (tce)"), "tce_basis": N_("Conversion basis"), "source_ref": N_("Data source"),
+    "quality": N_("Data quality"), "note": N_("Note"), "indicator": N_("Indicator"),
+    "value_10k_yuan": N_("Value (10⁴ yuan)"), "price_basis": N_("Price basis"), "enterprise": N_("Enterprise"),
+    "code": N_("Code"), "name": N_("Name"), "medium": N_("Medium"), "latitude": N_("Latitude"),
+    "longitude": N_("Longitude"), "receiving_water": N_("Receiving water"), "river": N_("River"),
+    "river_km": N_("River km"), "discharge_rule": N_("Discharge"), "outlet": N_("Outlet"), "mn": N_("MN"),
+    "pw": N_("PW"), "edition": N_("HJ 212 edition"), "maker": N_("Maker"), "model": N_("Model"),
+    "limit_value": N_("Limit"), "limit_standard": N_("Standard of the limit"),
+    "pre_alarm_ratio": N_("Pre-alarm ratio"), "use_zs": N_("Judge the converted value"), "is_flow": N_("Flow"),
+    "flat_line_readings": N_("Flat-line readings"), "number": N_("Permit number"), "management": N_("Management class"),
+    "issuer": N_("Issuer"), "valid_from": N_("Valid from"), "valid_to": N_("Valid to"), "role": N_("Role"),
+    "phone": N_("Phone"), "email": N_("E-mail"), "section": N_("Section"), "km": N_("km"),
+    "target_class": N_("Target class"), "water_body": N_("Water body"), "parent": N_("Flows into"),
+    "confluence_km": N_("Confluence km"), "date": N_("Date"), "item": N_("Item"), "value": N_("Value"),
+    "period": N_("Period"), "leq_db": N_("Leq dB(A)"), "point": N_("Point"), "time": N_("Time"),
+    "source": N_("Source"), "land_mu": N_("Land (mu)"), "kind": N_("Kind"), "status": N_("Status"),
+}  # fmt: skip
+
+
+def column_label(column: str) -> Msg | str:
+    """What a column holds, as a message (its own name when greenpark has no label for it)."""
+    return Msg(COLUMN_LABELS[column]) if column in COLUMN_LABELS else column
 
 
 class TableRejected(Exception):
@@ -66,8 +107,8 @@ class TableRejected(Exception):
         if total > MAX_REPORTED_ERRORS:
             first = errors[0]
             errors = [*errors[:MAX_REPORTED_ERRORS],
-                      CellError(first.file, "", 0, "",
-                                f"… and {total - MAX_REPORTED_ERRORS} more errors (the first {MAX_REPORTED_ERRORS} are listed)")]  # fmt: skip
+                      CellError(first.file, "", 0, "", Msg("… and {more} more errors (the first {listed} are listed)",
+                                                           more=total - MAX_REPORTED_ERRORS, listed=MAX_REPORTED_ERRORS))]  # fmt: skip
         self.errors = errors
         self.total = total
         super().__init__(f"{total} error(s); nothing imported: " + "; ".join(str(e) for e in errors[:5]))
@@ -86,7 +127,7 @@ class Sheet:
         return [(i, {h: v for h, v in zip(self.header, vals, strict=False) if h}) for i, vals in self.rows]
 
 
-def _reject(filename: str, reason: str, exc: type[TableRejected], row: int = 0) -> TableRejected:
+def _reject(filename: str, reason: Msg, exc: type[TableRejected], row: int = 0) -> TableRejected:
     return exc([CellError(filename, "", row, "", reason)])
 
 
@@ -96,7 +137,9 @@ def _mib(n: int) -> str:
 
 def check_size(filename: str, content: bytes, exc: type[TableRejected] = TableRejected) -> None:
     if len(content) > MAX_UPLOAD_BYTES:
-        raise _reject(filename, f"file larger than {_mib(MAX_UPLOAD_BYTES)} (the import limit)", exc)
+        raise _reject(
+            filename, Msg("file larger than {limit} (the import limit)", limit=_mib(MAX_UPLOAD_BYTES)), exc
+        )
 
 
 def read_sheets(filename: str, content: bytes, exc: type[TableRejected] = TableRejected) -> list[Sheet]:
@@ -109,9 +152,9 @@ def read_sheets(filename: str, content: bytes, exc: type[TableRejected] = TableR
     elif suffix == ".csv":
         sheets = [_csv(filename, content, exc)]
     elif suffix == ".xls":
-        raise _reject(filename, "the old .xls format cannot be read: save the file as .xlsx", exc)
+        raise _reject(filename, Msg("the old .xls format cannot be read: save the file as .xlsx"), exc)
     else:
-        raise _reject(filename, "only .xlsx and .csv files can be imported", exc)
+        raise _reject(filename, Msg("only .xlsx and .csv files can be imported"), exc)
     errors: list[CellError] = []
     for sh in sheets:
         for row_no, vals in sh.rows:
@@ -129,10 +172,11 @@ def read_sheets(filename: str, content: bytes, exc: type[TableRejected] = TableR
 def cell_problem(text: str) -> str | None:
     """Why a text cell is refused (too long, a control character), or None."""
     if len(text) > MAX_CELL_CHARS:
-        return f"longer than {MAX_CELL_CHARS} characters"
+        return Msg("longer than {limit} characters", limit=MAX_CELL_CHARS)
     bad = _ILLEGAL.search(text)
     if bad:
-        return f"control character U+{ord(bad.group()):04X} not allowed"
+        code = "U+%04X" % ord(bad.group())  # noqa: UP031 - kept out of the message call for the extractor
+        return Msg("control character {char} not allowed", char=code)
     return None
 
 
@@ -147,21 +191,23 @@ def _xlsx(filename: str, content: bytes, exc: type[TableRejected]) -> list[Sheet
         with zipfile.ZipFile(io.BytesIO(content)) as z:
             parts = z.infolist()
     except (zipfile.BadZipFile, OSError, ValueError):
-        raise _reject(filename, "not a readable Excel file (not an .xlsx package)", exc) from None
+        raise _reject(filename, Msg("not a readable Excel file (not an .xlsx package)"), exc) from None
     unpacked = sum(p.file_size for p in parts)
     if len(parts) > MAX_PARTS or unpacked > MAX_UNPACKED_BYTES:
         raise _reject(
             filename,
-            f"the workbook unpacks to {_mib(unpacked)} in {len(parts)} parts; the limit is "
-            f"{_mib(MAX_UNPACKED_BYTES)} in {MAX_PARTS} parts",
+            Msg("the workbook unpacks to {size} in {parts} parts; the limit is {limit} in {max_parts} parts",
+                size=_mib(unpacked), parts=len(parts), limit=_mib(MAX_UNPACKED_BYTES), max_parts=MAX_PARTS),
             exc,
-        )
+        )  # fmt: skip
     from openpyxl import load_workbook
 
     try:
         wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as exc_:
-        raise _reject(filename, f"not a readable Excel file ({exc_.__class__.__name__})", exc) from None
+        raise _reject(
+            filename, Msg("not a readable Excel file ({error})", error=exc_.__class__.__name__), exc
+        ) from None
     out: list[Sheet] = []
     total = 0
     try:
@@ -174,7 +220,12 @@ def _xlsx(filename: str, content: bytes, exc: type[TableRejected]) -> list[Sheet
             while header and not header[-1]:
                 header.pop()
             if len(header) > MAX_COLUMNS:
-                raise _reject(filename, f"sheet {ws.title}: more than {MAX_COLUMNS} columns", exc, 1)
+                raise _reject(
+                    filename,
+                    Msg("sheet {sheet}: more than {limit} columns", sheet=ws.title, limit=MAX_COLUMNS),
+                    exc,
+                    1,
+                )
             sheet = Sheet(ws.title, header)
             for i, vals in enumerate(it, start=2):
                 if vals is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in vals):
@@ -182,14 +233,19 @@ def _xlsx(filename: str, content: bytes, exc: type[TableRejected]) -> list[Sheet
                 total += 1
                 if total > MAX_ROWS:
                     raise _reject(
-                        filename, f"more than {MAX_ROWS} rows (the import limit); split the file", exc, i
+                        filename,
+                        Msg("more than {limit} rows (the import limit); split the file", limit=MAX_ROWS),
+                        exc,
+                        i,
                     )
                 sheet.rows.append((i, tuple(vals[:MAX_COLUMNS])))
             out.append(sheet)
     except TableRejected:
         raise
     except Exception as exc_:
-        raise _reject(filename, f"not a readable Excel file ({exc_.__class__.__name__})", exc) from None
+        raise _reject(
+            filename, Msg("not a readable Excel file ({error})", error=exc_.__class__.__name__), exc
+        ) from None
     finally:
         wb.close()
     return out
@@ -210,7 +266,7 @@ def decode_text(filename: str, content: bytes, exc: type[TableRejected] = TableR
             return content.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise _reject(filename, "CSV files must be UTF-8 (or GB 18030) text", exc)
+    raise _reject(filename, Msg("CSV files must be UTF-8 (or GB 18030) text"), exc)
 
 
 def _csv(filename: str, content: bytes, exc: type[TableRejected]) -> Sheet:
@@ -219,7 +275,7 @@ def _csv(filename: str, content: bytes, exc: type[TableRejected]) -> Sheet:
     try:
         header = [h.strip() for h in next(reader, [])]
         if len(header) > MAX_COLUMNS:
-            raise _reject(filename, f"more than {MAX_COLUMNS} columns", exc, 1)
+            raise _reject(filename, Msg("more than {limit} columns", limit=MAX_COLUMNS), exc, 1)
         sheet = Sheet("", header)
         for vals in reader:
             if not any(v.strip() for v in vals):
@@ -227,13 +283,15 @@ def _csv(filename: str, content: bytes, exc: type[TableRejected]) -> Sheet:
             if len(sheet.rows) >= MAX_ROWS:
                 raise _reject(
                     filename,
-                    f"more than {MAX_ROWS} rows (the import limit); split the file",
+                    Msg("more than {limit} rows (the import limit); split the file", limit=MAX_ROWS),
                     exc,
                     reader.line_num,
                 )
             sheet.rows.append((reader.line_num, tuple(vals[:MAX_COLUMNS])))
     except csv.Error as e:
-        raise _reject(filename, f"not a readable CSV file ({e})", exc, reader.line_num) from None
+        raise _reject(
+            filename, Msg("not a readable CSV file ({error})", error=str(e)), exc, reader.line_num
+        ) from None
     return sheet
 
 
@@ -257,7 +315,7 @@ def workbook_bytes(wb: Any) -> bytes:
                 v = cell.value
                 if isinstance(v, str):
                     clean = _ILLEGAL.sub("", v)
-                    if clean.startswith(_FORMULA_START):
+                    if starts_like_formula(clean):
                         cell.value = clean
                         cell.data_type = "s"
                         cell.quotePrefix = True
@@ -268,11 +326,39 @@ def workbook_bytes(wb: Any) -> bytes:
     return buf.getvalue()
 
 
+_HARMLESS = re.compile(r"[+-]?(\d[\d,.]*(e[+-]?\d+)?%?)?", re.I)
+
+
+def starts_like_formula(text: str) -> bool:
+    """Whether a spreadsheet could take ``text`` for a formula: it starts with ``=``, ``@``, a tab
+    or a carriage return, or with ``+``/``-`` followed by anything but a plain number (a lone "-"
+    or "-12.5" are data)."""
+    return text.startswith(_FORMULA_START) and not _HARMLESS.fullmatch(text)
+
+
 def csv_text(value: Any) -> Any:
-    """A value for a CSV file greenpark writes: text that starts like a formula gets a leading
-    apostrophe (the usual defence; spreadsheets then show it as text)."""
+    """A value for a CSV file greenpark writes: text that a spreadsheet could take for a formula
+    gets a leading apostrophe (the usual defence; spreadsheets then show it as text)."""
     if isinstance(value, str):
         value = _ILLEGAL.sub("", value)
-        if value.startswith(_FORMULA_START):
+        if starts_like_formula(value):
             return "'" + value
     return value
+
+
+def table_workbook(title: str, columns: list[str], rows: list[list[Any]]) -> bytes:
+    """A table (a header row and its rows, as a page shows them) as a workbook."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = re.sub(r"[\\/*?:\[\]]", " ", title)[:31] or "table"
+    ws.append([export_text(c) for c in columns])
+    for c in ws[1]:
+        c.font = Font(bold=True)
+    for row in rows:
+        ws.append([export_text(v) for v in row])
+    ws.freeze_panes = "A2"
+    return workbook_bytes(wb)

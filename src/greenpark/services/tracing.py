@@ -17,8 +17,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from greenpark.i18n import Msg
 from greenpark.services import air
 from greenpark.services.monitoring import get_point
+from greenpark.services.sources import pollutant_name
 from greenpark.store import models as m
 
 #: GB 3838 item -> HJ 212-2017 code of the same substance in waste water.
@@ -61,7 +63,7 @@ def worsening(session: Session, point: m.MonitoringPoint, on: date) -> dict[str,
                                                                    m.WaterSample.sampled_on <= on)))
     )  # fmt: skip
     if not days or days[-1] != on:
-        raise TracingError(f"no samples at {point.name} on {on}")
+        raise TracingError(Msg("no samples at {section} on {date}", section=point.name, date=on.isoformat()))
 
     def cls(d: date) -> dict[str, Any]:
         samples = session.scalars(
@@ -91,7 +93,9 @@ def trace(session: Session, section: str, on: date | None = None, window_hours: 
     point = get_point(session, section, "water")
     rs = session.scalars(select(m.RiverSection).where(m.RiverSection.point_id == point.id)).first()
     if rs is None:
-        raise TracingError(f"{point.name} is not placed on a river (add it to the sections sheet)")
+        raise TracingError(
+            Msg("{section} is not placed on a river (add it to the sections sheet)", section=point.name)
+        )
     if on is None:
         on = session.scalar(
             select(m.WaterSample.sampled_on)
@@ -100,12 +104,16 @@ def trace(session: Session, section: str, on: date | None = None, window_hours: 
             .limit(1)
         )
         if on is None:
-            raise TracingError(f"no samples at {point.name}")
+            raise TracingError(Msg("no samples at {section}", section=point.name))
     change = worsening(session, point, on)
     wanted = items or [i for i in change["items_over_target"] if i in ITEM_CODES] or list(ITEM_CODES)[:3]
     bad = [i for i in wanted if i not in ITEM_CODES]
     if bad:
-        raise TracingError(f"cannot trace {', '.join(bad)}: known items {', '.join(ITEM_CODES)}")
+        raise TracingError(
+            Msg(
+                "cannot trace {items}: known items {known}", items=", ".join(bad), known=", ".join(ITEM_CODES)
+            )
+        )
     end_utc = datetime(on.year, on.month, on.day) + timedelta(days=1) - BEIJING
     start_utc = end_utc - timedelta(hours=window_hours)
     river = session.get(m.River, rs.river_id)
@@ -148,9 +156,11 @@ def trace(session: Session, section: str, on: date | None = None, window_hours: 
         r["rank"], r["share"] = k, round(r["loads"][key]["kg"] / total, 4)
     return {
         "section": point.name, "river": river.name if river else "", "km": rs.km, "change": change,
-        "items": wanted, "ranked_by": key, "window": {"start_utc": start_utc.isoformat() + "Z",
-                                                   "end_utc": end_utc.isoformat() + "Z", "hours": window_hours},
-        "method": "load = Σ hourly mean concentration (mg/L) × hourly flow (m³) / 1000 (kg); flow w00000 L/s × 3.6",
+        "items": wanted, "item_names": {i: pollutant_name(ITEM_CODES[i]) for i in wanted}, "ranked_by": key,
+        "window": {"start_utc": start_utc.isoformat() + "Z", "end_utc": end_utc.isoformat() + "Z",
+                   "hours": window_hours},
+        "method": Msg("load (kg) = Σ hourly mean concentration (mg/L) × hourly flow (m³) ÷ 1000; hourly flow (m³) "
+                      "= {flow} (L/s) × 3.6", flow=pollutant_name(FLOW_CODE)),
         "ranking": ranking,
     }  # fmt: skip
 

@@ -265,6 +265,8 @@ class LoginAttempt(Base):
     username: Mapped[str] = mapped_column(String(64), index=True)
     address: Mapped[str] = mapped_column(String(64), index=True)
     ok: Mapped[bool] = mapped_column(Boolean, default=False)
+    # ok | failed (wrong password or unknown user) | throttled (refused before any check)
+    result: Mapped[str] = mapped_column(String(16), default="failed")
 
 
 class AuditEvent(Base):

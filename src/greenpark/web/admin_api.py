@@ -13,9 +13,10 @@ from greenpark.services import audit, auth
 from greenpark.services.auth import Role
 from greenpark.store import models as m
 from greenpark.web.deps import DB, Admin
+from greenpark.web.i18n import LocalizedRoute
 from greenpark.web.validation import Id, InModel, OptCode
 
-router = APIRouter(prefix="/api/admin", tags=["administration"])
+router = APIRouter(prefix="/api/admin", tags=["administration"], route_class=LocalizedRoute)
 Username = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")]
 USERNAME = r"^[A-Za-z0-9_.@-]+$"
 
@@ -160,6 +161,12 @@ def logins_api(_: Admin, db: DB, limit: Annotated[int, Query(ge=1, le=1000)] = 2
     """Recent login attempts, failed ones included. Who: admins."""
     t = m.LoginAttempt
     return [
-        {"at_utc": r.at_utc.isoformat() + "Z", "username": r.username, "address": r.address, "ok": r.ok}
+        {
+            "at_utc": r.at_utc.isoformat() + "Z",
+            "username": r.username,
+            "address": r.address,
+            "ok": r.ok,
+            "result": r.result,
+        }
         for r in db.scalars(select(t).order_by(t.id.desc()).limit(limit))
     ]

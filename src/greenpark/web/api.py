@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks, File, HTTPException, Query, Request, UploadFile
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -17,6 +17,7 @@ from greenpark.services.inventory import InventoryError, get_park, list_records,
 from greenpark.services.io import ImportRejected, import_file, inventory_workbook, template_workbook
 from greenpark.services.reproduce import reproduce
 from greenpark.services.snapshots import restatements
+from greenpark.services.tabular import column_label, table_workbook
 from greenpark.store import models as m
 from greenpark.web.deps import (
     DB,
@@ -29,6 +30,7 @@ from greenpark.web.deps import (
     start_browser_session,
     throttle_message,
 )
+from greenpark.web.i18n import LocalizedJSON, LocalizedRoute
 from greenpark.web.scope import (
     CoreScope,
     EnterpriseByCode,
@@ -41,7 +43,7 @@ from greenpark.web.scope import (
 from greenpark.web.uploads import upload
 from greenpark.web.validation import Id, InModel, OptCode, OptYear, PathCode, Year
 
-router = APIRouter(prefix="/api")
+router = APIRouter(prefix="/api", route_class=LocalizedRoute)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -99,7 +101,7 @@ def login(body: LoginIn, request: Request, db: DB) -> Any:
         user = auth.login(db, body.username, body.password, client_address(request))
     except auth.LoginThrottled as exc:
         db.commit()
-        return JSONResponse(
+        return LocalizedJSON(
             {"detail": throttle_message(exc, "en")},
             status_code=429,
             headers={"Retry-After": str(exc.retry_after_s)},
@@ -345,10 +347,31 @@ def import_api(
         res = import_file(db, name, content, user=user)
     except ImportRejected as exc:
         db.rollback()
-        body = ImportOut(ok=False, file=name, errors=[CellErrorOut(**e.__dict__) for e in exc.errors],
-                         errors_total=exc.total)  # fmt: skip
-        return JSONResponse(body.model_dump(), status_code=422)
+        errors = [
+            e.__dict__ | {"text": e.message(), "column_label": column_label(e.column)} for e in exc.errors
+        ]
+        return LocalizedJSON({"ok": False, "file": name, "rows": {}, "changed": {}, "already_imported": False,
+                              "errors": errors, "errors_total": exc.total}, status_code=422)  # fmt: skip
     background.add_task(warm, request.app.state.database_url)
     return ImportOut(
         ok=True, file=name, rows=res.rows, changed=res.changed, already_imported=res.already_imported
+    )
+
+
+class TableIn(InModel):
+    title: Annotated[str, Field(min_length=1, max_length=200)]
+    columns: Annotated[list[Annotated[str, Field(max_length=200)]], Field(max_length=100)]
+    rows: Annotated[list[list[str | float | int | None]], Field(max_length=20_000)]
+
+
+@router.post("/tables/export.xlsx", tags=["export"])
+def table_export(_: Public, body: TableIn) -> Response:
+    """A table as the page shows it, as an Excel workbook (every page's "export to Excel"). Who:
+    anyone (the rows are what the caller already sees)."""
+    from urllib.parse import quote
+
+    return Response(
+        table_workbook(body.title, body.columns, body.rows),
+        media_type=XLSX,
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(body.title[:100])}.xlsx"},
     )

@@ -9,10 +9,11 @@ from fastapi import APIRouter, File, HTTPException, Query, UploadFile
 
 from greenpark.services import air, monitoring
 from greenpark.web.deps import DB, Public, Staff
+from greenpark.web.i18n import LocalizedRoute
 from greenpark.web.uploads import rejected, upload
 from greenpark.web.validation import Code, Conc, OptCode, PathCode, Year
 
-router = APIRouter(prefix="/api/env", tags=["environment"])
+router = APIRouter(prefix="/api/env", tags=["environment"], route_class=LocalizedRoute)
 
 
 @router.get("/aqi")
@@ -87,16 +88,9 @@ def noise_api(
 
 @router.get("/stations")
 def stations_api(_: Public, db: DB) -> list[dict[str, Any]]:
-    """Air stations and the years they have data for. Who: anyone."""
-    return [
-        {
-            "code": p.code,
-            "station": p.name,
-            "years": monitoring.station_years(db, p),
-            "data_note": p.data_note,
-        }
-        for p in monitoring.points(db, "air")
-    ]
+    """Air stations (operating ones with the latest data first; decommissioned ones say so) and
+    the years they have data for. Who: anyone."""
+    return monitoring.air_stations(db)
 
 
 @router.get("/air/annual")

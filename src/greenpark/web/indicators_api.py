@@ -10,16 +10,15 @@ from pydantic import Field
 
 from greenpark.services import indicators
 from greenpark.web.deps import DB, Public, SignedIn, Staff
+from greenpark.web.i18n import LocalizedRoute
 from greenpark.web.uploads import rejected, upload
-from greenpark.web.validation import InModel, OptCode, OptYear, PathCode, Year
+from greenpark.web.validation import InModel, OptCode, OptYear, PathCode
 
-router = APIRouter(prefix="/api/indicators", tags=["indicators"])
+router = APIRouter(prefix="/api/indicators", tags=["indicators"], route_class=LocalizedRoute)
 
 
 @router.get("")
-def indicators_api(
-    _: Public, db: DB, year: Annotated[int, Query(ge=1990, le=2100)] = 2021
-) -> list[dict[str, Any]]:
+def indicators_api(_: Public, db: DB, year: OptYear = None) -> list[dict[str, Any]]:
     """Every indicator for a year: value, target, status (met, at_risk, missed, no_data). Who: anyone."""
     return indicators.evaluate(db, year)
 
@@ -87,7 +86,7 @@ def import_values_api(p: Staff, db: DB, file: UploadFile = File(...)) -> Any:  #
 
 
 @router.get("/report.{fmt}")
-def report_export_api(_: SignedIn, db: DB, fmt: Literal["xlsx", "docx"], year: Year = 2021) -> Response:
+def report_export_api(_: SignedIn, db: DB, fmt: Literal["xlsx", "docx"], year: OptYear = None) -> Response:
     """The annual indicator progress report as xlsx or docx (Chinese). Who: signed-in users."""
     from greenpark.services import report
 
@@ -104,7 +103,7 @@ def report_export_api(_: SignedIn, db: DB, fmt: Literal["xlsx", "docx"], year: Y
     else:
         raise HTTPException(404, "report.xlsx or report.docx")
     return Response(body, media_type=mime,
-                    headers={"Content-Disposition": f'attachment; filename="greenpark-indicators-{year}.{fmt}"'})  # fmt: skip
+                    headers={"Content-Disposition": f'attachment; filename="greenpark-indicators-{year or indicators.default_year(db)}.{fmt}"'})  # fmt: skip
 
 
 @router.get("/{code}")

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import secrets
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, BackgroundTasks, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 
+from greenpark import __version__
+from greenpark.i18n import N_, catalogue, labels, tr
+from greenpark.i18n import render as render_msg
 from greenpark.services import auth
 from greenpark.services.cockpit import scope_years, warm
 from greenpark.services.factors import FactorLibrary, check_factor_sets, factor_set_summary
@@ -18,6 +24,7 @@ from greenpark.services.inventory import InventoryError, get_park
 from greenpark.services.io import ImportRejected, import_file
 from greenpark.services.reproduce import reproduce
 from greenpark.services.snapshots import restatements
+from greenpark.services.tabular import column_label
 from greenpark.store import models as m
 from greenpark.web.deps import (
     DB,
@@ -29,31 +36,88 @@ from greenpark.web.deps import (
     start_browser_session,
     throttle_message,
 )
-from greenpark.web.i18n import lang_of, translator
+from greenpark.web.i18n import allowed, lang_of, menu_for
 from greenpark.web.uploads import upload
+from greenpark.web.validation import OptCode
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+ROLE_LABELS = {
+    auth.Role.ADMIN: N_("Administrator"),
+    auth.Role.PARK_STAFF: N_("Park staff"),
+    auth.Role.VERIFIER: N_("Verifier"),
+    auth.Role.ENTERPRISE: N_("Enterprise user"),
+    auth.Role.PUBLIC: N_("Public"),
+}
+BEIJING = timedelta(hours=8)
+#: Changes with the package version and the static files, so browsers fetch new scripts.
+ASSET_VERSION = __version__
+
+
+def _context(request: Request, p: Principal, lang: str) -> dict[str, Any]:
+    return {
+        "_": lambda msgid, **params: tr(msgid, lang, **params),
+        "r": lambda value: render_msg(value, lang),  # a message from a service, in the page's language
+        "bj": lambda t: (t + BEIJING).strftime("%Y-%m-%d %H:%M") if t else "–",  # UTC → Beijing time
+        "lang": lang,
+        "user": p,
+        "role_label": tr(ROLE_LABELS[p.role], lang),
+        "menu": menu_for(p.role, request.url.path),
+        "csrf": csrf_token(request),
+        "path": request.url.path,
+        "lang_url": request.url.path
+        + "?"
+        + urlencode({**request.query_params, "lang": "en" if lang == "zh" else "zh"}),
+        "asset_version": ASSET_VERSION,
+        "label": lambda table, code: labels.label(getattr(labels, table), code, lang),
+        "unit": lambda u: labels.unit(u, lang),
+        "num": lambda v, digits=0: _number(v, digits, lang),
+    }
+
+
+def _number(v: Any, digits: int, lang: str) -> str:
+    """A number as people write it: thousands grouped, the digits asked for, "–" for none."""
+    if v is None:
+        return "–"
+    return f"{v:,.{digits}f}"
 
 
 def render(request: Request, name: str, p: Principal, status_code: int = 200, **ctx: Any) -> HTMLResponse:
+    """A page in the request's language; a page the caller's role may not use gives the error page
+    with the way out instead (log in, or back to what the role can use)."""
     lang = lang_of(request)
-    response = templates.TemplateResponse(
-        request,
-        name,
-        {
-            "t": translator(lang),
-            "lang": lang,
-            "user": p,
-            "csrf": csrf_token(request),
-            "path": request.url.path,
-            **ctx,
-        },
-        status_code=status_code,
-    )
+    if not allowed(p.role, request.url.path):
+        return error_page(request, p, 401 if not p.authenticated else 403)
+    ctx = {**_context(request, p, lang), **ctx}
+    response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
     if request.query_params.get("lang") in ("zh", "en"):
         response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="lax")
     return response
+
+
+ERRORS = {
+    400: (N_("The request was not understood"), N_("Something in the address or the form is not valid.")),
+    401: (N_("Please log in"), N_("This page is for signed-in users. Log in to continue.")),
+    403: (N_("Not allowed"), N_("Your role may not use this page. The menu shows what you can use.")),
+    404: (
+        N_("Page not found"),
+        N_("There is no page at this address. It may have moved, or the link is wrong."),
+    ),
+    405: (N_("Not possible here"), N_("This address does not accept that kind of request.")),
+    413: (N_("Too large"), N_("The file or the form is larger than greenpark accepts.")),
+    422: (N_("Not accepted"), N_("Something in the form is not valid.")),
+    429: (N_("Too many attempts"), N_("Wait a little and try again.")),
+    500: (N_("Something went wrong"), N_("greenpark could not finish this page; the error is logged.")),
+}
+
+
+def error_page(request: Request, p: Principal, status: int, detail: str = "") -> HTMLResponse:
+    """The page a person sees for an error: what happened, in their language, and the way out."""
+    lang = lang_of(request)
+    title, text = ERRORS.get(status, ERRORS[500 if status >= 500 else 400])
+    ctx = {**_context(request, p, lang), "status": status, "title": tr(title, lang), "text": tr(text, lang),
+           "detail": detail, "next": request.url.path if request.method == "GET" else "/"}  # fmt: skip
+    return templates.TemplateResponse(request, "error.html", ctx, status_code=status)
 
 
 def _check_form_csrf(request: Request, token: str) -> None:
@@ -125,16 +189,16 @@ def tracing_page(request: Request, p: CurrentPrincipal) -> HTMLResponse:
 @router.get("/inventory", response_class=HTMLResponse)
 def inventory_page(request: Request, p: CurrentPrincipal, db: DB) -> HTMLResponse:
     park = _park_or_none(db)
-    scopes: list[dict[str, str]] = []
+    scopes: list[dict[str, Any]] = []
     years: list[int] = []
     if park is not None:
         en = lang_of(request) == "en"
-        scopes = [{"code": "park", "name": park.name_en if en else park.name_zh}] + [
-            {"code": z.code, "name": z.name_en if en else z.name_zh} for z in park.zones
+        scopes = [{"code": "park", "name": park.name_en if en else park.name_zh, "data": False}] + [
+            {"code": z.code, "name": z.name_en if en else z.name_zh, "data": False} for z in park.zones
         ]
         if p.role in auth.READ_ALL:
             scopes += [
-                {"code": e.code, "name": e.name}
+                {"code": e.code, "name": e.name, "data": True}
                 for e in db.scalars(
                     select(m.Enterprise).where(m.Enterprise.park_id == park.id).order_by(m.Enterprise.code)
                 )
@@ -142,7 +206,7 @@ def inventory_page(request: Request, p: CurrentPrincipal, db: DB) -> HTMLRespons
         elif p.enterprise_id:
             e = db.get(m.Enterprise, p.enterprise_id)
             if e:
-                scopes.append({"code": e.code, "name": e.name})
+                scopes.append({"code": e.code, "name": e.name, "data": True})
         years = scope_years(db, park, "park")
     return render(request, "inventory.html", p, park=park, scopes=scopes, years=years)
 
@@ -176,31 +240,35 @@ def import_post(
         db.rollback()
         return render(
             request, "import.html", p, status_code=422, result=None, errors=exc.errors, errors_total=exc.total,
-            filename=name, batches=_batches(db, p),
+            filename=name, batches=_batches(db, p), column_label=column_label,
         )  # fmt: skip
     db.commit()
     background.add_task(warm, request.app.state.database_url)
     return render(request, "import.html", p, result=res, errors=None, batches=_batches(db, p))
 
 
-def _batches(db: DB, p: Principal) -> list[m.ImportBatch]:
-    if p.role in auth.WRITE_ALL:
-        return list(db.scalars(select(m.ImportBatch).order_by(m.ImportBatch.id.desc()).limit(20)))
-    if p.authenticated:
-        return list(
-            db.scalars(
-                select(m.ImportBatch)
-                .where(m.ImportBatch.user_id == p.user_id)
-                .order_by(m.ImportBatch.id.desc())
-                .limit(20)
-            )
-        )
-    return []
+def _batches(db: DB, p: Principal) -> list[dict[str, Any]]:
+    """The last imports the caller may see (all for staff; one's own otherwise), newest first."""
+    if not p.authenticated:
+        return []
+    stmt = (
+        select(m.ImportBatch, m.AppUser.display_name)
+        .outerjoin(m.AppUser, m.AppUser.id == m.ImportBatch.user_id)
+        .order_by(m.ImportBatch.id.desc())
+        .limit(200)
+    )
+    if p.role not in auth.WRITE_ALL:
+        stmt = stmt.where(m.ImportBatch.user_id == p.user_id)
+    return [
+        {"id": b.id, "filename": b.filename, "kinds": [k for k in b.kind.split("+") if k], "rows": b.rows,
+         "changed": b.rows_changed, "at": b.created_at, "by": by or ""}
+        for b, by in db.execute(stmt)
+    ]  # fmt: skip
 
 
 @router.get("/factors", response_class=HTMLResponse)
 def factors_page(
-    request: Request, p: CurrentPrincipal, db: DB, code: str | None = None, version: str | None = None
+    request: Request, p: CurrentPrincipal, db: DB, code: OptCode = None, version: OptCode = None
 ) -> HTMLResponse:
     sets = [
         factor_set_summary(fs)
@@ -218,6 +286,10 @@ def factors_page(
         selected=selected,
         checks=check_factor_sets(lib),
         restated=restatements(db),
+        carriers={
+            c.code: (c.name_zh if lang_of(request) == "zh" else c.name_en)
+            for c in db.scalars(select(m.Carrier))
+        },
     )
 
 
@@ -240,7 +312,20 @@ def reproduce_page(request: Request, p: CurrentPrincipal, db: DB) -> HTMLRespons
 
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, p: CurrentPrincipal) -> HTMLResponse:
-    return render(request, "login.html", p, error=None)
+    return render(request, "login.html", p, error=None, next=_safe_next(request.query_params.get("next")))
+
+
+def _safe_next(target: str | None) -> str:
+    """Where to go after logging in: a path of this site only (never another host)."""
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or len(target) > 500
+    ):
+        return "/"
+    return target
 
 
 @router.post("/login", response_model=None)
@@ -251,21 +336,26 @@ def login_post(
     username: str = Form(..., max_length=64),
     password: str = Form(..., max_length=1024),
     csrf_token_field: str = Form("", alias="csrf_token", max_length=200),
+    next_page: str = Form("/", alias="next", max_length=500),
 ) -> Response:
     _check_form_csrf(request, csrf_token_field)
     lang = lang_of(request)
+    next_page = _safe_next(next_page)
     try:
         user = auth.login(db, username, password, client_address(request))
     except auth.LoginThrottled as exc:
         db.commit()
-        response = render(request, "login.html", p, status_code=429, error=throttle_message(exc, lang))
+        response = render(
+            request, "login.html", p, status_code=429, error=throttle_message(exc, lang), next=next_page
+        )
         response.headers["Retry-After"] = str(exc.retry_after_s)
         return response
     if user is None:
         db.commit()
-        return render(request, "login.html", p, status_code=401, error=translator(lang)["bad_login"])
+        return render(request, "login.html", p, status_code=401, error=tr("Wrong username or password", lang),
+                      next=next_page)  # fmt: skip
     start_browser_session(request, db, user)
-    return RedirectResponse("/", status_code=303)
+    return RedirectResponse(next_page, status_code=303)
 
 
 @router.post("/logout", response_model=None)
@@ -275,6 +365,22 @@ def logout_post(
     _check_form_csrf(request, csrf_token_field)
     end_browser_session(request, db)
     return RedirectResponse("/", status_code=303)
+
+
+@router.get("/i18n/{lang}.js")
+def messages_script(lang: Literal["zh", "en"]) -> Response:
+    """The catalogue for page scripts (``GP._``): the same translations as the pages'."""
+    body = "window.GP_MESSAGES = " + json.dumps(catalogue(lang), ensure_ascii=False, sort_keys=True) + ";\n"
+    body += (
+        "window.GP_LABELS = " + json.dumps(labels.tables(lang), ensure_ascii=False, sort_keys=True) + ";\n"
+    )
+    return Response(body, media_type="text/javascript; charset=utf-8",
+                    headers={"Cache-Control": "public, max-age=3600"})  # fmt: skip
+
+
+@router.get("/favicon.ico")
+def favicon() -> RedirectResponse:
+    return RedirectResponse("/static/favicon.svg", status_code=301)
 
 
 @router.get("/api/docs", response_class=HTMLResponse)

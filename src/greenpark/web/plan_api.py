@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, HTTPException, UploadFile
+from fastapi.responses import Response
 
+from greenpark.i18n import Msg, message_of
 from greenpark.services import landuse, projects
 from greenpark.web.deps import DB, ReadAll, SignedIn, Staff
+from greenpark.web.i18n import LocalizedRoute
 from greenpark.web.uploads import upload
-from greenpark.web.validation import Id, InputError, OptCode, Year, check_text
+from greenpark.web.validation import Id, InputError, OptCode, OptYear, check_text
 
 #: Largest attachment of a progress report.
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 
-router = APIRouter(prefix="/api", tags=["tasks, projects, land"])
+router = APIRouter(prefix="/api", tags=["tasks, projects, land"], route_class=LocalizedRoute)
 
 
 @router.get("/projects/tasks")
@@ -36,7 +40,19 @@ def project_history_api(_: SignedIn, db: DB, seq: Id) -> list[dict[str, Any]]:
     try:
         return projects.history(db, seq)
     except projects.ProjectError as exc:
-        raise HTTPException(404, str(exc)) from None
+        raise HTTPException(404, message_of(exc)) from None
+
+
+@router.get("/projects/{seq}/updates/{update_id}/attachment")
+def project_attachment_api(_: SignedIn, db: DB, seq: Id, update_id: Id) -> Response:
+    """Download the file attached to a progress report (always as a download, never shown inline).
+    Who: signed-in users (as the project's history)."""
+    try:
+        name, content = projects.attachment(db, seq, update_id)
+    except projects.ProjectError as exc:
+        raise HTTPException(404, message_of(exc)) from None
+    return Response(content, media_type="application/octet-stream",
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})  # fmt: skip
 
 
 @router.post("/projects/{seq}/updates")
@@ -53,20 +69,20 @@ def project_update_api(
         check_text(milestone, "milestone")
         check_text(note, "note")
     except InputError as exc:
-        raise HTTPException(422, str(exc)) from None
+        raise HTTPException(422, message_of(exc)) from None
     except ValueError:
-        raise HTTPException(422, f"{on!r} is not a date (YYYY-MM-DD)") from None
+        raise HTTPException(422, Msg("{value} is not a date (YYYY-MM-DD)", value=repr(on))) from None
     att = upload(attachment, ATTACHMENT_MAX_BYTES) if attachment is not None and attachment.filename else None
     try:
         projects.update(db, seq, day, status, percent, spent_10k_yuan, milestone, note, p.username, att)
     except projects.ProjectError as exc:
         db.rollback()
-        raise HTTPException(422, str(exc)) from None
+        raise HTTPException(422, message_of(exc)) from None
     return {"ok": True, "project": projects.project_dict(projects.get_project(db, seq), date.today())}
 
 
 @router.get("/land/rank")
-def land_rank_api(_: ReadAll, db: DB, year: Year = 2020, zone: OptCode = None) -> list[dict[str, Any]]:
+def land_rank_api(_: ReadAll, db: DB, year: OptYear = None, zone: OptCode = None) -> list[dict[str, Any]]:
     """亩均 figures of each enterprise with class and rank. Who: admins, park staff, verifiers."""
     return landuse.evaluation(db, year, zone)
 

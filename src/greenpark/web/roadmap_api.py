@@ -6,18 +6,20 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, HTTPException, Query, UploadFile
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import Field
 
+from greenpark.i18n import message_of
 from greenpark.services import iamc, scenarios, sinks
 from greenpark.services.decomposition import decompose_table
 from greenpark.services.io import ImportRejected
 from greenpark.web.deps import DB, Public, SignedIn, Staff
+from greenpark.web.i18n import LocalizedJSON, LocalizedRoute
 from greenpark.web.scope import CoreScope
 from greenpark.web.uploads import rejected, upload
 from greenpark.web.validation import INT32_MAX, Code, Codes, InModel, OptCode, PathCode, Year
 
-router = APIRouter(prefix="/api", tags=["roadmap"])
+router = APIRouter(prefix="/api", tags=["roadmap"], route_class=LocalizedRoute)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -49,7 +51,7 @@ def history_api(_: Public, db: DB, sc: CoreScope) -> dict[str, Any]:
     try:
         out["decomposition"] = scenarios.history_decomposition(db, "park", "above_scale")
     except scenarios.ScenarioError as exc:
-        out["decomposition"] = {"error": str(exc)}
+        out["decomposition"] = {"error": message_of(exc)}
     return out
 
 
@@ -183,7 +185,7 @@ def sinks_api(_: Public, db: DB, year: Year = 2020, zone: OptCode = None) -> dic
     try:
         out = sinks.annual_sink(db, year, zone)
     except sinks.SinkError as exc:
-        raise HTTPException(422, str(exc)) from None
+        raise HTTPException(422, message_of(exc)) from None
     out["years"] = sinks.sink_years(db)
     return out
 
@@ -200,7 +202,7 @@ def sink_parameters_api(_: Public, db: DB) -> dict[str, Any]:
     try:
         return sinks.parameters(db)
     except sinks.SinkError as exc:
-        raise HTTPException(422, str(exc)) from None
+        raise HTTPException(422, message_of(exc)) from None
 
 
 class ParameterChanges(InModel):
@@ -215,7 +217,7 @@ def edit_sink_parameters_api(p: Staff, db: DB, body: ParameterChanges) -> dict[s
         return sinks.edit_parameters(db, body.changes, p.username)
     except sinks.SinkError as exc:
         db.rollback()
-        raise HTTPException(422, str(exc)) from None
+        raise HTTPException(422, message_of(exc)) from None
 
 
 @router.post("/sinks/import")
@@ -243,6 +245,6 @@ def lmdi_api(_: SignedIn, year_from: Annotated[int, Form(ge=1900, le=2200)], yea
     try:
         return decompose_table(name, content, year_from, year_to, detail)
     except ImportRejected as exc:
-        return JSONResponse(
+        return LocalizedJSON(
             {"ok": False, "file": name, "errors": [str(e) for e in exc.errors]}, status_code=422
         )

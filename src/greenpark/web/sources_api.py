@@ -7,17 +7,19 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, HTTPException, Path, Query, UploadFile
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import Field
 from sqlalchemy import func, select
 
+from greenpark.i18n import Msg, message_of
 from greenpark.services import alarms, audit, devices, sources, tracing
 from greenpark.services.auth import WRITE_ALL as STAFF_ROLES
 from greenpark.services.auth import Role
 from greenpark.services.monitoring import MonitoringError
-from greenpark.services.tabular import TableRejected
+from greenpark.services.tabular import TableRejected, column_label
 from greenpark.store import models as m
 from greenpark.web.deps import DB, ReadAll, SignedIn, Staff
+from greenpark.web.i18n import LocalizedJSON, LocalizedRoute
 from greenpark.web.scope import (
     EnterpriseById,
     OwnEnterprises,
@@ -29,13 +31,13 @@ from greenpark.web.scope import (
 from greenpark.web.uploads import upload
 from greenpark.web.validation import INT32_MAX, Code, InModel, JsonObject, JsonRows, OptCode, PathCode
 
-router = APIRouter(prefix="/api", tags=["pollution sources"])
+router = APIRouter(prefix="/api", tags=["pollution sources"], route_class=LocalizedRoute)
 
 
-def _rejected(db: DB, exc: TableRejected) -> JSONResponse:
+def _rejected(db: DB, exc: TableRejected) -> LocalizedJSON:
     db.rollback()
-    return JSONResponse(
-        {"ok": False, "errors": [e.__dict__ | {"text": str(e)} for e in exc.errors], "errors_total": exc.total,
+    return LocalizedJSON(
+        {"ok": False, "errors": [e.__dict__ | {"text": e.message(), "column_label": column_label(e.column)} for e in exc.errors], "errors_total": exc.total,
          "message": "nothing was imported"},
         status_code=422,
     )  # fmt: skip
@@ -109,7 +111,7 @@ def channel_patch_api(p: Staff, db: DB, channel: ReadableChannel, body: ChannelP
     except sources.SourceFileRejected as exc:
         return _rejected(db, exc)
     except ValueError as exc:
-        raise HTTPException(422, str(exc)) from None
+        raise HTTPException(422, message_of(exc)) from None
     return sources.channel_dict(ch)
 
 
@@ -176,7 +178,7 @@ def adopt_api(
     except LookupError as exc:
         raise HTTPException(404, str(exc)) from None
     except sources.DeviceConflict as exc:
-        raise HTTPException(409, str(exc)) from None
+        raise HTTPException(409, message_of(exc)) from None
     return {"ok": True, "mn": mn, "frames_stored": ok, "frames_refused": refused}
 
 
@@ -193,7 +195,7 @@ def rekey_api(p: Staff, db: DB, point: ReadablePoint, body: RekeyIn) -> dict[str
     try:
         devices.rekey_device(db, point.id, body.pw, body.confirm_mn, p.username)
     except ValueError as exc:
-        raise HTTPException(422, str(exc)) from None
+        raise HTTPException(422, message_of(exc)) from None
     return {"ok": True, "mn": point.mn}
 
 
@@ -236,7 +238,7 @@ def alarm_ack_api(p: Staff, db: DB, alarm: ReadableAlarm, body: NoteIn) -> dict[
     try:
         a = alarms.acknowledge(db, alarm.id, p.username, body.note)
     except alarms.AlarmError as exc:
-        raise HTTPException(409 if "no alarm" not in str(exc) else 404, str(exc)) from None
+        raise HTTPException(409, message_of(exc)) from None
     return alarms.alarm_dict(db, a, with_log=True)
 
 
@@ -245,8 +247,10 @@ def alarm_close_api(p: Staff, db: DB, alarm: ReadableAlarm, body: NoteIn) -> dic
     """Close an alarm with a note. Who: admins and park staff."""
     try:
         a = alarms.close(db, alarm.id, p.username, body.note)
+    except alarms.AlarmNoteMissing as exc:
+        raise HTTPException(422, message_of(exc)) from None
     except alarms.AlarmError as exc:
-        raise HTTPException(409 if "no alarm" not in str(exc) else 404, str(exc)) from None
+        raise HTTPException(409, message_of(exc)) from None
     return alarms.alarm_dict(db, a, with_log=True)
 
 
@@ -262,12 +266,12 @@ def settings_put_api(p: Staff, db: DB, body: JsonObject) -> dict[str, Any]:
     with who, when and the old value. ``webhook_allow_private`` is for admins only.
     Who: admins and park staff."""
     if "webhook_allow_private" in body and p.role is not Role.ADMIN:
-        raise HTTPException(403, "only an admin may allow webhooks to private addresses")
+        raise HTTPException(403, Msg("only an admin may allow webhooks to private addresses"))
     try:
         sources.set_settings(db, body, p.username)
     except ValueError as exc:
         db.rollback()
-        raise HTTPException(422, str(exc)) from None
+        raise HTTPException(422, message_of(exc)) from None
     return sources.settings(db)
 
 
@@ -312,4 +316,4 @@ def tracing_api(
     try:
         return tracing.trace(db, section, on, window_hours)
     except (tracing.TracingError, MonitoringError) as exc:
-        raise HTTPException(404, str(exc)) from None
+        raise HTTPException(404, message_of(exc)) from None

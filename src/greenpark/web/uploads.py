@@ -10,10 +10,10 @@ from __future__ import annotations
 from pathlib import PurePath
 
 from fastapi import HTTPException, UploadFile
-from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from greenpark.services.tabular import MAX_UPLOAD_BYTES, TableRejected
+from greenpark.services.tabular import MAX_UPLOAD_BYTES, TableRejected, column_label
+from greenpark.web.i18n import LocalizedJSON
 from greenpark.web.validation import InputError, check_text
 
 
@@ -30,16 +30,18 @@ def upload(file: UploadFile, limit: int = MAX_UPLOAD_BYTES) -> tuple[str, bytes]
     return name, content
 
 
-def rejected(db: Session, name: str, exc: TableRejected) -> JSONResponse:
+def rejected(db: Session, name: str, exc: TableRejected) -> LocalizedJSON:
     """The 422 answer to a refused file: nothing imported, every listed error with its place."""
     db.rollback()
-    return JSONResponse(
+    return LocalizedJSON(
         {
             "ok": False,
             "file": name,
             "message": "nothing was imported",
             "errors_total": exc.total,
-            "errors": [e.__dict__ | {"text": str(e)} for e in exc.errors],
+            "errors": [
+                e.__dict__ | {"text": e.message(), "column_label": column_label(e.column)} for e in exc.errors
+            ],
         },
         status_code=422,
     )

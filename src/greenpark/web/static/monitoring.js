@@ -2,74 +2,136 @@
 (function () {
   'use strict';
   const GP = window.GP;
-  const L = (a, b) => GP.L(a, b);
+  // Words come from the catalogue: _ translates an English message id, N_ only marks one (translated
+  // where it is shown). Ids are written outside template literals: the extractor skips backticks.
+  const _ = GP._;
+  const N_ = (s) => s;
   const html = GP.html;
   const COLORS = { red: '#c0392b', orange: '#e67e22', green: '#2f855a', never: '#95a5a6' };
-  const STATUS = { red: ['超标/离线', 'exceedance / offline'], orange: ['预警', 'warning'], green: ['正常', 'normal'], never: ['未上线', 'never reported'] };
+  const STATUS = { red: N_('exceedance / offline'), orange: N_('early warning'), green: N_('normal'), never: N_('never reported') };
   const RULES = {
-    exceedance: ['超标', 'exceedance'], pre_alarm: ['超标预警', 'pre-alarm'], missing_data: ['数据缺失', 'missing data'],
-    offline: ['设备离线', 'offline'], abnormal_flag: ['异常标记持续', 'abnormal flags'], flat_line: ['数值恒定（疑似造假）', 'flat line'],
-    concentration_collapse: ['浓度骤降流量不变（疑似造假）', 'concentration collapse'], held_below_limit: ['长期贴线（疑似造假）', 'held under limit'],
-    long_maintenance: ['长时间维护（疑似造假）', 'long maintenance'], wrong_password: ['访问密码错误（疑似冒用）', 'wrong access password'],
+    exceedance: N_('exceedance'), pre_alarm: N_('pre-alarm'), missing_data: N_('missing data'),
+    offline: N_('device offline'), abnormal_flag: N_('abnormal flags lasting'), flat_line: N_('flat line (suspected tampering)'),
+    concentration_collapse: N_('concentration collapse at steady flow (suspected tampering)'), held_below_limit: N_('held just under the limit (suspected tampering)'),
+    long_maintenance: N_('long maintenance (suspected tampering)'), wrong_password: N_('wrong access password (suspected impersonation)'),
   };
-  const rule = (r) => L(...(RULES[r] || [r, r]));
+  const SEVERITY = { info: N_('notice'), warning: N_('warning'), critical: N_('critical') };
+  const ALARM_STATUS = { open: N_('open'), acknowledged: N_('acknowledged'), closed: N_('closed') };
+  const DEVICE_STATUS = { pending: N_('awaiting adoption'), adopted: N_('adopted'), ignored: N_('ignored') };
+  const word = (table, k) => (table[k] ? _(table[k]) : k);
+  // a discharge permit's management class (the file holds it as the permit writes it, in Chinese)
+  const MANAGEMENT = { 重点管理: N_('key management'), 简化管理: N_('simplified management'), 登记管理: N_('registration management') };
+  const management = (v) => (MANAGEMENT[v] ? _(MANAGEMENT[v]) : GP.name(v));
+  // GB 3838 water quality classes: I–V as they are, 劣V in words
+  const WATER_CLASS = { 劣V: N_('worse than V') };
+  const waterClass = (c) => word(WATER_CLASS, c);
+  const rule = (r) => word(RULES, r);
+  const COMMAND_STATUS = { pending: N_('queued'), sent: N_('sent'), accepted: N_('accepted by the device'), done: N_('done'), failed: N_('failed') };
   const local = (iso) => (iso ? new Date(iso).toLocaleString(GP.zh() ? 'zh-CN' : 'en-GB', { timeZone: 'Asia/Shanghai', hour12: false }) : '–');
   async function send(url, method, body) {
-    const r = await fetch(url, { method, credentials: 'same-origin', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': document.body.dataset.csrf }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const r = await GP.fetch(url, { method, credentials: 'same-origin', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': document.body.dataset.csrf }, body: body === undefined ? undefined : JSON.stringify(body) });
     const data = await r.json().catch(() => ({}));
     if (!r.ok) {
       const detail = typeof data.detail === 'string' ? data.detail : Array.isArray(data.detail) ? data.detail.map((e) => e.msg).join('; ') : '';
-      throw new Error(detail || (data.errors ? data.errors.map((e) => `${e.column}: ${e.reason}`).join('; ') : String(r.status)));
+      throw new Error(detail || (data.errors ? data.errors.map((e) => `${e.column_label || e.column}: ${e.reason}`).join('; ') : String(r.status)));
     }
     return data;
   }
   async function guarded(fn) {
     try { await fn(); } catch (e) {
       const box = document.getElementById('page-error');
-      if (box) { box.hidden = false; box.textContent = /401/.test(e.message) ? L('请先登录', 'Please log in') : /403/.test(e.message) ? L('无权查看', 'Not allowed') : e.message; }
+      if (box) { box.hidden = false; box.textContent = /401/.test(e.message) ? _('Please log in') : /403/.test(e.message) ? _('Not allowed') : e.message; }
       document.body.dataset.ready = '1';
     }
   }
+  // A translated message whose {fields} are markup (a name marked as data by GP.name): the words
+  // are escaped, the fields go in as they are. fill(_('Receiving water: {water}'), { water: GP.name(w) })
+  const fill = (text, params) => GP.join(text.split(/(\{\w+\})/).filter((x) => x !== '').map((x) => {
+    const k = x.slice(1, -1);
+    return /^\{\w+\}$/.test(x) && k in params ? params[k] : x;
+  }));
+  // a unit as the reader writes it (GP.unit), with the cubes the data files write as m3 raised
+  const unit = (u) => GP.unit(u || '').replace(/m3\b/g, 'm³');
+  // a channel's pollutant by its HJ 212 name in the page's language; a maker's own code has only
+  // the name its row of the enterprise file gives, which is data
+  const factor = (c) => (c.label ? c.label : GP.name(c.name || c.code));
+  // …saying whether its values are converted to the reference oxygen content
+  const channelName = (c) => (c.converted ? fill(_('{name} (converted)'), { name: factor(c) }) : factor(c));
 
   GP.monitoringPage = () => guarded(async () => {
     const d = await GP.api('/api/sources/overview');
     for (const k of ['red', 'orange', 'green', 'never']) document.getElementById('mon-' + k).textContent = d.counts[k];
     const pts = d.points;
     GP.chart('chart-map', {
-      tooltip: { formatter: (p) => GP.markup(html`${p.data.p.enterprise}<br>${p.data.p.outlet} · ${L(...STATUS[p.data.p.status])}`) },
-      xAxis: { type: 'value', scale: true, name: L('经度', 'lon'), axisLabel: { formatter: (v) => v.toFixed(2) } },
-      yAxis: { type: 'value', scale: true, name: L('纬度', 'lat'), axisLabel: { formatter: (v) => v.toFixed(2) } },
+      tooltip: { formatter: (p) => GP.markup(html`${p.data.p.enterprise}<br>${p.data.p.outlet} · ${word(STATUS, p.data.p.status)}`) },
+      // a margin around the outlets (one outlet alone would otherwise stretch the axes from 0)
+      xAxis: { type: 'value', scale: true, name: _('longitude'), min: (v) => +(v.min - 0.02).toFixed(2), max: (v) => +(v.max + 0.02).toFixed(2), axisLabel: { formatter: (v) => v.toFixed(2) } },
+      yAxis: { type: 'value', scale: true, name: _('latitude'), min: (v) => +(v.min - 0.02).toFixed(2), max: (v) => +(v.max + 0.02).toFixed(2), axisLabel: { formatter: (v) => v.toFixed(2) } },
       grid: { left: 60, right: 30, top: 30, bottom: 40 },
       series: [{ type: 'scatter', symbolSize: (v, p) => (p.data.p.medium === 'gas' ? 22 : 16), symbol: 'circle',
         data: pts.filter((p) => p.longitude).map((p) => ({ value: [p.longitude, p.latitude], p, itemStyle: { color: COLORS[p.status] } })),
         label: { show: true, position: 'right', formatter: (p) => p.data.p.enterprise.replace(/有限公司|（.*?）/g, '').slice(0, 8), fontSize: 11 } }],
     }).on('click', (p) => { window.location = '/monitoring/outlet/' + p.data.p.outlet_id; });
-    GP.setHTML(document.getElementById('mon-grid'), html`${pts.map((p) => {
+    const w = { online: _('online'), offline: _('offline'), hourly: _('hourly mean'), limit: _('limit'), flag: _('flag') };
+    const card = (p) => {
       const chans = p.channels.filter((c) => c.limit || c.value !== null).map((c) => {
         const cls = c.ratio === null ? '' : c.ratio > 1 ? 'bad' : c.ratio >= 0.8 ? 'warn' : 'good';
-        return html`<tr><td>${c.name || c.code}${c.converted ? L('（折算）', ' (conv.)') : ''}</td><td class="num ${cls}">${GP.fmt(c.value, 2)}</td><td class="num">${c.limit ?? ''}</td><td>${c.unit}</td><td>${c.flags}</td></tr>`;
+        return html`<tr><td>${channelName(c)}</td><td class="num ${cls}">${GP.fmt(c.value, 2)}</td><td class="num">${c.limit ?? ''}</td><td>${unit(c.unit)}</td><td>${c.flags}</td></tr>`;
       });
-      const alarms = [...new Set(p.open_alarms)].map((r) => rule(r) + ' ×' + p.open_alarms.filter((x) => x === r).length).join('、');
+      const alarms = GP.list([...new Set(p.open_alarms)].map((r) => rule(r) + ' ×' + p.open_alarms.filter((x) => x === r).length));
+      // the open alarms may be about earlier hours: say so when the values shown now are within their limits
+      const nowWithin = p.channels.every((c) => c.ratio === null || c.ratio <= 1);
+      const alarmLine = p.open_alarms.length
+        ? _('Open alarms: {list}', { list: alarms }) + (nowWithin && p.open_alarms.includes('exceedance') ? ' ' + _('(about earlier hours; the latest values are within their limits)') : '')
+        : '';
       return html`<a class="point ${p.status}" data-status="${p.status}" href="/monitoring/outlet/${p.outlet_id}">
-        <div class="head"><span class="dot" style="background:${COLORS[p.status]}"></span><b>${p.enterprise}</b></div>
-        <div class="sub">${p.outlet} · MN ${p.mn} · HJ 212-${p.edition} · ${p.online ? L('在线', 'online') : L('离线', 'offline')} · ${local(p.last_seen_utc)}</div>
-        <table class="data mini"><thead><tr><th></th><th class="num">${L('小时均值', 'hourly')}</th><th class="num">${L('限值', 'limit')}</th><th></th><th>${L('标记', 'flag')}</th></tr></thead><tbody>${chans}</tbody></table>
-        ${p.open_alarms.length ? html`<div class="alarms">${alarms}</div>` : ''}</a>`;
-    })}`);
+        <div class="head"><span class="dot" style="background:${COLORS[p.status]}"></span><b translate="no">${p.enterprise}</b></div>
+        <div class="sub"><span translate="no">${p.outlet}</span> · MN <span translate="no">${p.mn}</span> · HJ 212-${p.edition} · ${p.online ? w.online : w.offline} · ${local(p.last_seen_utc)}</div>
+        <table class="data mini"><thead><tr><th></th><th class="num">${w.hourly}</th><th class="num">${w.limit}</th><th></th><th>${w.flag}</th></tr></thead><tbody>${chans}</tbody></table>
+        ${alarmLine ? html`<div class="alarms">${alarmLine}</div>` : ''}</a>`;
+    };
+    GP.setHTML(document.getElementById('mon-grid'), pts.map(card));
     const unk = document.getElementById('mon-unknown');
     if (d.unknown_pending !== null) {
       const rows = await GP.api('/api/sources/unknown');
       const ents = await GP.api('/api/sources/enterprises');
       let outlets = [];
-      for (const e of ents.filter((x) => x.outlets)) { const f = await GP.api('/api/sources/enterprises/' + e.id); outlets = outlets.concat(f.outlets.map((o) => ({ id: o.id, label: `${e.name} · ${o.name}` }))); }
-      const opts = outlets.map((o) => html`<option value="${o.id}">${o.label}</option>`);
+      for (const e of ents.filter((x) => x.outlets)) {
+        const f = await GP.api('/api/sources/enterprises/' + e.id);
+        outlets = outlets.concat(f.outlets.map((o) => ({ id: o.id, label: `${e.name} · ${o.name}`, loggers: o.points.map((pt) => pt.mn) })));
+      }
+      // the outlets without a logger first, those that already have one (its MN said) apart; none is
+      // chosen for the officer. An option is a name (data): its group says what it is.
+      outlets.sort((a, b) => a.label.localeCompare(b.label, 'zh-CN'));
+      const choose = _('— choose the outlet —');
+      const groups = { free: _('Outlets without a logger'), taken: _('Outlets that already have a logger') };
+      const opt = (o) => html`<option value="${o.id}" data-label="${o.label}" translate="no">${o.label}${o.loggers.length ? ` · MN ${o.loggers.join(', ')}` : ''}</option>`;
+      const free = outlets.filter((o) => !o.loggers.length), taken = outlets.filter((o) => o.loggers.length);
+      const opts = [html`<option value="" selected disabled>${choose}</option>`,
+        free.length ? html`<optgroup label="${groups.free}">${free.map(opt)}</optgroup>` : '',
+        taken.length ? html`<optgroup label="${groups.taken}">${taken.map(opt)}</optgroup>` : ''];
+      const u = {
+        reason: _('Reason'), status: _('Status'), frames: _('frames'), lastSeen: _('last seen'), wrongPw: _('wrong PW'), notRegistered: _('MN not registered'),
+        adopt: _('Adopt'), none: _('No unknown devices'), outlet: _('Outlet for this device'),
+      };
       GP.setHTML(unk, rows.length
-        ? html`<table class="data" id="unknown-table"><thead><tr><th>MN</th><th>${L('原因', 'reason')}</th><th>${L('状态', 'status')}</th><th class="num">${L('帧数', 'frames')}</th><th>${L('最后出现', 'last seen')}</th><th></th></tr></thead><tbody>${rows.map((u) => html`<tr><td>${u.mn}</td><td>${u.reason === 'bad_pw' ? L('密码错误', 'wrong PW') : L('未登记', 'not registered')}</td><td>${u.status}</td><td class="num">${u.frames}</td><td>${local(u.last_seen_utc)}</td><td>${u.status === 'pending' ? html`<select data-mn="${u.mn}">${opts}</select> <button class="adopt" data-mn="${u.mn}">${L('认领', 'Adopt')}</button>` : ''}</td></tr>`)}</tbody></table>`
-        : html`<p class="note">${L('没有待认领设备', 'No unknown devices')}</p>`);
-      unk.querySelectorAll('button.adopt').forEach((b) => (b.onclick = async () => {
-        const sel = b.parentElement.querySelector('select');
-        const r = await send(`/api/sources/unknown/${encodeURIComponent(b.dataset.mn)}/adopt`, 'POST', { outlet_id: Number(sel.value) });
-        b.replaceWith(document.createTextNode(L(`已认领，补存 ${r.frames_stored} 帧`, `adopted, ${r.frames_stored} frames stored`)));
+        ? html`<table class="data" id="unknown-table"><thead><tr><th>MN</th><th>${u.reason}</th><th>${u.status}</th><th class="num">${u.frames}</th><th>${u.lastSeen}</th><th></th></tr></thead><tbody>${rows.map((x) => html`<tr><td translate="no">${x.mn}</td><td>${x.reason === 'bad_pw' ? u.wrongPw : u.notRegistered}</td><td>${word(DEVICE_STATUS, x.status)}</td><td class="num">${x.frames}</td><td>${local(x.last_seen_utc)}</td><td>${x.status === 'pending' ? html`<form class="inline-form adopt" data-mn="${x.mn}"><label>${u.outlet} <select name="outlet" required>${opts}</select></label> <button>${u.adopt}</button><span class="result" role="status"></span></form>` : ''}</td></tr>`)}</tbody></table>`
+        : html`<p class="note">${u.none}</p>`);
+      unk.querySelectorAll('form.adopt').forEach((f) => (f.onsubmit = async (ev) => {
+        ev.preventDefault();
+        const out = f.querySelector('.result');
+        const sel = f.elements.outlet;
+        const button = f.querySelector('button');
+        // adopting stores what the device sent under that outlet: it asks once more
+        if (button.dataset.armed !== '1') {
+          button.dataset.armed = '1';
+          GP.setHTML(button, fill(_('Adopt {mn} for {outlet}? Click again'), { mn: GP.name(f.dataset.mn), outlet: GP.name(sel.selectedOptions[0].dataset.label) }));
+          return;
+        }
+        try {
+          const r = await send(`/api/sources/unknown/${encodeURIComponent(f.dataset.mn)}/adopt`, 'POST', { outlet_id: Number(sel.value) });
+          f.replaceWith(document.createTextNode(_('adopted, {n} frames stored', { n: r.frames_stored })));
+        } catch (e) { out.className = 'result bad'; out.textContent = e.message; button.dataset.armed = ''; button.textContent = u.adopt; }
       }));
     } else unk.closest('.card').hidden = true;
     await GP.ready();
@@ -78,43 +140,67 @@
   GP.outletPage = (id) => guarded(async () => {
     const hoursSel = document.getElementById('out-hours');
     const d = await GP.api(`/api/sources/outlets/${id}/series?hours=${hoursSel.value}`);
-    document.getElementById('out-title').textContent = `${d.enterprise} · ${d.outlet}`;
-    GP.setHTML(document.getElementById('out-points'), GP.join(d.points.map((p) => html`MN ${p.mn} · HJ 212-${p.edition} · ${L('最后通讯', 'last seen')} ${local(p.last_seen_utc)} <button class="time-sync" data-id="${p.id}">${L('校时（1012）', 'Set device time (1012)')}</button> <span class="note">${p.data_note}</span>`), html`<br>`));
+    GP.setHTML(document.getElementById('out-title'), html`${GP.name(d.enterprise)} · ${GP.name(d.outlet)}`);
+    const setTime = _('Set device time (1012)');
+    const point = (p) => {
+      const seen = _('last contact {t}', { t: local(p.last_seen_utc) });
+      const staff = document.body.dataset.staff === '1';
+      return html`MN <span translate="no">${p.mn}</span> · HJ 212-${p.edition} · ${seen} ${staff ? html`<button type="button" class="time-sync secondary" data-id="${p.id}">${setTime}</button>` : ''} <span class="note">${p.data_note_label || GP.name(p.data_note)}</span>`;
+    };
+    GP.setHTML(document.getElementById('out-points'), GP.join(d.points.map(point), html`<br>`));
     document.querySelectorAll('button.time-sync').forEach((b) => (b.onclick = async () => {
-      try { const r = await send(`/api/sources/points/${b.dataset.id}/time-sync`, 'POST'); b.textContent = L(`已排队 QN ${r.qn}`, `queued QN ${r.qn}`); } catch (e) { b.textContent = e.message; }
+      try { const r = await send(`/api/sources/points/${b.dataset.id}/time-sync`, 'POST'); b.textContent = _('queued QN {qn}', { qn: r.qn }); } catch (e) { b.textContent = e.message; }
     }));
     // re-keying a device is its own confirmed action: the officer repeats the device's MN
     const keys = document.getElementById('out-rekey');
     if (keys && document.body.dataset.staff === '1') {
-      GP.setHTML(keys, d.points.map((p) => html`<form class="inline-form rekey" data-id="${p.id}" data-mn="${p.mn}">
-        ${p.pw_failures ? html`<span class="bad">${L(`访问密码错误 ${p.pw_failures} 次，最近一次来自 ${p.pw_failure_peer}（${local(p.pw_failure_utc)}）`, `${p.pw_failures} frame(s) with a wrong access password, the last from ${p.pw_failure_peer} (${local(p.pw_failure_utc)})`)}</span>` : ''}
-        <label>${L('设备 MN', 'Device MN')} ${p.mn} · ${L('新的访问密码（数采仪上设置的 PW）', 'new access password (the PW set on the logger)')}
+      const k = {
+        newPw: _('new access password (the PW set on the logger)'), confirm: _('To confirm, type the device MN again'), change: _('Change access password'),
+        again: _('the new access password again'),
+      };
+      const rekeyForm = (p) => {
+        const failures = p.pw_failures ? _('{n} frame(s) with a wrong access password, the last from {peer} ({t})', { n: p.pw_failures, peer: p.pw_failure_peer, t: local(p.pw_failure_utc) }) : '';
+        const device = _('Device MN {mn}', { mn: p.mn });
+        return html`<form class="inline-form rekey" data-id="${p.id}" data-mn="${p.mn}">
+        ${failures ? html`<span class="bad">${failures}</span>` : ''}
+        <label>${device} · ${k.newPw}
           <input name="pw" type="password" required maxlength="16" autocomplete="off"></label>
-        <label>${L('确认：再输入一遍该设备的 MN', 'To confirm, type the device MN again')} <input name="confirm_mn" required maxlength="32" autocomplete="off"></label>
-        <button>${L('更换访问密码', 'Change access password')}</button><span class="result" role="status"></span></form>`));
+        <label>${k.again} <input name="pw2" type="password" required maxlength="16" autocomplete="off"></label>
+        <label>${k.confirm} <input name="confirm_mn" required maxlength="32" autocomplete="off"></label>
+        <button>${k.change}</button><span class="result" role="status"></span></form>`;
+      };
+      GP.setHTML(keys, d.points.map(rekeyForm));
       keys.querySelectorAll('form.rekey').forEach((f) => (f.onsubmit = async (ev) => {
         ev.preventDefault();
         const out = f.querySelector('.result');
-        if (f.elements.confirm_mn.value.trim() !== f.dataset.mn) { out.className = 'result bad'; out.textContent = L('输入的 MN 与该设备不一致', 'The MN you typed is not this device\'s'); return; }
+        if (f.elements.pw.value !== f.elements.pw2.value) { out.className = 'result bad'; out.textContent = _('The two passwords differ'); return; }
+        if (f.elements.confirm_mn.value.trim() !== f.dataset.mn) { out.className = 'result bad'; out.textContent = _("The MN you typed is not this device's"); return; }
         try {
           await send(`/api/sources/points/${f.dataset.id}/rekey`, 'POST', { pw: f.elements.pw.value, confirm_mn: f.elements.confirm_mn.value.trim() });
-          out.className = 'result good'; out.textContent = L('已更换；此操作已记入操作留痕', 'Changed; the change is in the audit trail'); f.reset();
+          out.className = 'result good'; out.textContent = _('Changed; the change is in the audit trail'); f.reset();
         } catch (e) { out.className = 'result bad'; out.textContent = e.message; }
       }));
     }
     const box = document.getElementById('out-charts');
     const shown = d.channels.filter((c) => c.points.length);
-    GP.setHTML(box, shown.length
-      ? html`${shown.map((c, i) => html`<div class="card"><h2>${c.name || c.code} (${c.unit})${c.converted ? L(' — 折算值', ' — converted') : ''}${c.limit ? html` · ${L('限值', 'limit')} ${c.limit} <span class="note">${c.limit_standard}</span>` : ''}</h2><div class="chart" id="ch-${i}" style="height:240px"></div></div>`)}`
-      : html`<p class="note">${L('暂无数据', 'No data')}</p>`);
+    const chartCard = (c, i) => {
+      // a unit when the channel has one (pH has none: its file writes "-")
+      const unitless = !c.unit || c.unit === '-';
+      const title = c.converted ? fill(_('{name} ({unit}) — converted values'), { name: factor(c), unit: unit(c.unit) })
+        : unitless ? factor(c) : fill(_('{name} ({unit})'), { name: factor(c), unit: unit(c.unit) });
+      const limit = c.limit ? _('limit {v}', { v: c.limit }) : '';
+      return html`<div class="card"><h2>${title}${c.limit ? html` · ${limit} <span class="note" translate="no">${c.limit_standard}</span>` : ''}</h2><div class="chart" id="ch-${i}" style="height:240px"></div></div>`;
+    };
+    const noData = _('No data');
+    GP.setHTML(box, shown.length ? shown.map(chartCard) : html`<p class="note">${noData}</p>`);
     shown.forEach((c, i) => {
       const val = (p) => (c.converted && p[2] !== null ? p[2] : p[1]);
       const bad = c.points.filter((p) => /[FMDCTB]/.test(p[3] || ''));
       const marks = [];
-      if (c.limit) marks.push({ yAxis: c.limit, name: L('限值', 'limit'), lineStyle: { color: '#c0392b', type: 'solid', width: 2 }, label: { formatter: L('限值 ', 'limit ') + c.limit } });
-      if (c.pre_alarm) marks.push({ yAxis: c.pre_alarm, lineStyle: { color: '#e67e22', type: 'dashed' }, label: { formatter: L('预警 ', 'pre-alarm ') + GP.fmt(c.pre_alarm, 2) } });
+      if (c.limit) marks.push({ yAxis: c.limit, name: _('limit'), lineStyle: { color: '#c0392b', type: 'solid', width: 2 }, label: { formatter: _('limit {v}', { v: c.limit }) } });
+      if (c.pre_alarm) marks.push({ yAxis: c.pre_alarm, lineStyle: { color: '#e67e22', type: 'dashed' }, label: { formatter: _('pre-alarm {v}', { v: GP.fmt(c.pre_alarm, 2) }) } });
       GP.chart('ch-' + i, {
-        tooltip: { trigger: 'axis', formatter: (ps) => GP.markup(html`${local(ps[0].data[0])}<br>${GP.fmt(ps[0].data[1], 3)} ${c.unit} ${ps[0].data[2] || ''}`) },
+        tooltip: { trigger: 'axis', formatter: (ps) => GP.markup(html`${local(ps[0].data[0])}<br>${GP.fmt(ps[0].data[1], 3)} ${unit(c.unit)} ${ps[0].data[2] || ''}`) },
         grid: { left: 60, right: 80, top: 20, bottom: 30 },
         xAxis: { type: 'time' }, yAxis: { type: 'value', scale: false, max: c.limit ? (v) => Number(Math.max(v.max, c.limit * 1.1).toPrecision(3)) : null },
         series: [{ type: 'line', showSymbol: false, data: c.points.map((p) => [p[0], val(p), p[3]]), itemStyle: { color: GP.palette[0] },
@@ -122,14 +208,15 @@
           markArea: bad.length ? { itemStyle: { color: 'rgba(241,196,15,0.25)' }, data: bad.map((p) => [{ xAxis: p[0], name: p[3] }, { xAxis: new Date(new Date(p[0]).getTime() + 3600e3).toISOString() }]) } : undefined }],
       });
     });
-    GP.setHTML(document.getElementById('out-commands'), html`${d.commands.map((c) => html`<li>${c.cn} QN ${c.qn} · ${c.status} · ${c.requested_by} ${local(c.requested_utc)} ${c.result}</li>`)}`);
+    GP.setHTML(document.getElementById('out-commands'), html`${d.commands.map((c) => html`<li>${c.cn} QN ${c.qn} · ${word(COMMAND_STATUS, c.status)} · ${GP.name(c.requested_by)} ${local(c.requested_utc)} ${c.result ? GP.name(c.result) : ''}</li>`)}`);
     hoursSel.onchange = () => GP.outletPage(id);
     await GP.ready();
   });
 
   GP.alarmsPage = () => guarded(async () => {
     const st = document.getElementById('al-status'), ru = document.getElementById('al-rule');
-    if (!ru.options.length) GP.setHTML(ru, html`<option value="">${L('全部规则', 'all rules')}</option>${Object.keys(RULES).map((k) => html`<option value="${k}">${rule(k)}</option>`)}`);
+    const allRules = _('all rules');
+    if (!ru.options.length) GP.setHTML(ru, html`<option value="">${allRules}</option>${Object.keys(RULES).map((k) => html`<option value="${k}">${rule(k)}</option>`)}`);
     const q = new URLSearchParams({ status: st.value }); if (ru.value) q.set('rule', ru.value);
     const rows = await GP.api('/api/alarms?' + q);
     const by = {}; for (const a of rows) by[a.rule] = (by[a.rule] || 0) + 1;
@@ -139,14 +226,39 @@
       series: [{ type: 'bar', data: Object.values(by), itemStyle: { color: '#c0392b' } }],
     });
     const tb = document.querySelector('#al-table tbody');
-    GP.setHTML(tb, html`${rows.map((a) => html`<tr data-id="${a.id}" class="sev-${a.severity}"><td>#${a.id}</td><td><span class="status ${a.severity}">${a.severity}</span></td><td>${rule(a.rule)}</td><td><a href="/monitoring/outlet/${a.outlet_id}">${a.enterprise}<br><span class="note">${a.outlet}</span></a></td><td>${a.channel || a.code}</td><td>${a.message}</td><td>${local(a.opened_utc)}<br><span class="note">${a.cleared_utc ? L('已恢复 ', 'cleared ') + local(a.cleared_utc) : L('持续中', 'ongoing')}</span></td><td>${a.status}${a.ack_by ? html`<br><span class="note">${a.ack_by}: ${a.ack_note}</span>` : ''}${a.closed_by ? html`<br><span class="note">${a.closed_by}: ${a.close_note}</span>` : ''}</td>
-        <td>${a.status === 'open' ? html`<button class="ack">${L('确认', 'Acknowledge')}</button>` : ''} ${a.status !== 'closed' ? html`<button class="close">${L('关闭', 'Close')}</button>` : ''}</td></tr>`)}`);
-    tb.querySelectorAll('button').forEach((b) => (b.onclick = async () => {
-      const id = b.closest('tr').dataset.id;
-      const note = window.prompt(b.classList.contains('ack') ? L('确认说明（可选）', 'Note (optional)') : L('关闭说明：查明的原因与处理（必填）', 'What was found and done (required)'), '');
-      if (note === null) return;
-      try { await send(`/api/alarms/${id}/${b.classList.contains('ack') ? 'ack' : 'close'}`, 'POST', { note }); GP.alarmsPage(); } catch (e) { window.alert(e.message); }
+    const staff = document.body.dataset.staff === '1';
+    const w = { ongoing: _('ongoing'), ack: _('Acknowledge'), close: _('Close') };
+    const row = (a) => {
+      const since = a.cleared_utc ? _('cleared {t}', { t: local(a.cleared_utc) }) : w.ongoing;
+      const acts = staff ? html`${a.status === 'open' ? html`<button type="button" class="ack">${w.ack}</button>` : ''} ${a.status !== 'closed' ? html`<button type="button" class="close secondary">${w.close}</button>` : ''}` : '';
+      return html`<tr data-id="${a.id}" class="sev-${a.severity}"><td class="num">${a.id}</td><td><span class="status ${a.severity}">${word(SEVERITY, a.severity)}</span></td><td>${rule(a.rule)}</td><td><a href="/monitoring/outlet/${a.outlet_id}"><span translate="no">${a.enterprise}</span><br><span class="note" translate="no">${a.outlet}</span></a></td><td>${a.channel_label || (a.channel || a.code ? GP.name(a.channel || a.code) : '')}</td><td>${a.message}</td><td data-sort="${a.opened_utc}">${local(a.opened_utc)}<br><span class="note">${since}</span></td><td>${word(ALARM_STATUS, a.status)}${a.ack_by ? html`<br><span class="note"><span translate="no">${a.ack_by}</span>: <span translate="no">${a.ack_note}</span></span>` : ''}${a.closed_by ? html`<br><span class="note"><span translate="no">${a.closed_by}</span>: <span translate="no">${a.close_note}</span></span>` : ''}</td>
+        <td class="actions">${acts}</td></tr>`;
+    };
+    GP.setHTML(tb, rows.length ? rows.map(row) : html`<tr class="empty"><td colspan="9" class="note">${_('No alarms with this status.')}</td></tr>`);
+    // acknowledging or closing opens a small form under the alarm (a closing note is required)
+    tb.querySelectorAll('button.ack, button.close').forEach((b) => (b.onclick = () => {
+      const tr = b.closest('tr');
+      const closing = b.classList.contains('close');
+      tb.querySelectorAll('tr.alarm-form').forEach((x) => x.remove());
+      const label = closing ? _('What was found and done (required)') : _('Note on acknowledging (optional)');
+      const submit = closing ? _('Close the alarm') : _('Acknowledge the alarm');
+      const cancel = _('Cancel');
+      GP.addHTML(tr, html`<tr class="alarm-form"><td colspan="9"><form class="inline-form">
+        <label class="wide">${label} <textarea name="note" rows="2" maxlength="2000" ${closing ? html`required minlength="4"` : ''}></textarea></label>
+        <button>${submit}</button> <button type="button" class="secondary cancel">${cancel}</button> <span class="bad result" role="alert"></span></form></td></tr>`, 'afterend');
+      const fr = tr.nextElementSibling;
+      const f = fr.querySelector('form');
+      f.elements.note.focus();
+      fr.querySelector('button.cancel').onclick = () => fr.remove();
+      f.onsubmit = async (ev) => {
+        ev.preventDefault();
+        const note = f.elements.note.value.trim();
+        if (closing && note.length < 4) { fr.querySelector('.result').textContent = _('Say what was found and what was done before closing.'); return; }
+        try { await send(`/api/alarms/${tr.dataset.id}/${closing ? 'close' : 'ack'}`, 'POST', { note }); await GP.alarmsPage(); }
+        catch (e) { fr.querySelector('.result').textContent = e.message; }
+      };
     }));
+    GP.table(document.getElementById('al-table'));
     document.getElementById('al-count').textContent = rows.length;
     st.onchange = ru.onchange = () => GP.alarmsPage();
     await GP.ready();
@@ -154,24 +266,45 @@
 
   GP.enterprisesPage = (selected) => guarded(async () => {
     const ents = await GP.api('/api/sources/enterprises');
-    GP.setHTML(document.getElementById('ent-list'), html`${ents.map((e) => html`<li><a href="?id=${e.id}" class="${String(e.id) === String(selected) ? 'active' : ''}">${e.code} ${e.name}</a> <span class="note">${e.outlets} ${L('个排口', 'outlets')}</span></li>`)}`);
+    const entry = (e) => {
+      const n = e.outlets === 1 ? _('1 outlet') : _('{n} outlets', { n: e.outlets });
+      return html`<li><a href="?id=${e.id}" class="${String(e.id) === String(selected) ? 'active' : ''}" translate="no">${e.code} ${e.name}</a> <span class="note">${n}</span></li>`;
+    };
+    GP.setHTML(document.getElementById('ent-list'), ents.map(entry));
     const id = selected || (ents[0] && ents[0].id);
     if (!id) { await GP.ready(); return; }
     const f = await GP.api('/api/sources/enterprises/' + id);
     const staff = document.body.dataset.staff === '1';
     const box = document.getElementById('ent-file');
-    GP.setHTML(box, html`<h2>${f.code} ${f.name}</h2><p class="note">${f.note}</p>${f.outlets.map((o) => html`
-      <div class="card outlet"><h3><a href="/monitoring/outlet/${o.id}">${o.code} ${o.name}</a> · ${o.medium === 'water' ? L('废水', 'waste water') : L('废气', 'flue gas')}</h3>
-      <p>${L('受纳水体', 'Receiving water')}: ${o.receiving_water || '–'} ${o.river ? `(${o.river} km ${o.river_km})` : ''} · ${o.discharge_rule} · ${o.latitude ?? ''}, ${o.longitude ?? ''} <span class="note">${o.note}</span></p>
-      ${o.points.map((p) => html`<p>MN <b>${p.mn}</b> · HJ 212-${p.edition} · ${p.maker} ${p.model}</p>
-      <table class="data channels"><thead><tr><th>${L('因子', 'Factor')}</th><th>${L('编码', 'Code')}</th><th>${L('单位', 'Unit')}</th><th class="num">${L('排放限值', 'Limit')}</th><th>${L('标准', 'Standard')}</th><th class="num">${L('预警比例', 'Pre-alarm')}</th><th>${L('折算', 'Converted')}</th><th></th></tr></thead><tbody>
-      ${p.channels.map((c) => html`<tr data-id="${c.id}"><td>${c.name}</td><td>${c.code}</td><td>${c.unit}</td><td class="num"><span class="v-limit">${c.limit_value ?? ''}</span></td><td>${c.limit_standard}</td><td class="num">${c.pre_alarm_ratio ?? ''}</td><td>${c.use_zs ? '✓' : ''}</td><td>${staff && !c.is_flow ? html`<button class="edit">${L('修改限值', 'Edit limit')}</button>` : ''}</td></tr>`)}</tbody></table>`)}</div>`)}<div class="card"><h3>${L('排污许可证', 'Permits')}</h3><table class="data"><tbody>${f.permits.map((p) => html`<tr><td>${p.number}</td><td>${p.management}</td><td>${p.issuer}</td><td>${p.valid_from || ''} – ${p.valid_to || ''}</td><td class="note">${p.note}</td></tr>`)}</tbody></table>
-      <h3>${L('联系人', 'Contacts')}</h3><table class="data"><tbody>${f.contacts.map((c) => html`<tr><td>${c.name}</td><td>${c.role}</td><td>${c.phone}</td><td>${c.email}</td></tr>`)}</tbody></table></div>`);
+    const w = {
+      water: _('waste water'), gas: _('flue gas'), factor: _('Factor'), code: _('Code'), unit: _('Unit'), limit: _('Emission limit'), standard: _('Standard'),
+      preAlarm: _('Pre-alarm share'), converted: _('Converted'), edit: _('Edit limit'), permits: _('Discharge permits'), contacts: _('Contacts'),
+    };
+    // the maker and model, the standard of a limit, notes, names and numbers are the file's data
+    const channels = (p) => html`<p>MN <b translate="no">${p.mn}</b> · HJ 212-${p.edition}${p.maker || p.model ? html` · ${GP.name(`${p.maker} ${p.model}`.trim())}` : ''}</p>
+      <table class="data channels"><thead><tr><th>${w.factor}</th><th>${w.code}</th><th>${w.unit}</th><th class="num">${w.limit}</th><th>${w.standard}</th><th class="num">${w.preAlarm}</th><th>${w.converted}</th><th></th></tr></thead><tbody>
+      ${p.channels.map((c) => html`<tr data-id="${c.id}"><td>${factor(c)}</td><td translate="no">${c.code}</td><td>${unit(c.unit)}</td><td class="num"><span class="v-limit">${c.limit_value ?? ''}</span></td><td class="v-standard" translate="no">${c.limit_standard}</td><td class="num">${c.pre_alarm_ratio ?? ''}</td><td>${c.use_zs ? '✓' : ''}</td><td>${staff && !c.is_flow ? html`<button class="edit">${w.edit}</button>` : ''}</td></tr>`)}</tbody></table>`;
+    const receivingText = { river: _('Receiving water: {water} ({river} km {km})'), plain: _('Receiving water: {water}') };
+    const outlet = (o) => {
+      const water = o.receiving_water ? GP.name(o.receiving_water) : '–';
+      const receiving = o.river ? fill(receivingText.river, { water, river: GP.name(o.river), km: o.river_km }) : fill(receivingText.plain, { water });
+      return html`
+      <div class="card outlet"><h3><a href="/monitoring/outlet/${o.id}" translate="no">${o.code} ${o.name}</a> · ${o.medium === 'water' ? w.water : w.gas}</h3>
+      <p>${receiving}${o.discharge_rule ? html` · ${GP.name(o.discharge_rule)}` : ''} · ${o.latitude ?? ''}, ${o.longitude ?? ''} <span class="note" translate="no">${o.note}</span></p>
+      ${o.points.map(channels)}</div>`;
+    };
+    const permit = (p) => html`<tr><td translate="no">${p.number}</td><td>${management(p.management)}</td><td translate="no">${p.issuer}</td><td>${p.valid_from || ''} – ${p.valid_to || ''}</td><td class="note" translate="no">${p.note}</td></tr>`;
+    const contact = (c) => html`<tr><td translate="no">${c.name}</td><td translate="no">${c.role}</td><td translate="no">${c.phone}</td><td translate="no">${c.email}</td></tr>`;
+    const hp = { number: _('Permit number'), management: _('Management class'), issuer: _('Issuer'), valid: _('Validity'), note: _('Note') };
+    const hc = { name: _('Name'), role: _('Role'), phone: _('Phone'), email: _('E-mail') };
+    box.dataset.enterprise = f.name;
+    GP.setHTML(box, html`<h2 translate="no">${f.code} ${f.name}</h2><p class="note" translate="no">${f.note}</p>${f.outlets.map(outlet)}<div class="card"><h3>${w.permits}</h3><table class="data"><thead><tr><th>${hp.number}</th><th>${hp.management}</th><th>${hp.issuer}</th><th>${hp.valid}</th><th>${hp.note}</th></tr></thead><tbody>${f.permits.map(permit)}</tbody></table>
+      <h3>${w.contacts}</h3><table class="data"><thead><tr><th>${hc.name}</th><th>${hc.role}</th><th>${hc.phone}</th><th>${hc.email}</th></tr></thead><tbody>${f.contacts.map(contact)}</tbody></table></div>`);
     box.querySelectorAll('button.edit').forEach((b) => (b.onclick = async () => {
       const tr = b.closest('tr');
-      const v = window.prompt(L('新的排放限值（留空则取消限值）', 'New limit (empty clears it)'), tr.querySelector('.v-limit').textContent);
+      const v = window.prompt(_('New emission limit (empty clears it)'), tr.querySelector('.v-limit').textContent);
       if (v === null) return;
-      const std = v === '' ? null : window.prompt(L('限值依据的标准及表号', 'Standard and table of the limit'), tr.children[4].textContent);
+      const std = v === '' ? null : window.prompt(_('Standard and table of the limit'), tr.querySelector('.v-standard').textContent);
       if (v !== '' && std === null) return;
       try { await send('/api/sources/channels/' + tr.dataset.id, 'PATCH', v === '' ? { limit_value: null } : { limit_value: Number(v), limit_standard: std }); GP.enterprisesPage(id); } catch (e) { window.alert(e.message); }
     }));
@@ -182,58 +315,60 @@
   GP.sourceForm = async () => {
     const schema = await GP.api('/api/sources/schema');
     const kindSel = document.getElementById('ent-kind');
-    GP.setHTML(kindSel, html`${Object.entries(schema).map(([k, v]) => html`<option value="${k}">${v.zh} · ${k}</option>`)}`);
+    GP.setHTML(kindSel, html`${Object.entries(schema).map(([k, v]) => html`<option value="${k}">${v.label}</option>`)}`);
     kindSel.value = 'outlets';
     const fields = document.getElementById('ent-fields');
     const draw = () => {
       const t = schema[kindSel.value];
-      const current = document.querySelector('#ent-file h2');
-      GP.setHTML(fields, html`${t.columns.map((c) => html`<label>${c}${t.required.includes(c) ? ' *' : ''} <input name="${c}" value="${c === 'enterprise' && current ? current.textContent.replace(/^\S+\s/, '') : ''}"></label>`)}`);
+      const current = document.getElementById('ent-file').dataset.enterprise || '';
+      GP.setHTML(fields, html`${t.columns.map((c) => html`<label>${t.labels[c] || c}${t.required.includes(c) ? ' *' : ''} <input name="${c}" value="${c === 'enterprise' ? current : ''}"></label>`)}`);
     };
     kindSel.onchange = draw; draw();
     document.getElementById('ent-form').onsubmit = async (ev) => {
       ev.preventDefault();
       const row = {}; fields.querySelectorAll('input').forEach((i) => { if (i.value !== '') row[i.name] = i.value; });
       const box = document.getElementById('ent-form-result');
-      const r = await fetch('/api/sources/' + kindSel.value, { method: 'PUT', credentials: 'same-origin', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': document.body.dataset.csrf }, body: JSON.stringify([row]) });
+      const r = await GP.fetch('/api/sources/' + kindSel.value, { method: 'PUT', credentials: 'same-origin', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': document.body.dataset.csrf }, body: JSON.stringify([row]) });
       const d = await r.json();
-      const errors = (d.errors || []).map((e) => `${e.column}: ${e.reason}`);
-      GP.setHTML(box, d.ok ? html`<p class="good">${L('已保存', 'Saved')}</p>` : html`<p class="bad">${errors.length ? GP.join(errors, html`<br>`) : d.detail}</p>`);
+      const errors = (d.errors || []).map((e) => `${e.column_label || e.column}: ${e.reason}`);
+      const saved = _('Saved');
+      GP.setHTML(box, d.ok ? html`<p class="good">${saved}</p>` : html`<p class="bad">${errors.length ? GP.join(errors, html`<br>`) : d.detail}</p>`);
       if (d.ok) GP.enterprisesPage(new URLSearchParams(window.location.search).get('id') || '');
     };
   };
 
+  // each setting: its label and its unit
   const SETTINGS = {
-    pre_alarm_ratio: ['超标预警比例（占限值）', 'Pre-alarm at this share of the limit', ''],
-    missing_hours: ['数据缺失判定', 'Missing data after', ['小时', 'h']],
-    offline_minutes: ['设备离线判定', 'Offline after', ['分钟', 'min']],
-    abnormal_flag_hours: ['异常标记持续', 'Abnormal flags lasting', ['小时', 'h']],
-    flat_line_readings: ['数值恒定判定（连续读数）', 'Flat line after (readings in a row)', ['个', '']],
-    collapse_ratio: ['浓度骤降判定（低于前一日均值的比例）', 'Concentration collapse below this share of the day before', ''],
-    collapse_flow_tolerance: ['骤降时流量允许波动', 'while the flow stays within ±', ''],
-    near_limit_low: ['长期贴线下限（占限值）', 'Held under the limit: from this share of it', ''],
-    near_limit_share: ['长期贴线小时占比', '… for this share of the hours', ''],
-    near_limit_hours: ['长期贴线观察时长', '… of this many hours', ['小时', 'h']],
-    near_limit_max_cv: ['长期贴线最大变异系数', '… with a variation coefficient at most', ''],
-    maintenance_hours: ['长时间维护判定', 'Long maintenance: M-flagged hours', ['小时', 'h']],
-    maintenance_window_hours: ['长时间维护统计窗口', '… within', ['小时', 'h']],
-    auto_close: ['条件消失后自动关闭报警', 'Close alarms by themselves once cleared', ''],
-    webhook_url: ['报警推送地址（http/https，公网）', 'Alarm webhook (http/https, public address)', ''],
-    webhook_allow_private: ['允许推送到内网地址（仅管理员）', 'Allow webhooks to private addresses (admins only)', ''],
-    raw_retention_days: ['原始报文保存期', 'Keep raw frames for', ['天', 'days']],
-    wrong_pw_quiet_minutes: ['访问密码错误报警在无错误后关闭', 'Wrong-password alarm clears after quiet', ['分钟', 'min']],
+    pre_alarm_ratio: [N_('Pre-alarm at this share of the limit'), ''],
+    missing_hours: [N_('Missing data after'), N_('hours')],
+    offline_minutes: [N_('Offline after'), N_('minutes')],
+    abnormal_flag_hours: [N_('Abnormal flags lasting'), N_('hours')],
+    flat_line_readings: [N_('Flat line after this many readings in a row'), N_('readings')],
+    collapse_ratio: [N_('Concentration collapse below this share of the day before'), ''],
+    collapse_flow_tolerance: [N_('while the flow stays within ±'), ''],
+    near_limit_low: [N_('Held under the limit: from this share of it'), ''],
+    near_limit_share: [N_('… for this share of the hours'), ''],
+    near_limit_hours: [N_('… of this many hours'), N_('hours')],
+    near_limit_max_cv: [N_('… with a variation coefficient at most'), ''],
+    maintenance_hours: [N_('Long maintenance: M-flagged hours'), N_('hours')],
+    maintenance_window_hours: [N_('… within'), N_('hours')],
+    auto_close: [N_('Close alarms by themselves once cleared'), ''],
+    webhook_url: [N_('Alarm webhook (http/https, public address)'), ''],
+    webhook_allow_private: [N_('Allow webhooks to private addresses (admins only)'), ''],
+    raw_retention_days: [N_('Keep raw frames for'), N_('days')],
+    wrong_pw_quiet_minutes: [N_('Wrong-password alarm clears after quiet'), N_('minutes')],
   };
   GP.settingsForm = async () => {
     const spec = await GP.api('/api/settings/monitoring/spec');
     const admin = document.body.dataset.role === 'admin';
     const box = document.getElementById('set-fields');
-    const label = (k) => (SETTINGS[k] ? L(SETTINGS[k][0], SETTINGS[k][1]) : k);
-    const unit = (k) => (SETTINGS[k] && SETTINGS[k][2] ? L(...SETTINGS[k][2]) : '');
+    const label = (k) => (SETTINGS[k] ? _(SETTINGS[k][0]) : k);
+    const unit = (k) => (SETTINGS[k] && SETTINGS[k][1] ? _(SETTINGS[k][1]) : '');
     GP.setHTML(box, spec.filter((s) => admin || s.key !== 'webhook_allow_private').map((s) => (s.kind === 'bool'
       ? html`<label class="check"><span><input type="checkbox" name="${s.key}" ${s.value ? html`checked` : ''}> ${label(s.key)}</span></label>`
       : s.kind === 'number'
         ? html`<label>${label(s.key)} <span><input name="${s.key}" type="number" value="${s.value}" min="${s.min}" max="${s.max}" step="${s.whole ? 1 : 'any'}" required> ${unit(s.key)}</span></label>`
-        : html`<label>${label(s.key)} <input name="${s.key}" value="${s.value}" maxlength="2000" type="url" placeholder="https://"></label>`)));
+        : html`<label>${label(s.key)} <input name="${s.key}" value="${s.value}" maxlength="2000" type="url" placeholder="https://" translate="no"></label>`)));
     document.getElementById('set-form').onsubmit = async (ev) => {
       ev.preventDefault();
       const body = {};
@@ -244,8 +379,9 @@
         if (v !== s.value) body[s.key] = v; // only what changed: each change is kept with who and when
       }
       const out = document.getElementById('set-result');
-      if (!Object.keys(body).length) { GP.setHTML(out, html`<p class="note">${L('没有修改', 'Nothing changed')}</p>`); return; }
-      try { await send('/api/settings/monitoring', 'PUT', body); GP.setHTML(out, html`<p class="good">${L('已保存，修改已记入操作留痕', 'Saved; the change is in the audit trail')}</p>`); await GP.settingsForm(); }
+      const w = { nothing: _('Nothing changed'), saved: _('Saved; the change is in the audit trail') };
+      if (!Object.keys(body).length) { GP.setHTML(out, html`<p class="note">${w.nothing}</p>`); return; }
+      try { await send('/api/settings/monitoring', 'PUT', body); GP.setHTML(out, html`<p class="good">${w.saved}</p>`); await GP.settingsForm(); }
       catch (e) { GP.setHTML(out, html`<p class="bad">${e.message}</p>`); }
     };
   };
@@ -256,38 +392,75 @@
     if (!f) return;
     f.onsubmit = async (ev) => {
       ev.preventDefault();
-      const r = await fetch('/api/sources/import', { method: 'POST', body: new FormData(f), headers: { 'X-CSRF-Token': document.body.dataset.csrf }, credentials: 'same-origin' });
+      const r = await GP.fetch('/api/sources/import', { method: 'POST', body: new FormData(f), headers: { 'X-CSRF-Token': document.body.dataset.csrf }, credentials: 'same-origin' });
       const d = await r.json();
+      // each table by its label in the page's language
+      const schema = d.ok ? await GP.api('/api/sources/schema') : {};
+      const table = (k) => (schema[k] ? schema[k].label : k);
+      const text = d.ok
+        ? _('Imported: {tables}', { tables: GP.list(Object.entries(d.imported).filter(([, v]) => v).map(([k, v]) => table(k) + ' ' + v)) })
+        : _('File rejected; nothing was imported');
       GP.setHTML(document.getElementById('ent-import-result'), d.ok
-        ? html`<p class="good">${L('导入成功', 'Imported')}: ${Object.entries(d.imported).filter(([, v]) => v).map(([k, v]) => k + ' ' + v).join(', ')}</p>`
-        : html`<p class="bad">${L('文件被拒绝，未导入任何数据', 'File rejected; nothing was imported')}</p><table class="data"><tbody>${(d.errors || []).map((e) => html`<tr><td>${e.file}</td><td>${e.sheet}</td><td>${e.row}</td><td>${e.column}</td><td>${e.reason}</td></tr>`)}</tbody></table>`);
+        ? html`<p class="good">${text}</p>`
+        : html`<p class="bad">${text}</p><table class="data"><tbody>${(d.errors || []).map((e) => html`<tr><td translate="no">${e.file}</td><td translate="no">${e.sheet}</td><td>${e.row}</td><td>${e.column_label || e.column}</td><td>${e.reason}</td></tr>`)}</tbody></table>`);
     };
   }
 
+  let sections = [];
   GP.tracingPage = () => guarded(async () => {
     const sel = document.getElementById('tr-section');
     if (!sel.options.length) {
-      const secs = await GP.api('/api/tracing/sections');
-      GP.setHTML(sel, html`${secs.map((s) => html`<option value="${s.code}">${s.river} · ${s.name} (${s.target_class}${L('类', '')}) ${s.latest_sample ? '· ' + s.latest_sample : ''}</option>`)}`);
-      const hg = secs.find((s) => /入湖口/.test(s.name) && s.latest_sample); if (hg) sel.value = hg.code;
+      sections = await GP.api('/api/tracing/sections');
+      // the sections by river: names of rivers and sections are data
+      const rivers = [...new Set(sections.map((s) => s.river))];
+      GP.setHTML(sel, rivers.map((r) => html`<optgroup label="${r}" translate="no">${sections.filter((s) => s.river === r).map((s) => html`<option value="${s.code}">${s.name}</option>`)}</optgroup>`));
+      const hg = sections.find((s) => /入湖口/.test(s.name) && s.latest_sample); if (hg) sel.value = hg.code;
     }
     const win = document.getElementById('tr-window');
-    const d = await GP.api('/api/tracing?' + new URLSearchParams({ section: sel.value, window_hours: win.value }));
+    sel.onchange = win.onchange = () => GP.tracingPage();
+    const sec = sections.find((s) => s.code === sel.value);
+    const n = {
+      target: sec ? _('target class {c}', { c: sec.target_class }) : '',
+      sample: sec && sec.latest_sample ? _('latest sample {date}', { date: sec.latest_sample }) : _('no samples yet'),
+    };
+    document.getElementById('tr-section-note').textContent = sec ? `${n.target} · ${n.sample}` : '';
+    const change = document.getElementById('tr-change');
+    const head = document.querySelector('#tr-table thead'), body = document.querySelector('#tr-table tbody');
+    const r0 = await GP.fetch('/api/tracing?' + new URLSearchParams({ section: sel.value, window_hours: win.value }), { headers: { Accept: 'application/json' } });
+    const d = await r0.json().catch(() => ({}));
+    if (!r0.ok) { // e.g. a section without samples: the server says why, in the page's language
+      GP.setHTML(change, html`<span class="bad">${typeof d.detail === 'string' ? d.detail : String(r0.status)}</span>`);
+      GP.setHTML(head, ''); GP.setHTML(body, '');
+      GP.chart('chart-trace', { series: [] });
+      await GP.ready();
+      return;
+    }
     const c = d.change;
-    GP.setHTML(document.getElementById('tr-change'), html`<b>${d.section}</b> (${d.river} km ${d.km}) ${c.date}: ${L('水质类别', 'class')} <b class="${c.worsened ? 'bad' : 'good'}">${c.class}</b>
-      ${c.previous_class ? `(${L('前次', 'before')} ${c.previous_date}: ${c.previous_class})` : ''} · ${L('目标', 'target')} ${c.target} ·
-      ${c.items_over_target.length ? L('超目标项目：', 'over target: ') + c.items_over_target.map((k) => `${k} ${c.exceedance[k]}${L('倍', '×')}`).join('、') : L('未超目标', 'within target')}
-      <br><span class="note">${L('窗口', 'window')} ${local(d.window.start_utc)} – ${local(d.window.end_utc)} · ${d.method}</span>`);
+    const item = (k) => (d.item_names && d.item_names[k]) || k;
+    const over = GP.list(c.items_over_target.map((k) => _('{item} {x}×', { item: item(k), x: GP.fmt(c.exceedance[k], 2) })));
+    const t = {
+      where: _('({river} km {km})'),
+      cls: _('{date}: water quality class', { date: c.date }),
+      before: c.previous_class ? _('(before, {date}: {cls})', { date: c.previous_date, cls: waterClass(c.previous_class) }) : '',
+      target: _('target class {c}', { c: c.target }),
+      over: c.items_over_target.length ? _('over target: {items}', { items: over }) : _('within target'),
+      window: _('window {from} – {to}', { from: local(d.window.start_utc), to: local(d.window.end_utc) }),
+    };
+    GP.setHTML(change, html`<b translate="no">${d.section}</b> ${fill(t.where, { river: GP.name(d.river), km: d.km })} ${t.cls} <b class="${c.worsened ? 'bad' : 'good'}">${waterClass(c.class)}</b>
+      ${t.before} · ${t.target} · ${t.over}
+      <br><span class="note">${t.window} · ${d.method}</span>`);
     const r = d.ranking;
+    const kg = GP.unit('kg'), mgL = GP.unit('mg/L');
     GP.chart('chart-trace', {
       tooltip: { trigger: 'axis' }, legend: { top: 0 }, grid: { left: 200, right: 40, top: 30, bottom: 20 },
       yAxis: { type: 'category', inverse: true, data: r.map((x) => `${x.rank}. ${x.enterprise.replace(/有限公司/, '')}`) },
-      xAxis: { type: 'value', name: 'kg' },
-      series: d.items.map((it, i) => ({ name: it, type: 'bar', data: r.map((x) => x.loads[it].kg), itemStyle: { color: GP.palette[i] } })),
+      xAxis: { type: 'value', name: kg },
+      series: d.items.map((it, i) => ({ name: item(it), type: 'bar', data: r.map((x) => x.loads[it].kg), itemStyle: { color: GP.palette[i] } })),
     });
-    GP.setHTML(document.querySelector('#tr-table tbody'), html`${r.map((x) => html`<tr><td>${x.rank}</td><td><a href="/monitoring/outlet/${x.outlet_id}">${x.enterprise} · ${x.outlet}</a></td><td class="num">${x.distance_km}</td><td class="num">${GP.fmt(x.water_m3, 0)}</td>${d.items.map((it) => html`<td class="num">${GP.fmt(x.loads[it].kg, 3)}</td><td class="num">${GP.fmt(x.loads[it].mean_mg_l, 2)}</td>`)}<td class="num">${GP.pct(x.share, 1)}</td></tr>`)}`);
-    GP.setHTML(document.querySelector('#tr-table thead'), html`<tr><th>#</th><th>${L('排口', 'Outlet')}</th><th class="num">${L('距断面 km', 'km upstream')}</th><th class="num">${L('排水量 m³', 'water m³')}</th>${d.items.map((it) => html`<th class="num">${it} kg</th><th class="num">${it} mg/L</th>`)}<th class="num">${L('占比', 'share')}</th></tr>`);
-    sel.onchange = win.onchange = () => GP.tracingPage();
+    GP.setHTML(body, html`${r.map((x) => html`<tr><td>${x.rank}</td><td><a href="/monitoring/outlet/${x.outlet_id}">${GP.name(x.enterprise)} · ${GP.name(x.outlet)}</a></td><td class="num">${GP.fmt(x.distance_km, 1)}</td><td class="num">${GP.fmt(x.water_m3, 0)}</td>${d.items.map((it) => html`<td class="num">${GP.fmt(x.loads[it].kg, 3)}</td><td class="num">${GP.fmt(x.loads[it].mean_mg_l, 2)}</td>`)}<td class="num">${GP.pct(x.share, 1)}</td></tr>`)}`);
+    const h = { outlet: _('Outlet'), km: _('km upstream of the section'), water: _('waste water m³'), share: _('Share') };
+    const itemHeads = d.items.map((it) => [_('{item} load ({unit})', { item: item(it), unit: kg }), _('{item} mean ({unit})', { item: item(it), unit: mgL })]);
+    GP.setHTML(head, html`<tr><th>#</th><th>${h.outlet}</th><th class="num">${h.km}</th><th class="num">${h.water}</th>${itemHeads.map(([load, mean]) => html`<th class="num">${load}</th><th class="num">${mean}</th>`)}<th class="num">${h.share}</th></tr>`);
     await GP.ready();
   });
 

@@ -42,6 +42,7 @@ def upgrade() -> None:
         sa.Column("username", sa.String(length=64), nullable=False),
         sa.Column("address", sa.String(length=64), nullable=False),
         sa.Column("ok", sa.Boolean(), nullable=False),
+        sa.Column("result", sa.String(length=16), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_login_attempt")),
     )
     with op.batch_alter_table("login_attempt", schema=None) as batch_op:

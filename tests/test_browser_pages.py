@@ -1,0 +1,259 @@
+"""Every page, for every role, in both languages, in a real browser (issue 11):
+
+- a screenshot of each at 1280 and 1920 px wide under test-artifacts/pages/, so anyone can look at
+  what a user sees;
+- the language check: the page's text as the reader sees it (read from the DOM, chart titles,
+  axis names, legends and series names included) has, in Chinese, no snake_case identifier, no
+  English word outside a short list of proper terms and no ``10^4``; in English, no Chinese outside
+  names. Names and other data (an enterprise's name, a file name, a code) are marked
+  ``translate="no"`` and left out, as the HTML standard means that attribute.
+
+A failure names the page, the element and the text.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.browser_helpers import ARGS, ARTIFACTS, CHROMIUM, DemoServer, demo_server
+
+pytestmark = pytest.mark.browser
+
+ROLES = ("anonymous", "public", "enterprise", "verifier", "staff", "admin")
+PAGES = (
+    "/", "/inventory", "/sankey", "/factors", "/reproduce", "/environment", "/monitoring", "/alarms",
+    "/enterprises", "/tracing", "/indicators", "/projects", "/land", "/roadmap", "/import", "/admin",
+    "/monitoring/outlet/1", "/login", "/nope",
+)  # fmt: skip
+#: While working on some pages: GREENPARK_PAGES=/roadmap,/land pytest tests/test_browser_pages.py -k "staff"
+#: (the full problem list of a role and language is written beside the screenshots).
+if os.environ.get("GREENPARK_PAGES"):
+    PAGES = tuple(os.environ["GREENPARK_PAGES"].split(","))
+
+#: Proper terms that stay as they are in Chinese text (units, standards, formats, chemical formulas).
+ALLOWED = set(
+    [
+        "HJ",
+        "GB",
+        "GB/T",
+        "MN",
+        "PW",
+        "QN",
+        "CN",
+        "ST",
+        "PM2.5",
+        "PM10",
+        "SO₂",
+        "NO₂",
+        "CO",
+        "O₃",
+        "CO₂",
+        "COD",
+        "NH₃",
+        "API",
+        "Excel",
+        "CSV",
+        "AQI",
+        "IAQI",
+        "LMDI",
+        "CCUS",
+        "CCER",
+        "IAMC",
+        "pH",
+        "km",
+        "GJ",
+        "TJ",
+        "greenpark",
+        "xlsx",
+        "csv",
+        "docx",
+        "Word",
+        "TCP",
+        "ID",
+        "VOCs",
+        "IPCC",
+        "NDRC",
+        "MEE",
+        "NBS",
+        "MOST",
+        "RAS",
+        "PV",
+        "UTC",
+        "No",
+        "v",
+        "vs",
+        "x",
+        "E",
+        "N",
+        "S",
+        "W",
+        "I",
+        "II",
+        "III",
+        "IV",
+        "V",
+        "δ",
+        "P",
+        "N₂O",
+        "CH₄",
+        "OpenAPI",
+        "Swagger",
+        "JSON",
+        "HTTP",
+        "HTTPS",
+        "URL",
+        "PDF",
+        "OK",
+        "GDP",
+        "MiB",
+        "MB",
+        "KB",
+    ]
+)
+#: SI units as Chinese standards print them (GB 3838 mg/L, GB 3095 μg/m³ …).
+UNIT = re.compile(r"(?:[μmk]?g|m³|m3|L|h|s|dB|A|Nm³|Nm3)(?:/(?:m³|m3|L|h|s|d|Nm³|Nm3))?")
+WORD = re.compile(r"[A-Za-z][A-Za-z0-9.₂₃₄³/]*")
+SNAKE = re.compile(r"\b[a-z0-9]+_[a-z0-9_]+\b")
+CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+#: Text of every visible element that is the reader's language (data marked translate="no" left
+#: out), each with a short path to find it; plus the texts of the charts' options.
+READ_TEXT = """
+() => {
+  const out = [];
+  const skip = (el) => el.closest('[translate="no"], script, style, noscript, svg, canvas, .swagger-ui, code');
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const el = n.parentElement;
+    if (!el || skip(el)) continue;
+    const style = getComputedStyle(el);
+    if (style.display === 'none' || style.visibility === 'hidden' || el.closest('[hidden]')) continue;
+    const t = n.textContent.trim();
+    if (t) out.push([el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className && typeof el.className === 'string' ? '.' + el.className.split(' ')[0] : ''), t]);
+  }
+  for (const el of document.querySelectorAll('[placeholder], [title], [aria-label]')) {
+    if (skip(el)) continue;
+    for (const a of ['placeholder', 'title', 'aria-label']) if (el.getAttribute(a)) out.push([el.tagName.toLowerCase() + '@' + a, el.getAttribute(a)]);
+  }
+  for (const [id, c] of Object.entries((window.GP && window.GP.charts) || {})) {
+    const o = c.getOption ? c.getOption() : {};
+    const texts = [];
+    for (const k of ['title', 'xAxis', 'yAxis', 'legend']) for (const x of (o[k] || [])) { if (x.text) texts.push(x.text); if (x.name) texts.push(x.name); for (const d of (k === 'legend' ? (x.data || []) : [])) texts.push(typeof d === 'string' ? d : d.name || ''); }
+    for (const s of (o.series || [])) if (s.name && !String(s.name).startsWith('band-') && !['base', 'up', 'down'].includes(s.name)) texts.push(s.name);
+    for (const t of texts) if (t) out.push(['chart#' + id, String(t)]);
+  }
+  return out;
+}
+"""
+
+
+def problems(lang: str, texts: list[list[str]]) -> list[str]:
+    out = []
+    for where, text in texts:
+        if lang == "zh":
+            if "10^4" in text:
+                out.append(f"{where}: '10^4' in {text!r}")
+            snake = SNAKE.findall(text)
+            if snake:
+                out.append(f"{where}: identifier {snake[0]!r} in {text!r}")
+            words = [w.rstrip("./") for w in WORD.findall(text.replace("μ", ""))]
+            english = [
+                w
+                for w in words
+                if w not in ALLOWED
+                and len(w) > 1
+                and not UNIT.fullmatch(w)
+                and not re.fullmatch(r"[A-Z]?\d*[A-Za-z]?\d+.*", w)
+            ]
+            if english:
+                out.append(f"{where}: English {english[:3]} in {text!r}")
+        elif CJK.search(text):
+            out.append(f"{where}: Chinese in {text!r}")
+    return out
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    with demo_server(tmp_path_factory.mktemp("pages")) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_reads_in_one_language(site: DemoServer, browser: Any, role: str, lang: str) -> None:
+    ctx = browser.new_context(
+        viewport={"width": 1280, "height": 900}, locale="zh-CN" if lang == "zh" else "en-US"
+    )
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(f"{page.url}: {e}"))
+    page.goto(f"{site.base}/login?lang={lang}")
+    if role != "anonymous":
+        page.fill("input[name=username]", role)
+        page.fill("input[name=password]", site.logins[role])
+        page.click("form.stack button")
+        page.wait_for_url(site.base + "/")
+    out = ARTIFACTS / "pages"
+    out.mkdir(parents=True, exist_ok=True)
+    found: list[str] = []
+    for path in PAGES:
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.goto(site.base + path)
+        page.wait_for_selector("body[data-ready='1'], #error-page", timeout=30_000)
+        name = path.strip("/").replace("/", "-") or "cockpit"
+        page.screenshot(path=str(out / f"{role}-{lang}-{name}-1280.png"), full_page=True)
+        found += [f"{path} {p}" for p in problems(lang, page.evaluate(READ_TEXT))]
+        page.set_viewport_size({"width": 1920, "height": 1080})
+        page.wait_for_timeout(300)  # the charts redraw at the new width
+        page.screenshot(path=str(out / f"{role}-{lang}-{name}-1920.png"), full_page=True)
+    ctx.close()
+    (out / f"{role}-{lang}-problems.txt").write_text("\n".join(found), encoding="utf-8")
+    assert not errors, errors
+    assert not found, f"{len(found)} texts in the wrong language ({role}, {lang}):\n" + "\n".join(found[:60])
+
+
+def test_the_menu_fits_1280_and_shows_each_role_what_it_can_use(site: DemoServer, browser: Any) -> None:
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = ctx.new_page()
+    seen: dict[str, set[str]] = {}
+    for role in ("anonymous", "enterprise", "verifier", "staff", "admin"):
+        page.goto(site.base + "/login")
+        if role != "anonymous":
+            page.fill("input[name=username]", role)
+            page.fill("input[name=password]", site.logins[role])
+            page.click("form.stack button")
+            page.wait_for_url(site.base + "/")
+        for lang in ("en", "zh"):
+            page.goto(f"{site.base}/?lang={lang}")
+            for sel in ("header.top", "header.top nav", "header.top .who"):
+                wide = page.eval_on_selector(sel, "h => [h.scrollWidth, h.clientWidth]")
+                assert wide[0] <= wide[1], f"{role}, {lang}: {sel} is cut at 1280 px ({wide})"
+            right = page.eval_on_selector("header.top", "h => h.getBoundingClientRect().right")
+            ends = page.eval_on_selector_all(
+                "header.top nav .menu-top, header.top .who > *",
+                "es => es.map(e => e.getBoundingClientRect().right)",
+            )
+            assert max(ends) <= right, f"{role}, {lang}: a menu or the user's name runs off the header"
+        seen[role] = set(page.eval_on_selector_all("nav a", "as => as.map(a => new URL(a.href).pathname)"))
+        ctx.clear_cookies()
+    assert {"/monitoring", "/import", "/admin", "/land"}.isdisjoint(seen["anonymous"])
+    assert {"/monitoring", "/alarms", "/import"} <= seen["enterprise"] and "/land" not in seen["enterprise"]
+    assert "/land" in seen["verifier"] and "/import" not in seen["verifier"]
+    assert "/import" in seen["staff"] and "/admin" not in seen["staff"]
+    assert "/admin" in seen["admin"]
+    ctx.close()
