@@ -21,10 +21,21 @@ from greenpark.services.inventory import get_park
 from greenpark.services.reproduce import reproduce
 from greenpark.store import models as m
 from greenpark.store.db import session_scope
+from tests.conftest import new_database
 
 PLAN = demo.XIANNING
 CONT = PLAN / demo.CONTINUATION
 YEARS = list(range(2021, 2026))
+
+
+@pytest.fixture(scope="module")
+def demo_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """This module's own demo database: the shared one gets records of later years from other
+    tests' imports, and these tests are about which year the pages open on."""
+    url = new_database(backend, tmp_path_factory.mktemp("continuation"))
+    with session_scope(url) as s:
+        demo.load_demo(s)
+    return url
 
 
 def _counts(s: Any) -> dict[str, int]:
