@@ -229,6 +229,7 @@ def test_monitoring_pages_with_the_running_server_and_simulator(live: str, brows
     page.wait_for_selector("#ent-form-result >> text=已保存", timeout=10_000)
     page.wait_for_selector("#ent-file >> text=0715-8888888", timeout=10_000)  # the file shows the new contact
     assert page.locator("#set-fields input[name=missing_hours]").input_value() == "2"
+    assert "数据缺失判定" in page.inner_text("#set-fields")  # each setting by its name (from the spec)
     page.goto(live + "/tracing?lang=en")
     page.wait_for_selector("body[data-ready='1']", timeout=30_000)
     assert "横沟河入湖口" in page.inner_text("#tr-change") and page.locator("#tr-table tbody tr").count() == 5

@@ -14,13 +14,13 @@ A failure names the page, the element and the text.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.browser_helpers import ARGS, ARTIFACTS, CHROMIUM, DemoServer, demo_server
+from tests.language import problems
 
 pytestmark = pytest.mark.browser
 
@@ -34,92 +34,6 @@ PAGES = (
 #: (the full problem list of a role and language is written beside the screenshots).
 if os.environ.get("GREENPARK_PAGES"):
     PAGES = tuple(os.environ["GREENPARK_PAGES"].split(","))
-
-#: Proper terms that stay as they are in Chinese text (units, standards, formats, chemical formulas).
-ALLOWED = set(
-    [
-        "HJ",
-        "GB",
-        "GB/T",
-        "MN",
-        "PW",
-        "QN",
-        "CN",
-        "ST",
-        "PM2.5",
-        "PM10",
-        "SO₂",
-        "NO₂",
-        "CO",
-        "O₃",
-        "CO₂",
-        "COD",
-        "NH₃",
-        "API",
-        "Excel",
-        "CSV",
-        "AQI",
-        "IAQI",
-        "LMDI",
-        "CCUS",
-        "CCER",
-        "IAMC",
-        "pH",
-        "km",
-        "GJ",
-        "TJ",
-        "greenpark",
-        "xlsx",
-        "csv",
-        "docx",
-        "Word",
-        "TCP",
-        "ID",
-        "VOCs",
-        "IPCC",
-        "NDRC",
-        "MEE",
-        "NBS",
-        "MOST",
-        "RAS",
-        "PV",
-        "UTC",
-        "No",
-        "v",
-        "vs",
-        "x",
-        "E",
-        "N",
-        "S",
-        "W",
-        "I",
-        "II",
-        "III",
-        "IV",
-        "V",
-        "δ",
-        "P",
-        "N₂O",
-        "CH₄",
-        "OpenAPI",
-        "Swagger",
-        "JSON",
-        "HTTP",
-        "HTTPS",
-        "URL",
-        "PDF",
-        "OK",
-        "GDP",
-        "MiB",
-        "MB",
-        "KB",
-    ]
-)
-#: SI units as Chinese standards print them (GB 3838 mg/L, GB 3095 μg/m³ …).
-UNIT = re.compile(r"(?:[μmk]?g|m³|m3|L|h|s|dB|A|Nm³|Nm3)(?:/(?:m³|m3|L|h|s|d|Nm³|Nm3))?")
-WORD = re.compile(r"[A-Za-z][A-Za-z0-9.₂₃₄³/]*")
-SNAKE = re.compile(r"\b[a-z0-9]+_[a-z0-9_]+\b")
-CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 #: Text of every visible element that is the reader's language (data marked translate="no" left
 #: out), each with a short path to find it; plus the texts of the charts' options.
@@ -150,31 +64,6 @@ READ_TEXT = """
   return out;
 }
 """
-
-
-def problems(lang: str, texts: list[list[str]]) -> list[str]:
-    out = []
-    for where, text in texts:
-        if lang == "zh":
-            if "10^4" in text:
-                out.append(f"{where}: '10^4' in {text!r}")
-            snake = SNAKE.findall(text)
-            if snake:
-                out.append(f"{where}: identifier {snake[0]!r} in {text!r}")
-            words = [w.rstrip("./") for w in WORD.findall(text.replace("μ", ""))]
-            english = [
-                w
-                for w in words
-                if w not in ALLOWED
-                and len(w) > 1
-                and not UNIT.fullmatch(w)
-                and not re.fullmatch(r"[A-Z]?\d*[A-Za-z]?\d+.*", w)
-            ]
-            if english:
-                out.append(f"{where}: English {english[:3]} in {text!r}")
-        elif CJK.search(text):
-            out.append(f"{where}: Chinese in {text!r}")
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -257,3 +146,23 @@ def test_the_menu_fits_1280_and_shows_each_role_what_it_can_use(site: DemoServer
     assert "/import" in seen["staff"] and "/admin" not in seen["staff"]
     assert "/admin" in seen["admin"]
     ctx.close()
+
+
+def test_made_up_years_and_the_boundary_are_said_on_the_page(site: DemoServer, browser: Any) -> None:
+    """The demo's 2021–2025 are illustrative: the cockpit, the inventory and the indicators say so
+    for such a year; the cockpit names the boundary of its energy and CO₂."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    for path in ("/", "/inventory", "/indicators"):
+        page.goto(site.base + path)
+        page.wait_for_selector("body[data-ready='1']")
+        note = page.locator("#illustrative-note")
+        assert note.is_visible() and "2025年的数据为示意性延续数据" in note.inner_text(), path
+    page.goto(site.base + "/")
+    page.wait_for_selector("body[data-ready='1']")
+    assert "全社会" in page.inner_text("#kpi-boundary")
+    page.select_option("#scope", "park")
+    page.wait_for_selector("#kpi-boundary:has-text('规模以上工业')")
+    page.select_option("#year", "2020")
+    page.wait_for_selector("#kpi-int1-label:has-text('单位工业增加值二氧化碳排放')")
+    assert page.is_hidden("#illustrative-note") and "吨二氧化碳/万元" in page.inner_text("#kpi-int1-unit")
+    page.close()

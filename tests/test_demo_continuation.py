@@ -195,6 +195,7 @@ def test_empty_figures_say_why(demo_url: str) -> None:
         park = cockpit.cockpit(s, "park")
         xianan = cockpit.cockpit(s, "xianan", 2021)
         nobody = cockpit.cockpit(s, "E14")  # E01–E08 have illustrative bills; E14 none
+        park2020 = cockpit.cockpit(s, "park", 2020)["current"]
         card = {c["code"]: c for c in indicators.scorecard(s)["indicators"]}
         y2020 = {r["code"]: r for r in indicators.evaluate(s, 2020)}
         reach = {r["code"]: r for r in indicators.reachability(s)}
@@ -215,6 +216,10 @@ def test_empty_figures_say_why(demo_url: str) -> None:
     assert pk[2016]["missing_reasons"]["energy_tce_calorific"] == "no_activity_data"
     assert pk[2020]["co2_missing_reason"] == "no_carrier_split" and pk[2020]["above_scale_co2_t"] is not None
     assert pk[2020]["missing_reasons"]["energy_per_gdp"] == "industry_only"
+    # … its intensity card: CO₂ of the above-scale carriers over industrial value added, in t CO₂
+    int1 = park2020["intensities"]["co2_per_industrial_value_added"]
+    assert park2020["boundary"] == "above_scale" and int1["unit"] == "tCO2/10^4 yuan"
+    assert int1["value"] == pytest.approx(park2020["totals"]["co2_t"] / 3_380_000)  # 表2.4.1: 338亿元
     # a park of the four: totals only (illustrative), so no CO₂ and grey pies, and why
     assert (
         xianan["current"]["by_carrier"] == []

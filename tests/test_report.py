@@ -13,6 +13,7 @@ from greenpark.services import indicators, report
 from greenpark.settings import Settings
 from greenpark.store.db import session_scope
 from greenpark.web.app import create_app
+from tests.language import problems
 from tests.test_api import login
 
 
@@ -52,3 +53,21 @@ def test_report_download(demo_url: str) -> None:
         r = c.get("/api/indicators/report.docx", params={"year": 2021})
         assert r.status_code == 200 and r.headers["content-type"].endswith("wordprocessingml.document")
         assert c.get("/api/indicators/report.pdf").status_code == 422  # only xlsx and docx
+
+
+def test_reports_read_in_chinese(demo_url: str) -> None:
+    """The Word and Excel reports are for a Chinese office: no identifiers, no English words outside
+    the proper terms, no ``10^4`` (the language rules of the pages)."""
+    with session_scope(demo_url) as s:
+        files = {year: (report.document(s, year), report.workbook(s, year)) for year in (2020, None)}
+    for year, (docx, xlsx) in files.items():
+        d = Document(io.BytesIO(docx))
+        texts = [["docx p", p.text] for p in d.paragraphs]
+        texts += [["docx table", c.text] for t in d.tables for r in t.rows for c in r.cells]
+        wb = load_workbook(io.BytesIO(xlsx))
+        texts += [
+            [f"xlsx {ws.title}", v] for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for v in row
+            if isinstance(v, str)
+        ]  # fmt: skip
+        found = problems("zh", texts)
+        assert not found, f"report of {year or 'the latest year'}:\n" + "\n".join(found[:30])

@@ -82,6 +82,15 @@ def _scope_filter(session: Session, park: m.Park, scope: str, model: Any) -> Any
     return cond & (model.enterprise_id == (ent.id if ent else -1))
 
 
+def inventory_view(
+    session: Session, park: m.Park, scope: str, year: int, boundary: str = "all", by: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """The inventory of a page (cached) and whether its year rests on illustrative records."""
+    out = dict(cached_inventory(session, park, scope, year, boundary, by))
+    out["illustrative"] = year in illustrative_years(session, park, scope)
+    return out
+
+
 def illustrative_years(session: Session, park: m.Park, scope: str) -> list[int]:
     """Years of ``scope`` whose activity or economic records include illustrative ones (the demo's
     continuation, marked in their source): results of those years rest on made-up figures."""

@@ -52,7 +52,7 @@ COMPUTED = {"1a": "energy_per_iva_core_above_scale", "1b": "energy_per_iva_park"
 FLAGS = {
     "1c": "方案自相矛盾：表6.1.1 分项能源折标加和为 192.02 万吨标准煤（338 亿元工业增加值下约 0.568），0.276 无法复现。"
     " / The plan's 0.276 cannot be reproduced from its own Table 6.1.1 (≈ 0.568).",
-    "2": "方案3.4称核心区单位工业增加值CO₂由2019年0.94降至2020年0.879 t/万元，但方案未给核心区工业分品种能耗，无法复现；"
+    "2": "方案3.4称核心区单位工业增加值CO₂由2019年0.94降至2020年0.879吨/万元，但方案未给核心区工业分品种能耗，无法复现；"
     "greenpark 按一区四园规上工业分品种能耗（表6.1.1）÷ 工业增加值（表2.4.1）计算，口径同指标1c。"
     " / The plan's core-area 0.94 → 0.879 tCO₂/10⁴ yuan (section 3.4) cannot be reproduced (no carrier split"
     " of the core's industry); greenpark uses the whole park's above-scale carriers (Table 6.1.1) over its"

@@ -764,6 +764,14 @@ def _intensities(
             "tCO2/10^4 yuan",
             "co2_t",
         )
+        # the whole park's indicator 2 basis: above-scale carriers' CO2 over industrial value added
+        put(
+            "co2_per_industrial_value_added",
+            totals["co2_t"],
+            "industrial_value_added",
+            "tCO2/10^4 yuan",
+            "co2_t",
+        )
     return out
 
 

@@ -436,6 +436,42 @@ def section_class_on(session: Session, section: str, on: date) -> dict[str, Any]
     return {"section": point.name, "code": point.code, "date": on.isoformat(), **out}
 
 
+def section_samples(session: Session, section: str, limit_days: int = 3660) -> dict[str, Any]:
+    """A water section's samples, one row per sampling day (newest first): the GB 3838 class of the
+    day and each item's value, with the items named in both languages (for the samples table)."""
+    from greenpark.data.environment import gb3838_item
+
+    point = get_point(session, section, "water")
+    body = point.water_body or "river"
+    by_day: OrderedDict[date, dict[str, float]] = OrderedDict()
+    for s in session.scalars(
+        select(m.WaterSample)
+        .where(m.WaterSample.point_id == point.id)
+        .order_by(m.WaterSample.sampled_on.desc(), m.WaterSample.item)
+    ):
+        if s.sampled_on not in by_day and len(by_day) >= limit_days:
+            break
+        by_day.setdefault(s.sampled_on, {})[s.item] = s.value
+    codes = sorted({k for v in by_day.values() for k in v})
+    items = []
+    for k in codes:
+        try:
+            w = gb3838_item(k, body)
+            items.append({"item": k, "name_zh": w.name_zh, "name_en": w.name_en, "unit": w.unit})
+        except ValueError:
+            items.append({"item": k, "name_zh": k, "name_en": k, "unit": ""})
+    days = []
+    for d, values in by_day.items():
+        try:
+            c = air.water_class(values, body, point.target_class)
+        except ValueError:
+            c = {}
+        days.append({"date": d.isoformat(), "class": c.get("class"), "meets_target": c.get("meets_target"),
+                     "exceedance": c.get("exceedance", {}), "values": values})  # fmt: skip
+    return {"code": point.code, "section": point.name, "target_class": point.target_class, "water_body": body,
+            "items": items, "days": days}  # fmt: skip
+
+
 def import_noise_csv(session: Session, filename: str, content: bytes) -> dict[str, Any]:
     """Noise measurements ``point,date,period,leq_db`` (day/night, dB(A)); all or nothing."""
     sheet, _header, data = air.first_sheet_text(filename, content)

@@ -13,7 +13,7 @@ from openpyxl import Workbook
 from openpyxl.chart import LineChart, Reference
 from sqlalchemy.orm import Session
 
-from greenpark.i18n import render
+from greenpark.i18n import labels, render
 from greenpark.services import illustrative, indicators, projects
 from greenpark.services.inventory import get_park
 from greenpark.services.tabular import export_text, workbook_bytes
@@ -66,7 +66,7 @@ def workbook(session: Session, year: int | None = None, today: date | None = Non
     )
     for r in d["indicators"]:
         x = d["reachability"].get(r["code"], {})
-        ws.append([r["code"], r["name"], r["unit"], "约束性" if r["kind"] == "binding" else "预期性", r["value"],
+        ws.append([r["code"], r["name"], labels.unit(r["unit"], "zh"), "约束性" if r["kind"] == "binding" else "预期性", r["value"],
                    r["target_text"] or None, STATUS_ZH[r["status"]], VERDICT_ZH.get(x.get("verdict", "no_data")),
                    x.get("required_rate"), x.get("observed_rate"), x.get("probability")])  # fmt: skip
     for col, width in zip("ABCDEFGHIJK", (6, 44, 14, 8, 12, 12, 8, 12, 12, 12, 10), strict=True):
@@ -144,7 +144,10 @@ def _figure(plt: Any, det: dict[str, Any], zh: bool) -> bytes:
     if ty:
         ax.plot([y for y, _ in ty], [v for _, v in ty], marker="o", linestyle="--", color="#c0392b",
                 label="目标" if zh else "target")  # fmt: skip
-    ax.set_title(f"{det['code']} {det['name'] if zh else det['name_en']} ({det['unit']})", fontsize=9)
+    ax.set_title(
+        f"{det['code']} {det['name'] if zh else det['name_en']} ({labels.unit(det['unit'], 'zh' if zh else 'en')})",
+        fontsize=9,
+    )
     ax.tick_params(labelsize=8)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)

@@ -155,6 +155,34 @@ SETTINGS_DEFAULTS: dict[str, Any] = {
 }
 
 
+#: Each setting's name and unit as the settings form and its error messages show them (catalogue ids).
+SETTING_LABELS: dict[str, tuple[str, str]] = {
+    "pre_alarm_ratio": (N_("Pre-alarm at this share of the limit"), ""),
+    "missing_hours": (N_("Missing data after"), N_("hours")),
+    "offline_minutes": (N_("Offline after"), N_("minutes")),
+    "abnormal_flag_hours": (N_("Abnormal flags lasting"), N_("hours")),
+    "flat_line_readings": (N_("Flat line after this many readings in a row"), N_("readings")),
+    "collapse_ratio": (N_("Concentration collapse below this share of the day before"), ""),
+    "collapse_flow_tolerance": (N_("while the flow stays within ±"), ""),
+    "near_limit_low": (N_("Held under the limit: from this share of it"), ""),
+    "near_limit_share": (N_("… for this share of the hours"), ""),
+    "near_limit_hours": (N_("… of this many hours"), N_("hours")),
+    "near_limit_max_cv": (N_("… with a variation coefficient at most"), ""),
+    "maintenance_hours": (N_("Long maintenance: M-flagged hours"), N_("hours")),
+    "maintenance_window_hours": (N_("… within"), N_("hours")),
+    "auto_close": (N_("Close alarms by themselves once cleared"), ""),
+    "webhook_url": (N_("Alarm webhook (http/https, public address)"), ""),
+    "webhook_allow_private": (N_("Allow webhooks to private addresses (admins only)"), ""),
+    "raw_retention_days": (N_("Keep raw frames for"), N_("days")),
+    "wrong_pw_quiet_minutes": (N_("Wrong-password alarm clears after quiet"), N_("minutes")),
+}
+
+
+def setting_label(key: str) -> str:
+    """A setting's name in the language of the answer (its key when it has none)."""
+    return Msg(SETTING_LABELS[key][0]) if key in SETTING_LABELS else key
+
+
 class SourceFileRejected(TableRejected):
     """An enterprise-file upload was refused; nothing was imported."""
 
@@ -200,8 +228,9 @@ def settings_spec(session: Session) -> list[dict[str, Any]]:
             "bool" if isinstance(default, bool) else "number" if isinstance(default, int | float) else "text"
         )
         lo, hi, whole = SETTING_RANGES.get(key, (None, None, False))
+        name, unit = SETTING_LABELS.get(key, (key, ""))
         out.append({"key": key, "value": current[key], "default": default, "kind": kind, "min": lo, "max": hi,
-                    "whole": whole})  # fmt: skip
+                    "whole": whole, "label": Msg(name), "unit": Msg(unit) if unit else ""})  # fmt: skip
     return out
 
 
@@ -214,21 +243,21 @@ def check_setting(key: str, value: Any, allow_private_webhook: bool = False) -> 
     default = SETTINGS_DEFAULTS[key]
     if isinstance(default, bool):
         if not isinstance(value, bool):
-            raise ValueError(Msg("{key} must be true or false", key=key))
+            raise ValueError(Msg("{key} must be true or false", key=setting_label(key)))
         return value
     if isinstance(default, int | float):
         lo, hi, whole = SETTING_RANGES[key]
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            raise ValueError(Msg("{key} must be a number", key=key))
+            raise ValueError(Msg("{key} must be a number", key=setting_label(key)))
         if not lo <= value <= hi:
-            raise ValueError(Msg("{key} must be between {lo} and {hi}", key=key, lo=f"{lo:g}", hi=f"{hi:g}"))
+            raise ValueError(Msg("{key} must be between {lo} and {hi}", key=setting_label(key), lo=f"{lo:g}", hi=f"{hi:g}"))
         if whole:
             if value != int(value):
-                raise ValueError(Msg("{key} must be a whole number", key=key))
+                raise ValueError(Msg("{key} must be a whole number", key=setting_label(key)))
             return int(value)
         return float(value)
     if not isinstance(value, str):
-        raise ValueError(Msg("{key} must be text", key=key))
+        raise ValueError(Msg("{key} must be text", key=setting_label(key)))
     if key == "webhook_url" and value.strip():
         from greenpark.services.webhooks import validate_url
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from greenpark.services import auth
-from greenpark.services.cockpit import cached_inventory, cockpit, warm
+from greenpark.services.cockpit import cached_inventory, cockpit, inventory_view, warm
 from greenpark.services.demo import PLAN_TABLES, plan_table
 from greenpark.services.factors import FactorLibrary, factor_set_summary
 from greenpark.services.inventory import InventoryError, get_park, list_records, record_dict
@@ -203,7 +203,7 @@ def inventory_api(
     park staff, verifiers and admins for an enterprise; breakdown by enterprise for the latter."""
     authorize_breakdown(p, by)
     try:
-        return cached_inventory(db, get_park(db), sc.code, year, boundary, tuple(sorted(set(by))))
+        return inventory_view(db, get_park(db), sc.code, year, boundary, tuple(sorted(set(by))))
     except InventoryError as exc:
         raise HTTPException(422, str(exc)) from None
 

@@ -12,7 +12,7 @@ from pydantic import Field
 from sqlalchemy import func, select
 
 from greenpark.i18n import Msg, message_of
-from greenpark.services import alarms, audit, devices, sources, tracing
+from greenpark.services import alarms, audit, devices, monitoring, sources, tracing
 from greenpark.services.auth import WRITE_ALL as STAFF_ROLES
 from greenpark.services.auth import Role
 from greenpark.services.monitoring import MonitoringError
@@ -304,6 +304,16 @@ def tracing_sections_api(p: ReadAll, db: DB) -> list[dict[str, Any]]:
         out.append({"code": pt.code, "name": pt.name, "river": r.name, "km": s.km, "target_class": pt.target_class,
                     "latest_sample": last.isoformat() if last else None, "data_note": pt.data_note})  # fmt: skip
     return out
+
+
+@router.get("/tracing/sections/{code}/samples")
+def tracing_samples_api(p: ReadAll, db: DB, code: PathCode) -> dict[str, Any]:
+    """A section's water samples, one row per sampling day (newest first) with its GB 3838 class
+    and each item's value. Who: admins, park staff, verifiers."""
+    try:
+        return monitoring.section_samples(db, code)
+    except MonitoringError as exc:
+        raise HTTPException(404, message_of(exc)) from None
 
 
 @router.get("/tracing")

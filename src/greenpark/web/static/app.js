@@ -118,6 +118,14 @@
   // shared with the other page scripts
   Object.assign(GP, { chart, ready, zh, palette, fillSelect });
 
+  // Says so when the figures shown rest on illustrative (made-up demo) data of ``year``.
+  GP.illustrative = (made, year) => {
+    const el = document.getElementById('illustrative-note');
+    if (!el) return;
+    el.hidden = !made;
+    el.textContent = made ? _('The figures of {year} are an illustrative continuation: made up for the demo, not published or reported; imported data replace them.', { year }) : '';
+  };
+
   function setKpi(id, value, digits) {
     const el = document.getElementById(id);
     if (!el) return;
@@ -199,6 +207,12 @@
     return html`${t.target} · <span class="${met ? 'good' : 'badv'}">${t.state}</span>${req && !met ? html`<br><span id="kpi-iva-required" data-value="${req.rate_per_year}">${t.needs}</span>` : ''}`;
   }
 
+  const INTENSITY_CARD = [
+    ['co2_per_gdp', N_('CO₂ per GDP')], ['energy_per_gdp', N_('Energy per GDP')],
+    ['co2_per_above_scale_value_added', N_('CO₂ per above-scale value added')],
+    ['co2_per_industrial_value_added', N_('CO₂ per industrial value added (above-scale carriers)')],
+    ['industry_co2_per_industrial_value_added', N_('Industrial CO₂ per industrial value added')],
+  ];
   GP.cockpit = async function (scope = 'core', year = null) {
     const d = await loadCockpit(scope, year);
     GP.data = d;
@@ -209,13 +223,23 @@
     setKpi('kpi-energy', t.energy_tce_calorific, 0);
     document.getElementById('kpi-energy-ev').textContent = t.energy_tce_equal_value ? _('equal value {v} tce', { v: GP.fmt(t.energy_tce_equal_value, 0) }) : '';
     setKpi('kpi-co2', t.co2_t, 0);
+    // one figure, one boundary, named: the energy and CO₂ above are of this boundary
+    const here = d.series.find((s) => s.year === d.year) || {};
+    const said = cur.boundary === 'above_scale'
+      ? _('Energy and CO₂ of above-scale industry: the only boundary of this scope with a carrier split (needed for CO₂).')
+      : _('Energy and CO₂ of the whole society (all sectors).');
+    const whole = cur.boundary === 'above_scale' && here.energy_tce_calorific
+      ? _('The whole society used {v} tce, without a carrier split.', { v: GP.fmt(here.energy_tce_calorific, 0) }) : '';
+    document.getElementById('kpi-boundary').textContent = whole ? `${said} ${whole}` : said;
+    GP.illustrative(cur.illustrative, d.year);
     document.getElementById('kpi-co2-src').textContent = t.co2_by_source_t
       ? _('combustion {a} · purchased electricity {b}', { a: GP.fmt(t.co2_by_source_t.combustion, 0), b: GP.fmt(t.co2_by_source_t.purchased_electricity, 0) })
       : (cur.boundary === 'above_scale' ? _('above-scale industry only') : '');
-    const first = ints.co2_per_gdp || ints.energy_per_gdp || ints.co2_per_above_scale_value_added;
-    document.getElementById('kpi-int1-label').textContent = ints.co2_per_gdp ? _('CO₂ per GDP') : (ints.energy_per_gdp ? _('Energy per GDP') : _('CO₂ per above-scale value added'));
-    document.getElementById('kpi-int1-unit').textContent = first && first.unit.startsWith('tCO2') ? _('tCO₂/10⁴ yuan') : _('tce/10⁴ yuan');
-    setKpi('kpi-int1', first ? first.value : null, 3);
+    // the first intensity this scope and boundary has, named by what it divides
+    const pick = INTENSITY_CARD.find(([k]) => ints[k]);
+    document.getElementById('kpi-int1-label').textContent = _(pick ? pick[1] : INTENSITY_CARD[0][1]);
+    document.getElementById('kpi-int1-unit').textContent = pick ? GP.unit(ints[pick[0]].unit) : '';
+    setKpi('kpi-int1', pick ? ints[pick[0]].value : null, 3);
     const sel = d.series.find((s) => s.year === d.year) || {};
     setKpi('kpi-iva', sel.energy_per_iva, 3);
     const tgt2025 = (d.indicator.targets || []).find((x) => x.year === 2025);
@@ -340,6 +364,7 @@
       let d;
       try { d = await GP.api('/api/inventory?' + q); } catch (e) { GP.setHTML(document.querySelector('#inv-table tbody'), html`<tr><td colspan="9">${e.message}</td></tr>`); return; }
       GP.inventory = d;
+      GP.illustrative(d.illustrative, d.year);
       const t = d.totals;
       GP.setHTML(document.getElementById('inv-totals'), html`${[
         [w.energyCal, GP.fmt(t.energy_tce_calorific, 2), w.tce],

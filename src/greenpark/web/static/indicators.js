@@ -86,6 +86,7 @@
       }
       ['xlsx', 'docx'].forEach((k) => { const a = document.getElementById('ind-' + k); if (a) a.href = `/api/indicators/report.${k}?year=${d.year}`; });
       GP._cards = d.indicators;
+      GP.illustrative((d.illustrative_years || []).includes(d.year), d.year);
       const grid = document.getElementById('ind-grid');
       GP.setHTML(grid, d.indicators.map((c, i) => card(c, i, d.year)));
       d.indicators.forEach((c, i) => chartOf('ind-ch-' + i, c, false));

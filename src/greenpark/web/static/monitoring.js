@@ -90,7 +90,22 @@
         <table class="data mini"><thead><tr><th></th><th class="num">${w.hourly}</th><th class="num">${w.limit}</th><th></th><th>${w.flag}</th></tr></thead><tbody>${chans}</tbody></table>
         ${alarmLine ? html`<div class="alarms">${alarmLine}</div>` : ''}</a>`;
     };
-    GP.setHTML(document.getElementById('mon-grid'), pts.map(card));
+    const grid = document.getElementById('mon-grid');
+    GP.setHTML(grid, pts.map(card));
+    // the outlets grow with the park: the officer finds one by enterprise, outlet or MN, or by status
+    const search = document.getElementById('mon-search'), statusSel = document.getElementById('mon-status');
+    const filter = () => {
+      const q = search.value.trim().toLowerCase(), s = statusSel.value;
+      let n = 0;
+      grid.querySelectorAll('a.point').forEach((a) => {
+        const show = (!s || a.dataset.status === s) && (!q || a.textContent.toLowerCase().includes(q));
+        a.hidden = !show; if (show) n += 1;
+      });
+      document.getElementById('mon-shown').textContent = q || s ? _('{n} of {total} outlets', { n, total: pts.length }) : _('{n} outlets', { n: pts.length });
+      document.getElementById('mon-none').hidden = n > 0 || !pts.length;
+    };
+    search.oninput = statusSel.onchange = filter;
+    filter();
     const unk = document.getElementById('mon-unknown');
     if (d.unknown_pending !== null) {
       const rows = await GP.api('/api/sources/unknown');
@@ -112,11 +127,12 @@
         taken.length ? html`<optgroup label="${groups.taken}">${taken.map(opt)}</optgroup>` : ''];
       const u = {
         reason: _('Reason'), status: _('Status'), frames: _('frames'), lastSeen: _('last seen'), wrongPw: _('wrong PW'), notRegistered: _('MN not registered'),
-        adopt: _('Adopt'), none: _('No unknown devices'), outlet: _('Outlet for this device'),
+        adopt: _('Adopt'), none: _('No unknown devices'), outlet: _('Outlet for this device'), title: _('Unknown devices'),
       };
       GP.setHTML(unk, rows.length
-        ? html`<table class="data" id="unknown-table"><thead><tr><th>MN</th><th>${u.reason}</th><th>${u.status}</th><th class="num">${u.frames}</th><th>${u.lastSeen}</th><th></th></tr></thead><tbody>${rows.map((x) => html`<tr><td translate="no">${x.mn}</td><td>${x.reason === 'bad_pw' ? u.wrongPw : u.notRegistered}</td><td>${word(DEVICE_STATUS, x.status)}</td><td class="num">${x.frames}</td><td>${local(x.last_seen_utc)}</td><td>${x.status === 'pending' ? html`<form class="inline-form adopt" data-mn="${x.mn}"><label>${u.outlet} <select name="outlet" required>${opts}</select></label> <button>${u.adopt}</button><span class="result" role="status"></span></form>` : ''}</td></tr>`)}</tbody></table>`
+        ? html`<table class="data" id="unknown-table" data-table="sort page export" data-export-name="${u.title}"><thead><tr><th>MN</th><th>${u.reason}</th><th>${u.status}</th><th class="num">${u.frames}</th><th>${u.lastSeen}</th><th></th></tr></thead><tbody>${rows.map((x) => html`<tr><td translate="no">${x.mn}</td><td>${x.reason === 'bad_pw' ? u.wrongPw : u.notRegistered}</td><td>${word(DEVICE_STATUS, x.status)}</td><td class="num">${x.frames}</td><td data-sort="${x.last_seen_utc}">${local(x.last_seen_utc)}</td><td>${x.status === 'pending' ? html`<form class="inline-form adopt" data-mn="${x.mn}"><label>${u.outlet} <select name="outlet" required>${opts}</select></label> <button>${u.adopt}</button><span class="result" role="status"></span></form>` : ''}</td></tr>`)}</tbody></table>`
         : html`<p class="note">${u.none}</p>`);
+      if (rows.length) GP.table(document.getElementById('unknown-table'));
       unk.querySelectorAll('form.adopt').forEach((f) => (f.onsubmit = async (ev) => {
         ev.preventDefault();
         const out = f.querySelector('.result');
@@ -208,10 +224,39 @@
           markArea: bad.length ? { itemStyle: { color: 'rgba(241,196,15,0.25)' }, data: bad.map((p) => [{ xAxis: p[0], name: p[3] }, { xAxis: new Date(new Date(p[0]).getTime() + 3600e3).toISOString() }]) } : undefined }],
       });
     });
+    outletHistory(d, shown, hoursSel.value);
     GP.setHTML(document.getElementById('out-commands'), html`${d.commands.map((c) => html`<li>${c.cn} QN ${c.qn} · ${word(COMMAND_STATUS, c.status)} · ${GP.name(c.requested_by)} ${local(c.requested_utc)} ${c.result ? GP.name(c.result) : ''}</li>`)}`);
     hoursSel.onchange = () => GP.outletPage(id);
     await GP.ready();
   });
+
+  // the outlet's hourly data as a table (newest first): each channel's value in its unit, and the
+  // flags other than N by channel; it is searched, sorted, paged and exported like every long table
+  function outletHistory(d, chans, hours) {
+    const box = document.getElementById('out-history');
+    if (!box) return;
+    const card = box.closest('.card');
+    card.hidden = !chans.length; // without data the charts' card already says so
+    if (!chans.length) { GP.setHTML(box, ''); return; }
+    const val = (c, p) => (c.converted && p[2] !== null ? p[2] : p[1]);
+    const byTime = chans.map((c) => new Map(c.points.map((p) => [p[0], p])));
+    const times = [...new Set(chans.flatMap((c) => c.points.map((p) => p[0])))].sort().reverse();
+    const headOf = (c) => (!c.unit || c.unit === '-' ? channelName(c) : fill(_('{name} ({unit})'), { name: channelName(c), unit: unit(c.unit) }));
+    const w = { time: _('Time'), flags: _('Flags (other than N)'), title: _('Hourly data') };
+    const cell = (c, p) => {
+      if (!p) return html`<td class="num">–</td>`;
+      const v = val(c, p);
+      const cls = v === null ? '' : c.limit && v > c.limit ? 'bad' : c.pre_alarm && v >= c.pre_alarm ? 'warn' : '';
+      return html`<td class="num ${cls}">${GP.fmt(v, 3)}</td>`;
+    };
+    const flagsOf = (t) => GP.join(chans.map((c, i) => [c, byTime[i].get(t)]).filter(([, p]) => p && p[3] && p[3] !== 'N')
+      .map(([c, p]) => html`${factor(c)} <b translate="no">${p[3]}</b>`), ' · ');
+    const row = (t) => html`<tr><td data-sort="${t}">${local(t)}</td>${chans.map((c, i) => cell(c, byTime[i].get(t)))}<td>${flagsOf(t)}</td></tr>`;
+    const exportName = `${w.title} ${d.enterprise} ${d.outlet} ${hours}h`;
+    GP.setHTML(box, html`<table class="data" id="out-history-table" data-export-name="${exportName}"><thead><tr><th>${w.time}</th>${chans.map((c) => html`<th class="num">${headOf(c)}</th>`)}<th>${w.flags}</th></tr></thead>
+      <tbody>${times.map(row)}</tbody></table>`);
+    GP.table(document.getElementById('out-history-table'));
+  }
 
   GP.alarmsPage = () => guarded(async () => {
     const st = document.getElementById('al-status'), ru = document.getElementById('al-rule');
@@ -266,12 +311,18 @@
 
   GP.enterprisesPage = (selected) => guarded(async () => {
     const ents = await GP.api('/api/sources/enterprises');
-    const entry = (e) => {
-      const n = e.outlets === 1 ? _('1 outlet') : _('{n} outlets', { n: e.outlets });
-      return html`<li><a href="?id=${e.id}" class="${String(e.id) === String(selected) ? 'active' : ''}" translate="no">${e.code} ${e.name}</a> <span class="note">${n}</span></li>`;
-    };
-    GP.setHTML(document.getElementById('ent-list'), ents.map(entry));
     const id = selected || (ents[0] && ents[0].id);
+    // the enterprises as a table the officer searches, sorts, pages and exports; a name opens its file
+    const entry = (e) => (String(e.id) === String(id)
+      ? html`<tr class="active" aria-current="page"><td translate="no"><b>${e.code}</b></td><td><a href="?id=${e.id}" translate="no"><b>${e.name}</b></a></td><td class="num">${e.outlets}</td></tr>`
+      : html`<tr><td translate="no">${e.code}</td><td><a href="?id=${e.id}" translate="no">${e.name}</a></td><td class="num">${e.outlets}</td></tr>`);
+    const noEnterprises = _('No enterprises in the file yet');
+    const entTable = document.getElementById('ent-table');
+    GP.setHTML(entTable.tBodies[0], ents.length ? ents.map(entry) : html`<tr class="empty"><td colspan="3" class="note">${noEnterprises}</td></tr>`);
+    GP.table(entTable);
+    // the page that holds the open enterprise
+    const at = entTable.gpTable.rows.findIndex((r) => r.classList.contains('active'));
+    if (at >= 25 && !entTable.gpTable.query && entTable.gpTable.sortCol === null) { entTable.gpTable.page = Math.floor(at / 25); GP.table(entTable); }
     if (!id) { await GP.ready(); return; }
     const f = await GP.api('/api/sources/enterprises/' + id);
     const staff = document.body.dataset.staff === '1';
@@ -337,33 +388,14 @@
     };
   };
 
-  // each setting: its label and its unit
-  const SETTINGS = {
-    pre_alarm_ratio: [N_('Pre-alarm at this share of the limit'), ''],
-    missing_hours: [N_('Missing data after'), N_('hours')],
-    offline_minutes: [N_('Offline after'), N_('minutes')],
-    abnormal_flag_hours: [N_('Abnormal flags lasting'), N_('hours')],
-    flat_line_readings: [N_('Flat line after this many readings in a row'), N_('readings')],
-    collapse_ratio: [N_('Concentration collapse below this share of the day before'), ''],
-    collapse_flow_tolerance: [N_('while the flow stays within ±'), ''],
-    near_limit_low: [N_('Held under the limit: from this share of it'), ''],
-    near_limit_share: [N_('… for this share of the hours'), ''],
-    near_limit_hours: [N_('… of this many hours'), N_('hours')],
-    near_limit_max_cv: [N_('… with a variation coefficient at most'), ''],
-    maintenance_hours: [N_('Long maintenance: M-flagged hours'), N_('hours')],
-    maintenance_window_hours: [N_('… within'), N_('hours')],
-    auto_close: [N_('Close alarms by themselves once cleared'), ''],
-    webhook_url: [N_('Alarm webhook (http/https, public address)'), ''],
-    webhook_allow_private: [N_('Allow webhooks to private addresses (admins only)'), ''],
-    raw_retention_days: [N_('Keep raw frames for'), N_('days')],
-    wrong_pw_quiet_minutes: [N_('Wrong-password alarm clears after quiet'), N_('minutes')],
-  };
   GP.settingsForm = async () => {
     const spec = await GP.api('/api/settings/monitoring/spec');
     const admin = document.body.dataset.role === 'admin';
     const box = document.getElementById('set-fields');
-    const label = (k) => (SETTINGS[k] ? _(SETTINGS[k][0]) : k);
-    const unit = (k) => (SETTINGS[k] && SETTINGS[k][1] ? _(SETTINGS[k][1]) : '');
+    // each setting's name and unit come with the spec, in the page's language
+    const byKey = Object.fromEntries(spec.map((s) => [s.key, s]));
+    const label = (k) => byKey[k].label || k;
+    const unit = (k) => byKey[k].unit || '';
     GP.setHTML(box, spec.filter((s) => admin || s.key !== 'webhook_allow_private').map((s) => (s.kind === 'bool'
       ? html`<label class="check"><span><input type="checkbox" name="${s.key}" ${s.value ? html`checked` : ''}> ${label(s.key)}</span></label>`
       : s.kind === 'number'
@@ -406,6 +438,28 @@
     };
   }
 
+  // the samples of the chosen section, one row per sampling day (newest first): its GB 3838 class and
+  // each item's value; a value over the target class is red
+  async function sectionSamples(code, sec) {
+    const box = document.getElementById('tr-samples');
+    if (!box) return;
+    const none = _('no samples yet');
+    if (!code) { GP.setHTML(box, html`<p class="note">${none}</p>`); return; }
+    const s = await GP.api(`/api/tracing/sections/${encodeURIComponent(code)}/samples`);
+    if (!s.days.length) { GP.setHTML(box, html`<p class="note">${none}</p>`); return; }
+    const itemName = (it) => (GP.zh() ? it.name_zh : it.name_en) || GP.name(it.item);
+    const headOf = (it) => (!it.unit || it.unit === '-' ? itemName(it) : fill(_('{name} ({unit})'), { name: itemName(it), unit: unit(it.unit) }));
+    const w = { date: _('Date'), cls: _('Water quality class'), title: _('Samples at this section'), target: sec ? _('target class {c}', { c: sec.target_class }) : '' };
+    const row = (day) => html`<tr><td>${day.date}</td><td data-sort="${['I', 'II', 'III', 'IV', 'V', '劣V'].indexOf(day.class)}" class="${day.meets_target === false ? 'bad' : ''}">${day.class ? waterClass(day.class) : '–'}</td>${s.items.map((it) => {
+      const v = day.values[it.item];
+      return html`<td class="num ${day.exceedance && day.exceedance[it.item] ? 'bad' : ''}">${v === undefined ? '–' : GP.fmt(v, 3)}</td>`;
+    })}</tr>`;
+    const exportName = `${w.title} ${s.section}`;
+    GP.setHTML(box, html`<p class="note">${w.target}</p><table class="data" id="tr-samples-table" data-export-name="${exportName}"><thead><tr><th>${w.date}</th><th>${w.cls}</th>${s.items.map((it) => html`<th class="num">${headOf(it)}</th>`)}</tr></thead>
+      <tbody>${s.days.map(row)}</tbody></table>`);
+    GP.table(document.getElementById('tr-samples-table'));
+  }
+
   let sections = [];
   GP.tracingPage = () => guarded(async () => {
     const sel = document.getElementById('tr-section');
@@ -425,12 +479,13 @@
     };
     document.getElementById('tr-section-note').textContent = sec ? `${n.target} · ${n.sample}` : '';
     const change = document.getElementById('tr-change');
-    const head = document.querySelector('#tr-table thead'), body = document.querySelector('#tr-table tbody');
+    const rank = document.getElementById('tr-rank');
+    await sectionSamples(sel.value, sec);
     const r0 = await GP.fetch('/api/tracing?' + new URLSearchParams({ section: sel.value, window_hours: win.value }), { headers: { Accept: 'application/json' } });
     const d = await r0.json().catch(() => ({}));
     if (!r0.ok) { // e.g. a section without samples: the server says why, in the page's language
       GP.setHTML(change, html`<span class="bad">${typeof d.detail === 'string' ? d.detail : String(r0.status)}</span>`);
-      GP.setHTML(head, ''); GP.setHTML(body, '');
+      GP.setHTML(rank, '');
       GP.chart('chart-trace', { series: [] });
       await GP.ready();
       return;
@@ -457,10 +512,14 @@
       xAxis: { type: 'value', name: kg },
       series: d.items.map((it, i) => ({ name: item(it), type: 'bar', data: r.map((x) => x.loads[it].kg), itemStyle: { color: GP.palette[i] } })),
     });
-    GP.setHTML(body, html`${r.map((x) => html`<tr><td>${x.rank}</td><td><a href="/monitoring/outlet/${x.outlet_id}">${GP.name(x.enterprise)} · ${GP.name(x.outlet)}</a></td><td class="num">${GP.fmt(x.distance_km, 1)}</td><td class="num">${GP.fmt(x.water_m3, 0)}</td>${d.items.map((it) => html`<td class="num">${GP.fmt(x.loads[it].kg, 3)}</td><td class="num">${GP.fmt(x.loads[it].mean_mg_l, 2)}</td>`)}<td class="num">${GP.pct(x.share, 1)}</td></tr>`)}`);
+    const rows = r.map((x) => html`<tr><td>${x.rank}</td><td><a href="/monitoring/outlet/${x.outlet_id}">${GP.name(x.enterprise)} · ${GP.name(x.outlet)}</a></td><td class="num">${GP.fmt(x.distance_km, 1)}</td><td class="num">${GP.fmt(x.water_m3, 0)}</td>${d.items.map((it) => html`<td class="num">${GP.fmt(x.loads[it].kg, 3)}</td><td class="num">${GP.fmt(x.loads[it].mean_mg_l, 2)}</td>`)}<td class="num">${GP.pct(x.share, 1)}</td></tr>`);
     const h = { outlet: _('Outlet'), km: _('km upstream of the section'), water: _('waste water m³'), share: _('Share') };
     const itemHeads = d.items.map((it) => [_('{item} load ({unit})', { item: item(it), unit: kg }), _('{item} mean ({unit})', { item: item(it), unit: mgL })]);
-    GP.setHTML(head, html`<tr><th>#</th><th>${h.outlet}</th><th class="num">${h.km}</th><th class="num">${h.water}</th>${itemHeads.map(([load, mean]) => html`<th class="num">${load}</th><th class="num">${mean}</th>`)}<th class="num">${h.share}</th></tr>`);
+    const rankTitle = _('Upstream outlets ranked by load');
+    const rankName = `${rankTitle} ${d.section}`;
+    GP.setHTML(rank, html`<table class="data" id="tr-table" data-export-name="${rankName}"><thead><tr><th>#</th><th>${h.outlet}</th><th class="num">${h.km}</th><th class="num">${h.water}</th>${itemHeads.map(([load, mean]) => html`<th class="num">${load}</th><th class="num">${mean}</th>`)}<th class="num">${h.share}</th></tr></thead>
+      <tbody>${rows}</tbody></table>`);
+    GP.table(document.getElementById('tr-table'));
     await GP.ready();
   });
 

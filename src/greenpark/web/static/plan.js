@@ -31,12 +31,44 @@
       const details = _('Details');
       GP.setHTML(tb, html`${ps.map((p) => html`<tr class="clickable" data-seq="${p.seq}"><td>${p.seq}</td><td>${GP.name(p.name)}${p.flag ? html`<br><span class="note warn">⚠ ${p.flag_text}</span>` : ''}</td><td>${GP.name(p.owner)}</td><td class="num">${GP.fmt(p.investment_10k_yuan, 0)}</td><td>${p.planned_start || '–'} → ${p.planned_end || '–'}</td><td>${word(STATUS, p.status)} ${GP.join(p.condition.map((c) => html`<span class="status unconfirmed">${word(COND, c)}</span>`), ' ')}</td><td class="num">${GP.fmt(p.percent, 0)}</td><td><button class="pj-open">${details}</button></td></tr>`)}`);
       tb.querySelectorAll('tr').forEach((tr) => (tr.onclick = () => GP.projectDetail(Number(tr.dataset.seq), ps.find((x) => x.seq === Number(tr.dataset.seq)))));
+      GP.table(document.getElementById('pj-table'));
       // the plan's own words (Table 4.3.1: its groups, actions, measures and departments) are quoted as they are
       const tasks = await GP.api('/api/projects/tasks');
-      GP.setHTML(document.getElementById('pj-tasks'), html`${tasks.map((g) => html`<h3>${g.seq}. ${GP.name(g.name)}</h3>${g.actions.map((a) => html`<details><summary>${GP.name(a.name)} (${a.measures.length})</summary><ul>${a.measures.map((m) => html`<li translate="no"><b>${m.name}</b> — ${m.text} <span class="note">${m.departments.join('、')}</span></li>`)}</ul></details>`)}`)}`);
+      GP.setHTML(document.getElementById('pj-tasks'), html`${tasks.map((g) => html`<section class="task-group"><h3>${g.seq}. ${GP.name(g.name)}</h3>${g.actions.map((a) => html`<details><summary>${GP.name(a.name)} (${a.measures.length})</summary><ul>${a.measures.map((m) => html`<li translate="no"><b>${m.name}</b> — ${m.text} <span class="note">${m.departments.join('、')}</span></li>`)}</ul></details>`)}</section>`)}`);
+      taskSearch();
       await GP.ready();
     } catch (e) { fail(e); }
   };
+
+  // the task tree is read, not tabulated: a search shows the measures (and their actions and groups)
+  // whose words contain the query, and opens them
+  function taskSearch() {
+    const box = document.getElementById('pj-tasks'), input = document.getElementById('pj-task-search');
+    if (!input) return;
+    const count = document.getElementById('pj-task-count');
+    const filter = () => {
+      const q = input.value.trim().toLowerCase();
+      const has = (el) => el.textContent.toLowerCase().includes(q);
+      let n = 0, total = 0;
+      box.querySelectorAll('section.task-group').forEach((g) => {
+        const groupHit = !q || has(g.querySelector('h3'));
+        let inGroup = 0;
+        g.querySelectorAll('details').forEach((det) => {
+          const actionHit = groupHit || has(det.querySelector('summary'));
+          let shown = 0;
+          det.querySelectorAll('li').forEach((li) => { total += 1; const ok = actionHit || has(li); li.hidden = !ok; if (ok) shown += 1; });
+          det.hidden = !shown;
+          if (q) det.open = shown > 0;
+          inGroup += shown;
+        });
+        g.hidden = !inGroup;
+        n += inGroup;
+      });
+      count.textContent = q ? _('{n} of {total} measures', { n, total }) : _('{total} measures', { total });
+    };
+    input.oninput = filter;
+    filter();
+  }
 
   GP.projectDetail = async (seq, p) => {
     const box = document.getElementById('pj-detail'); box.hidden = false;
