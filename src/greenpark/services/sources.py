@@ -250,7 +250,9 @@ def check_setting(key: str, value: Any, allow_private_webhook: bool = False) -> 
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
             raise ValueError(Msg("{key} must be a number", key=setting_label(key)))
         if not lo <= value <= hi:
-            raise ValueError(Msg("{key} must be between {lo} and {hi}", key=setting_label(key), lo=f"{lo:g}", hi=f"{hi:g}"))
+            raise ValueError(
+                Msg("{key} must be between {lo} and {hi}", key=setting_label(key), lo=f"{lo:g}", hi=f"{hi:g}")
+            )
         if whole:
             if value != int(value):
                 raise ValueError(Msg("{key} must be a whole number", key=setting_label(key)))
