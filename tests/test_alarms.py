@@ -131,6 +131,20 @@ def test_missing_data_and_offline(url: str) -> None:
     assert found[("offline", "")].severity == "critical"
 
 
+def test_a_restart_is_not_a_flood_of_missing_data(url: str) -> None:
+    """Just after the ingestion server starts, devices are still reconnecting and resending: the
+    device rules wait offline_minutes (30) before judging a gap."""
+    mn = "42120100901001"
+    feed(url, hourly(mn, T0, [cod(30)]))
+    start = utc(T0 + timedelta(hours=5))
+    with session_scope(url) as s:
+        alarms.evaluate(s, now=start + timedelta(minutes=10), listening_since=start)
+    assert ("missing_data", "") not in open_alarms(url, mn)
+    with session_scope(url) as s:
+        alarms.evaluate(s, now=start + timedelta(minutes=31), listening_since=start)
+    assert open_alarms(url, mn)[("missing_data", "")].value >= 4.0
+
+
 def test_abnormal_flags_and_long_maintenance(url: str) -> None:
     mn = "42120100501001"
     feed(url, hourly(mn, T0, [cod(30)] * 2 + [cod(30, "M")] * 12))
@@ -219,7 +233,7 @@ def test_settings_are_validated(url: str) -> None:
     with session_scope(url) as s:
         with pytest.raises(ValueError, match="unknown setting"):
             set_setting(s, "nope", 1)
-        with pytest.raises(ValueError, match="missing_hours must be"):  # (its range: services.sources)
+        with pytest.raises(ValueError, match="Missing data after must be"):  # (its range: services.sources)
             set_setting(s, "missing_hours", -1)
         with pytest.raises(ValueError, match="true or false"):
             set_setting(s, "auto_close", 1)

@@ -285,22 +285,52 @@ def test_real_data_replace_the_illustrative_year(fresh_demo_url: str) -> None:
         ).one()
         assert made_up_2021 == sum(int(r["year"]) == 2021 for r in read_csv(CONT / "activity.csv"))
         import_file(s, "real-activity.csv", real.encode())
-        # the import itself replaced 2021's made-up records, at all levels, by the real one
-        left = s.scalars(select(m.ActivityRecord).where(m.ActivityRecord.year == 2021)).all()
-        assert [r.source_ref for r in left] == ["统计局"]
+        # the import itself replaced the core area's made-up 2021 records by the real one; the park
+        # level and the four parks keep theirs (one zone's data do not empty another's year)
+        core_id = s.scalars(select(m.Zone.id).where(m.Zone.code == "core")).one()
+        rows = s.scalars(select(m.ActivityRecord).where(m.ActivityRecord.year == 2021)).all()
+        mine = [r.source_ref for r in rows if r.zone_id == core_id and r.enterprise_id is None]
+        others = [r.source_ref for r in rows if not (r.zone_id == core_id and r.enterprise_id is None)]
+        assert mine == ["统计局"] and others and all(demo.is_illustrative(x) for x in others)
         assert demo.supersede_illustrative(s, park) == 0  # nothing more to do
-        assert demo.illustrative_years_of(s, park) == YEARS[1:]
-        assert cockpit.cockpit(s, "core")["illustrative_years"] == YEARS[1:]
+        assert demo.illustrative_years_of(s, park) == YEARS  # the park level's 2021 is still made up
+        # the core's 2021 economy (GDP, value added) is still made up, so its 2021 still says so
+        assert cockpit.cockpit(s, "core")["illustrative_years"] == YEARS
+        assert cockpit.cockpit(s, "park")["illustrative_years"] == YEARS
         indicators.report(s, "11", 2022, 340, source="科技局")  # a real report replaces a value
     with session_scope(fresh_demo_url) as s:  # the next `greenpark demo` leaves the real year alone
         again = demo.load_demo(s, synthetic_air=False)
-        assert demo.illustrative_years_of(s, get_park(s)) == YEARS[1:]
+        assert cockpit.cockpit(s, "core")["illustrative_years"] == YEARS
         v = s.scalars(
             select(m.IndicatorValue).where(m.IndicatorValue.year == 2022, m.IndicatorValue.value == 340)
         )
         assert v.one().source == "科技局" and again.illustrative_changed["indicator_values"] == 0
-        recs = s.scalars(select(m.ActivityRecord).where(m.ActivityRecord.year == 2021)).all()
+        recs = s.scalars(
+            select(m.ActivityRecord).where(m.ActivityRecord.year == 2021, m.ActivityRecord.zone_id == core_id)
+        ).all()
     assert [(r.source_ref, r.energy_tce) for r in recs] == [("统计局", 210000)]
+
+
+def test_one_enterprise_month_replaces_only_its_own_made_up_year(fresh_demo_url: str) -> None:
+    from greenpark.services.io import import_file
+
+    month = "entity,year,month,boundary,carrier,quantity,unit,source_ref\nenterprise:E01,2024,7,all,electricity,85,10^4 kWh,电费单\n"
+    with session_scope(fresh_demo_url) as s:
+        park = get_park(s)
+        core_before = cockpit.cached_inventory(s, park, "core", 2024)["totals"]["energy_tce_calorific"]
+        import_file(s, "e01-july-activity.csv", month.encode())
+        e01 = cockpit.cached_inventory(s, park, "E01", 2024)
+        core = cockpit.cached_inventory(s, park, "core", 2024)
+        e02 = s.scalars(
+            select(func.count()).select_from(m.ActivityRecord).join(m.Enterprise, m.Enterprise.id == m.ActivityRecord.enterprise_id)
+            .where(m.Enterprise.code == "E02", m.ActivityRecord.year == 2024)
+        ).one()  # fmt: skip
+    # E01's twelve made-up months went, its real July stays, and the page is told the year is partial
+    assert e01["totals"]["records"] == 1
+    partial = [c for c in e01["checks"] if c["code"] == "coverage.partial_year"]
+    assert partial and partial[0]["values"]["months"] == [7] and "1 个月" in partial[0]["message_zh"]
+    # the core area (its own made-up total) and the other enterprises keep theirs
+    assert core["totals"]["energy_tce_calorific"] == core_before and e02 == 12
 
 
 def test_plan_only_demo(fresh_plan_url: str) -> None:

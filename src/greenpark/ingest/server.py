@@ -388,6 +388,7 @@ class IngestServer:
 
     def __init__(self, url: str, config: ServerConfig | None = None) -> None:
         self.url = url
+        self.listening_since = m.utcnow()  # the device rules wait for reconnections after a start
         self.config = config or ServerConfig()
         self.config.check()
         self.stats = Stats()
@@ -926,7 +927,11 @@ class IngestServer:
             # each worker judges the data it received; worker 0 also the device rules (offline, missing)
             with Session(self.engine) as s:
                 counts = alarms.evaluate(
-                    s, points=set(by_point), hours=by_point, device_rules=self.config.worker == 0
+                    s,
+                    points=set(by_point),
+                    hours=by_point,
+                    device_rules=self.config.worker == 0,
+                    listening_since=self.listening_since,
                 )
                 s.commit()
             if counts["opened"]:

@@ -54,16 +54,25 @@ def _host(peer: str) -> str:
 
 
 def evaluate(session: Session, points: set[int] | None = None, now: datetime | None = None,
-             hours: dict[int, set[datetime]] | None = None, device_rules: bool = True) -> dict[str, int]:  # fmt: skip
+             hours: dict[int, set[datetime]] | None = None, device_rules: bool = True,
+             listening_since: datetime | None = None) -> dict[str, int]:  # fmt: skip
     """Run every rule. Channel rules run on ``points`` (None: all active points); device rules
     (offline, missing data, wrong password) on all active points, since time alone can make them
     fire (or clear). ``hours`` are the hours (per point) that new data touched since the last run:
     each is judged for exceedance, not only the latest (a device sending its backlog must not hide
     an exceedance).
     ``device_rules`` False leaves the device rules to another process (server workers).
+    ``listening_since``: when the ingestion server started listening. Until ``offline_minutes``
+    have passed since then, devices may still be reconnecting and sending the hours they kept while
+    greenpark was down (HJ 212 loggers resend them), so the device rules (offline, missing data)
+    wait: a restart is not a flood of "missing data" alarms.
     Returns counts of alarms opened, updated and cleared."""
     now = now or m.utcnow()
     cfg = settings(session)
+    if listening_since is not None and (now - listening_since).total_seconds() < 60 * float(
+        cfg["offline_minutes"]
+    ):
+        device_rules = False
     counts = {"opened": 0, "updated": 0, "cleared": 0}
     active = session.scalars(select(m.SourcePoint).where(m.SourcePoint.active.is_(True))).all()
     window_h = int(max(48, cfg["near_limit_hours"], cfg["maintenance_window_hours"])) + 2

@@ -169,9 +169,10 @@ def load_demo(
             " not published data; imports replace it — see data/demo/xianning/continuation/README.md)"
         )
         report.illustrative_changed["superseded_records"] = supersede_illustrative(session, park)
-        real = set(_years_with_real_records(session, park))
-        rows = [v for v in rows if not (is_illustrative(v["source_ref"]) and v["year"] in real)]
-        erows = [v for v in erows if not (is_illustrative(v["source_ref"]) and v["year"] in real)]
+        real = _real_entity_years(session, park, m.ActivityRecord)
+        rows = [v for v in rows if not (is_illustrative(v["source_ref"]) and _key(v) in real)]
+        real = _real_entity_years(session, park, m.EconomicRecord)
+        erows = [v for v in erows if not (is_illustrative(v["source_ref"]) and _key(v) in real)]
     report.activity_changed = upsert_activity(session, park, rows, None)
     report.economic_changed = upsert_economic(session, park, erows, None)
 
@@ -240,23 +241,25 @@ def load_demo(
     return report
 
 
-def _years_with_real_records(session: Session, park: m.Park) -> list[int]:
-    """Years of the continuation in which the park has activity or economic records that are not
-    illustrative (imported, reported or published data)."""
-    years: set[int] = set()
-    for model in (m.ActivityRecord, m.EconomicRecord):
-        years |= set(
-            session.scalars(
-                select(model.year)
-                .where(
-                    model.park_id == park.id,
-                    model.year.in_(ILLUSTRATIVE_YEARS),
-                    ~illustrative_filter(model.source_ref),
-                )
-                .distinct()
-            )
+def _real_entity_years(
+    session: Session, park: m.Park, model: type[m.ActivityRecord] | type[m.EconomicRecord]
+) -> set[tuple[int, int | None, int | None]]:
+    """(year, zone id, enterprise id) of the continuation's years in which an entity has records that
+    are not illustrative (imported, reported or published data): its illustrative rows stay out."""
+    rows = session.execute(
+        select(model.year, model.zone_id, model.enterprise_id)
+        .where(
+            model.park_id == park.id,
+            model.year.in_(ILLUSTRATIVE_YEARS),
+            ~illustrative_filter(model.source_ref),
         )
-    return sorted(years)
+        .distinct()
+    )
+    return {(y, z, e) for y, z, e in rows}
+
+
+def _key(v: dict[str, Any]) -> tuple[int, int | None, int | None]:
+    return (v["year"], v["entity"].zone_id, v["entity"].enterprise_id)
 
 
 def supersede_illustrative(session: Session, park: m.Park) -> int:

@@ -1,13 +1,14 @@
 """Illustrative data: rows made up so that a park's pages can be explored (the demo's 2021–2025
 continuation), marked by the word "illustrative" in their source, shown as such, and replaced by
-real data: once a year has any real activity or economic record, every illustrative record of that
-year goes (a partial import must not be summed with, or hidden behind, made-up figures)."""
+real data: once an entity (the park level, a zone, an enterprise) has any real activity or economic
+record of a year, its illustrative records of that year go (a partial import must not be summed
+with made-up figures of the same entity); other entities keep theirs, and say so on the pages."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, delete, func, select
 from sqlalchemy.orm import Session
 
 from greenpark.store import models as m
@@ -44,30 +45,48 @@ def years_of(session: Session, park: m.Park) -> list[int]:
 
 
 def supersede(session: Session, park: m.Park) -> int:
-    """Delete the illustrative activity and economic records of every year that has real ones;
-    returns how many went (idempotent). Runs after every import of such records."""
-    illustrative = years_of(session, park)
-    if not illustrative:
-        return 0
-    real: set[int] = set()
-    for model in (m.ActivityRecord, m.EconomicRecord):
-        real |= set(
-            session.scalars(
-                select(model.year)
-                .where(model.park_id == park.id, model.year.in_(illustrative), ~sql_filter(model.source_ref))
-                .distinct()
-            )
-        )
-    if not real:
-        return 0
+    """Delete the illustrative activity and economic records of every entity (the park level, a zone,
+    an enterprise) and year that has real ones; returns how many went (idempotent). Runs after every
+    import of such records. Other entities keep theirs: one zone's real month does not empty another
+    zone's year (each level of the inventory takes its most direct records)."""
     gone = 0
     for model in (m.ActivityRecord, m.EconomicRecord):
-        res = session.execute(
-            delete(model).where(
-                model.park_id == park.id, model.year.in_(sorted(real)), sql_filter(model.source_ref)
+        made_up = {
+            (y, z, e)
+            for y, z, e in session.execute(
+                select(model.year, model.zone_id, model.enterprise_id)
+                .where(model.park_id == park.id, sql_filter(model.source_ref))
+                .distinct()
             )
-        )
-        gone += int(getattr(res, "rowcount", 0) or 0)
+        }
+        if not made_up:
+            continue
+        real = {
+            (y, z, e)
+            for y, z, e in session.execute(
+                select(model.year, model.zone_id, model.enterprise_id)
+                .where(
+                    model.park_id == park.id,
+                    model.year.in_(sorted({y for y, _z, _e in made_up})),
+                    ~sql_filter(model.source_ref),
+                )
+                .distinct()
+            )
+        }
+        for year, zone_id, enterprise_id in sorted(made_up & real, key=str):
+            entity = (
+                model.enterprise_id == enterprise_id
+                if enterprise_id is not None
+                else and_(model.zone_id == zone_id, model.enterprise_id.is_(None))
+                if zone_id is not None
+                else and_(model.zone_id.is_(None), model.enterprise_id.is_(None))
+            )
+            res = session.execute(
+                delete(model).where(
+                    model.park_id == park.id, model.year == year, entity, sql_filter(model.source_ref)
+                )
+            )
+            gone += int(getattr(res, "rowcount", 0) or 0)
     if gone:
         park.data_revision = (park.data_revision or 0) + 1
         session.flush()

@@ -442,6 +442,23 @@ def compute_inventory(
     carrier_layer = "A" if layers["A"] else ("B" if layers["B"] else None)
     sector_layer = "A" if layers["A"] else ("C" if layers["C"] else None)
     checks: list[dict[str, Any]] = []
+    months = set(
+        session.scalars(
+            select(m.ActivityRecord.month).where(_level_filter(session, scope, year, boundary)).distinct()
+        )
+    )
+    monthly = sorted(x for x in months if x is not None)
+    if monthly and len(monthly) == len(months) < 12:  # monthly records only, and not all months
+        listed_zh, listed_en = "、".join(f"{x}月" for x in monthly), ", ".join(str(x) for x in monthly)
+        checks.append(
+            _check(
+                "coverage.partial_year",
+                "warning",
+                f"{year}年的记录只有 {len(monthly)} 个月（{listed_zh}），全年合计不完整。",
+                f"The records of {year} cover {len(monthly)} of 12 months (months {listed_en}): the year's total is incomplete.",
+                months=monthly,
+            )
+        )
 
     # carrier lines
     lines: list[Line] = []

@@ -38,7 +38,7 @@ from greenpark.web.deps import (
 )
 from greenpark.web.i18n import allowed, lang_of, menu_for
 from greenpark.web.uploads import upload
-from greenpark.web.validation import OptCode
+from greenpark.web.validation import OptCode, OptYear
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -187,10 +187,15 @@ def tracing_page(request: Request, p: CurrentPrincipal) -> HTMLResponse:
 
 
 @router.get("/inventory", response_class=HTMLResponse)
-def inventory_page(request: Request, p: CurrentPrincipal, db: DB) -> HTMLResponse:
+def inventory_page(
+    request: Request, p: CurrentPrincipal, db: DB, scope: OptCode = None, year: OptYear = None
+) -> HTMLResponse:
+    """The inventory page, on ``scope`` and ``year`` when given (links from an import), else an
+    enterprise user's own enterprise or the core area, on the latest year."""
     park = _park_or_none(db)
     scopes: list[dict[str, Any]] = []
     years: list[int] = []
+    own = None
     if park is not None:
         en = lang_of(request) == "en"
         scopes = [{"code": "park", "name": park.name_en if en else park.name_zh, "data": False}] + [
@@ -207,8 +212,12 @@ def inventory_page(request: Request, p: CurrentPrincipal, db: DB) -> HTMLRespons
             e = db.get(m.Enterprise, p.enterprise_id)
             if e:
                 scopes.append({"code": e.code, "name": e.name, "data": True})
+                own = e.code
         years = scope_years(db, park, "park")
-    return render(request, "inventory.html", p, park=park, scopes=scopes, years=years)
+    codes = [s["code"] for s in scopes]
+    chosen = scope if scope in codes else own or ("core" if "core" in codes else codes[0] if codes else "")
+    return render(request, "inventory.html", p, park=park, scopes=scopes, years=years, chosen=chosen,
+                  year=year if year in years else (years[-1] if years else None))  # fmt: skip
 
 
 @router.get("/import", response_class=HTMLResponse)

@@ -358,11 +358,14 @@
       energyCal: _('Energy (calorific)'), energyEv: _('Energy (equal value)'), co2: _('CO₂'), records: _('Records'), tce: _('tce'), tco2: _('tCO₂'),
       lineage: _('lineage'), bySector: _('By sector'), sector: _('Sector'), co2t: _('CO₂ (t)'), share: _('Share'),
     };
+    let asked = 0; // only the answer to the latest choice is shown (an earlier one may arrive later)
     const load = async () => {
       const q = new URLSearchParams({ scope: s.value, year: y.value, boundary: b.value });
+      const mine = ++asked;
       document.getElementById('inv-export').href = '/api/inventory/export.xlsx?' + q;
       let d;
-      try { d = await GP.api('/api/inventory?' + q); } catch (e) { GP.setHTML(document.querySelector('#inv-table tbody'), html`<tr><td colspan="9">${e.message}</td></tr>`); return; }
+      try { d = await GP.api('/api/inventory?' + q); } catch (e) { if (mine === asked) GP.setHTML(document.querySelector('#inv-table tbody'), html`<tr><td colspan="9">${e.message}</td></tr>`); return; }
+      if (mine !== asked) return;
       GP.inventory = d;
       GP.illustrative(d.illustrative, d.year);
       const t = d.totals;

@@ -39,7 +39,13 @@
 
   // the plan's words for a target without a number (quoted as the plan writes them in Chinese)
   const TARGET_TEXT = { '完成下达目标': N_('meet the assigned targets'), '待环保局确认': N_('to be confirmed by the environment bureau') };
-  const targetText = (t) => (TARGET_TEXT[t] ? _(TARGET_TEXT[t]) : t);
+  const targetText = (t) => {
+    if (TARGET_TEXT[t]) return _(TARGET_TEXT[t]);
+    const m = /^([<>≤≥=]*)\s*(-?\d+(?:\.\d+)?)$/.exec(String(t ?? '').trim()); // a number, maybe with a comparison
+    return m && Math.abs(Number(m[2])) >= 1000 ? m[1] + GP.fmt(Number(m[2]), 0) : t;
+  };
+  // the target year has data: the verdict is the outcome, and no yearly change is needed any more
+  const FINAL = { on_track: N_('target met'), off_track: N_('target missed') };
   // decimals a value of this unit is shown with
   const digits = (unit, v = 0) => (unit === 'day' || unit === 'count' || Math.abs(v) >= 1000 ? 0 : unit === '%' || unit === '10^8 yuan' ? 2 : 3);
   // a flag is written 'Chinese / English'
@@ -51,20 +57,22 @@
     const last = c.history.length ? c.history[c.history.length - 1] : null;
     const latest = last ? `${GP.fmt(last[1], digits(c.unit, last[1]))} (${last[0]})` : '–';
     const verdict = r.verdict || 'no_data';
+    const final = r.latest_year >= 2025 && FINAL[verdict];
     const w = {
       kind: c.kind === 'binding' ? _('binding') : _('expected'),
-      status: c.status === 'no_data' && !c.targets.some((t) => t[0] === year) ? _('no target this year') : _(STATUS[c.status]),
+      status: c.status === 'no_data' && c.status_reason === 'text_target' ? _('target in words')
+        : c.status === 'no_data' && !c.targets.some((t) => t[0] === year) ? _('no target this year') : _(STATUS[c.status]),
       latest: _('latest {v}', { v: latest }),
       target: _('2025 target {v}', { v: targetText((c.targets.find((t) => t[0] === 2025) || [0, null, '–'])[2]) }),
-      needs: _('needs {r} a year', { r: pct(r.required_rate) }),
+      needs: final ? '' : _('needs {r} a year', { r: pct(r.required_rate) }),
       observed: _('observed {r} a year', { r: pct(r.observed_rate) }),
-      verdict: _(VERDICT[verdict]),
+      verdict: final ? _(final) : _(VERDICT[verdict]),
     };
     return html`<div class="ind card" data-code="${c.code}" data-status="${c.status}" data-verdict="${verdict}">
           <div class="head"><span class="dot" style="background:${LIGHT[c.status]}"></span><b>${c.code}</b> ${GP.zh() ? c.name : c.name_en}</div>
           <div class="sub">${w.kind} · ${w.status} (${year}) · ${w.latest} ${GP.unit(c.unit)}</div>
           <div class="chart" id="ind-ch-${i}" style="height:120px"></div>
-          <div class="sub">${w.target} · ${w.needs} · ${w.observed} · <b class="verdict ${r.verdict}">${w.verdict}</b></div>
+          <div class="sub">${[w.target, w.needs, w.observed].filter(Boolean).join(' · ')} · <b class="verdict ${r.verdict}">${w.verdict}</b></div>
           ${c.flag ? html`<div class="sub warn">⚠ ${flagText(c.flag)}</div>` : ''}</div>`;
   }
 

@@ -285,10 +285,13 @@
       const tr = b.closest('tr');
       const closing = b.classList.contains('close');
       tb.querySelectorAll('tr.alarm-form').forEach((x) => x.remove());
+      // closing an alarm whose condition still holds: the next hour that breaks the rule opens a new one
+      const live = rows.find((a) => String(a.id) === tr.dataset.id && !a.cleared_utc);
+      const warn = closing && live ? _('This alarm is still going on: closing it does not stop it, and the next hour that breaks the rule opens a new alarm. Close it when the cause is fixed, or acknowledge it for now.') : '';
       const label = closing ? _('What was found and done (required)') : _('Note on acknowledging (optional)');
       const submit = closing ? _('Close the alarm') : _('Acknowledge the alarm');
       const cancel = _('Cancel');
-      GP.addHTML(tr, html`<tr class="alarm-form"><td colspan="9"><form class="inline-form">
+      GP.addHTML(tr, html`<tr class="alarm-form"><td colspan="9"><form class="inline-form">${warn ? html`<p class="note warn ongoing-warning">${warn}</p>` : ''}
         <label class="wide">${label} <textarea name="note" rows="2" maxlength="2000" ${closing ? html`required minlength="4"` : ''}></textarea></label>
         <button>${submit}</button> <button type="button" class="secondary cancel">${cancel}</button> <span class="bad result" role="alert"></span></form></td></tr>`, 'afterend');
       const fr = tr.nextElementSibling;
