@@ -144,8 +144,10 @@ def _start_hj212(host: str, port: int, simulate: int) -> None:
         from greenpark.ingest.simulator import SimDevice, devices_from_store
         from greenpark.ingest.simulator import simulate as run_simulation
 
-        devs = devices_from_store(url, simulate)
-        devs += [SimDevice.synthetic(i, "2017") for i in range(len(devs), simulate + 1)]  # one unknown device
+        known = devices_from_store(url, simulate)
+        devs = known + [
+            SimDevice.synthetic(i, "2017") for i in range(len(known), simulate + 1)
+        ]  # unknown: adoption
         threading.Thread(
             target=lambda: asyncio.run(
                 run_simulation(
@@ -155,7 +157,10 @@ def _start_hj212(host: str, port: int, simulate: int) -> None:
             name="hj212-simulator",
             daemon=True,
         ).start()
-        typer.echo(f"simulating {len(devs)} data loggers (24 h of history first; synthetic data)")
+        typer.echo(
+            f"simulating {len(known)} registered data loggers and {len(devs) - len(known)} unknown one(s)"
+            " (to try adoption); 24 h of history first; synthetic data"
+        )
 
 
 @app.command("import")

@@ -39,6 +39,16 @@ class Finding:
     evidence: dict[str, object] = field(default_factory=dict)
 
 
+def shown(value: float) -> str:
+    """A measured value as a message shows it: three significant figures, whole numbers from 1 000
+    (an hourly mean of 0.605444 mg/L reads 0.605; 118.701 reads 119).
+
+    >>> shown(0.605444), shown(17.9114), shown(118.701), shown(12345.6), shown(30.0)
+    ('0.605', '17.9', '119', '12346', '30')
+    """
+    return f"{value:.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+
+
 def exceedance(hourly_value: float | None, limit: float | None, pre_alarm_ratio: float) -> Finding | None:
     """Hourly mean (converted value where the permit requires it) against the permit limit:
     ``exceedance`` (critical) when above the limit, ``pre_alarm`` (warning) at ≥ ratio × limit.
@@ -50,11 +60,11 @@ def exceedance(hourly_value: float | None, limit: float | None, pre_alarm_ratio:
         return None
     if hourly_value > limit:
         return Finding("exceedance", "critical", hourly_value, limit,
-                       Msg("hourly mean {value} exceeds the limit {limit} ({times}×)", value=f"{hourly_value:g}",
+                       Msg("hourly mean {value} exceeds the limit {limit} ({times}×)", value=shown(hourly_value),
                            limit=f"{limit:g}", times=f"{hourly_value / limit:.2f}"))  # fmt: skip
     if hourly_value >= pre_alarm_ratio * limit:
         return Finding("pre_alarm", "warning", hourly_value, pre_alarm_ratio * limit,
-                       Msg("hourly mean {value} reached {share} of the limit {limit}", value=f"{hourly_value:g}",
+                       Msg("hourly mean {value} reached {share} of the limit {limit}", value=shown(hourly_value),
                            share=f"{hourly_value / limit:.0%}", limit=f"{limit:g}"))  # fmt: skip
     return None
 
@@ -123,7 +133,7 @@ def flat_line(
     vals = [float(v) for v in tail if v is not None]
     if max(vals) - min(vals) <= tolerance:
         return Finding("flat_line", "warning", vals[-1], float(n),
-                       Msg("the same value {value} for {n} readings in a row", value=f"{vals[-1]:g}", n=n))  # fmt: skip
+                       Msg("the same value {value} for {n} readings in a row", value=shown(vals[-1]), n=n))  # fmt: skip
     return None
 
 

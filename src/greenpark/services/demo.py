@@ -338,7 +338,7 @@ def _load_enterprises(session: Session, park: m.Park, directory: Path) -> None:
         e = existing.get(name) or m.Enterprise(park_id=park.id, code=f"E{i:02d}", name=name)
         e.zone_id = core.id if core else None
         e.tags = ",".join(sorted({"key_polluter", *by_name[name]}))
-        e.note = "表1.5.3 重点排污单位; zone assignment illustrative (the plan does not say)."
+        e.note = "表1.5.3 重点排污单位；所属园区为示意（方案未载明）。"
         session.add(e)
     session.flush()
 

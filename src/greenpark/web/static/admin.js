@@ -107,7 +107,7 @@
     GP.setHTML(document.querySelector('#adm-tokens tbody'), rows.length ? rows.map((t) => h`<tr data-id="${t.id}" class="${t.state === 'active' ? '' : 'muted'}"><td>${t.id}</td><td>${GP.name(t.username)}</td><td>${GP.name(t.name)}</td>
       <td>${word(STATES, t.state)}</td><td>${local(t.created_utc)}</td><td>${local(t.expires_utc)}</td><td>${local(t.last_used_utc)}</td>
       <td>${t.state === 'active' ? h`<button class="revoke">${w.revoke}</button>` : t.revoked_by ? h`<span class="note" translate="no">${t.revoked_by}</span>` : ''}</td></tr>`)
-      : h`<tr><td colspan="8" class="note">${w.none}</td></tr>`);
+      : h`<tr class="empty"><td colspan="8" class="note">${w.none}</td></tr>`);
     GP.table(document.getElementById('adm-tokens'));
     document.querySelectorAll('#adm-tokens button.revoke').forEach((b) => confirming(b, _('Revoke it?'), async () => {
       await send(`/api/admin/tokens/${b.closest('tr').dataset.id}`, 'DELETE'); await tokens();
@@ -156,7 +156,7 @@
           const d = await send('/api/admin/tokens', 'POST', { username: fd.get('username'), name: fd.get('name'), days: Number(fd.get('days')) });
           const said = _('Token for {name} (shown once; keep it now):', { name: d.username });
           GP.setHTML(document.getElementById('adm-token-result'), h`<p class="good">${said} <code class="secret">${d.token}</code></p>`);
-          ev.target.reset(); await tokens();
+          ev.target.reset(); await Promise.all([tokens(), sessions()]); // the audit trail shows it too
         } catch (e) { result('adm-token-result', false, e.message); }
       };
     } catch (e) {

@@ -20,11 +20,15 @@
       const d = await GP.api('/api/projects');
       const ps = d.projects;
       GP.chart('chart-projects', {
-        tooltip: { trigger: 'axis' }, legend: { top: 0 }, grid: { left: 60, right: 20, top: 30, bottom: 20 },
-        yAxis: { type: 'category', inverse: true, data: ps.map((p) => '#' + p.seq) }, xAxis: { type: 'value', max: 100, name: '%' },
+        tooltip: { trigger: 'axis' }, legend: { top: 0 }, grid: { left: 170, right: 20, top: 30, bottom: 20 },
+        // each project by its number and the start of its name (the table below has the whole name)
+        yAxis: { type: 'category', inverse: true, data: ps.map((p) => `${p.seq} ${p.name.length > 11 ? p.name.slice(0, 10) + '…' : p.name}`) },
+        xAxis: { type: 'value', max: 100, name: '%' },
         series: [
           { name: _('planned progress'), type: 'bar', data: ps.map((p) => (p.planned_percent === null ? 0 : Math.round(p.planned_percent))), itemStyle: { color: '#d5dbdb' }, barGap: '-100%' },
-          { name: _('actual progress'), type: 'bar', data: ps.map((p) => ({ value: p.percent, itemStyle: { color: p.condition.length ? '#c0392b' : '#2f855a' } })), barWidth: '45%' },
+          { name: _('actual progress'), type: 'bar', itemStyle: { color: '#2f855a' }, data: ps.map((p) => ({ value: p.percent, itemStyle: { color: p.condition.length ? '#c0392b' : '#2f855a' } })), barWidth: '45%' },
+          // the legend's key for the red bars
+          { name: _('late, behind or stalled'), type: 'bar', data: [], itemStyle: { color: '#c0392b' } },
         ],
       });
       const tb = document.querySelector('#pj-table tbody');
