@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx2 as httpx
 import pytest
@@ -80,3 +82,33 @@ def demo_server(
         finally:
             proc.terminate()
             proc.wait(30)
+
+
+# As a person does: through the login form and the menus.
+
+
+def sign_in(page: Any, site: DemoServer, user: str) -> None:
+    page.goto(site.base + "/")
+    page.click("#login-link")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", site.logins[user])
+    page.click("form.stack button")
+    page.wait_for_url(re.compile(re.escape(site.base) + "/.*"))
+    assert page.is_visible("header .user")
+
+
+def open_menu(page: Any, group: str, item: str) -> None:
+    """Through the menu, as a person does: hover the group, click the section (a group with one
+    section for this role is that section's link)."""
+    direct = page.locator(f"nav a.menu-top[title='{item}']")
+    if direct.count():
+        direct.click()
+    else:
+        page.hover(f"nav .menu-top:has-text('{group}')")
+        page.click(f"nav .menu-items a:has-text('{item}')")
+    page.wait_for_selector("body[data-ready='1'], #error-page")
+
+
+def shot(page: Any, name: str) -> None:
+    (ARTIFACTS / "journeys").mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "journeys" / f"{name}.png"), full_page=True)

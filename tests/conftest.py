@@ -12,6 +12,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -168,3 +169,30 @@ def _clean_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium through Playwright, one per test module."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser_helpers import ARGS, CHROMIUM
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A Chinese-language page at 1280 px that downloads; an error in its scripts or a dialog fails
+    the test."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN", accept_downloads=True)
+    p = ctx.new_page()
+    errors: list[str] = []
+    p.on("pageerror", lambda e: errors.append(str(e)))
+    p.on("dialog", lambda d: (errors.append("a dialog: " + d.message), d.dismiss()))
+    yield p
+    ctx.close()
+    assert not errors, errors

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 
-from tests.browser_helpers import ARGS, ARTIFACTS, CHROMIUM, demo_server, free_port
+from tests.browser_helpers import ARTIFACTS, demo_server, free_port
 
 pytestmark = pytest.mark.browser
 
@@ -21,16 +21,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with demo_server(tmp_path_factory.mktemp("srv")) as srv:
         os.environ["_GP_STAFF_PASSWORD"] = srv.logins["staff"]
         yield srv.base
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def _digits(text: str) -> float:

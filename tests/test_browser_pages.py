@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser_helpers import ARGS, ARTIFACTS, CHROMIUM, DemoServer, demo_server
+from tests.browser_helpers import ARTIFACTS, DemoServer, demo_server
 from tests.language import problems
 
 pytestmark = pytest.mark.browser
@@ -70,16 +70,6 @@ READ_TEXT = """
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
     with demo_server(tmp_path_factory.mktemp("pages")) as srv:
         yield srv
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

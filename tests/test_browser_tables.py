@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from tests.browser_helpers import ARGS, CHROMIUM, DemoServer, demo_server
-from tests.test_journeys import open_menu, shot, sign_in
+from tests.browser_helpers import DemoServer, demo_server, open_menu, shot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -60,29 +59,6 @@ def _more_enterprises_and_hourly_data(db: Path) -> None:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
     with demo_server(tmp_path_factory.mktemp("tables"), prepare=_more_enterprises_and_hourly_data) as srv:
         yield srv
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    """A Chinese-language page that downloads; an error in its scripts or a dialog fails the test."""
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN", accept_downloads=True)
-    p = ctx.new_page()
-    errors: list[str] = []
-    p.on("pageerror", lambda e: errors.append(str(e)))
-    p.on("dialog", lambda d: (errors.append("a dialog: " + d.message), d.dismiss()))
-    yield p
-    ctx.close()
-    assert not errors, errors
 
 
 def body_rows(p: Any, table: str) -> list[list[str]]:

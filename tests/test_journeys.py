@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from openpyxl import Workbook
 
-from tests.browser_helpers import ARGS, ARTIFACTS, CHROMIUM, DemoServer, demo_server
+from tests.browser_helpers import DemoServer, demo_server, open_menu, shot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -39,55 +39,6 @@ def _an_open_alarm(db: Path) -> None:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
     with demo_server(tmp_path_factory.mktemp("journeys"), prepare=_an_open_alarm) as srv:
         yield srv
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN", accept_downloads=True)
-    p = ctx.new_page()
-    errors: list[str] = []
-    p.on("pageerror", lambda e: errors.append(str(e)))
-    p.on("dialog", lambda d: (errors.append("a dialog: " + d.message), d.dismiss()))
-    yield p
-    ctx.close()
-    assert not errors, errors
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-def sign_in(page: Any, site: DemoServer, user: str) -> None:
-    page.goto(site.base + "/")
-    page.click("#login-link")
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", site.logins[user])
-    page.click("form.stack button")
-    page.wait_for_url(re.compile(re.escape(site.base) + "/.*"))
-    assert page.is_visible("header .user")
-
-
-def open_menu(page: Any, group: str, item: str) -> None:
-    """Through the menu, as a person does: hover the group, click the section (a group with one
-    section for this role is that section's link)."""
-    direct = page.locator(f"nav a.menu-top[title='{item}']")
-    if direct.count():
-        direct.click()
-    else:
-        page.hover(f"nav .menu-top:has-text('{group}')")
-        page.click(f"nav .menu-items a:has-text('{item}')")
-    page.wait_for_selector("body[data-ready='1'], #error-page")
-
-
-def shot(page: Any, name: str) -> None:
-    (ARTIFACTS / "journeys").mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "journeys" / f"{name}.png"), full_page=True)
 
 
 def _workbook(year: Any) -> bytes:
