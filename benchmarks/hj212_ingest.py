@@ -38,9 +38,9 @@ from typing import Any, cast
 
 from sqlalchemy import create_engine, func, insert, select, text
 
+from greenpark.demo import load_reference
 from greenpark.hj212.codec import build, crc16, make_frame, parse
 from greenpark.hj212.protocol import data_reply
-from greenpark.services.demo import load_reference
 from greenpark.store import models as m
 from greenpark.store.db import dispose_engine, session_scope
 from greenpark.store.migrate import upgrade

@@ -27,8 +27,8 @@ from pathlib import Path
 import httpx2 as httpx
 import numpy as np
 
-from greenpark.services import indicators
-from greenpark.services.demo import load_demo
+from greenpark.demo import load_demo
+from greenpark.services.plan import indicators
 from greenpark.store.db import session_scope
 from greenpark.store.migrate import upgrade
 

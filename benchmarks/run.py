@@ -28,8 +28,8 @@ import httpx2 as httpx
 import numpy as np
 from sqlalchemy import func, insert, select
 
-from greenpark.services.demo import XIANNING, load_reference
-from greenpark.services.inventory import compute_inventory
+from greenpark.demo import XIANNING, load_reference
+from greenpark.services.carbon.inventory import compute_inventory
 from greenpark.store import models as m
 from greenpark.store.db import session_scope
 from greenpark.store.migrate import upgrade

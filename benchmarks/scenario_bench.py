@@ -23,8 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from greenpark.services import scenarios
-from greenpark.services.demo import load_demo
+from greenpark.demo import load_demo
+from greenpark.services.roadmap import scenarios
 from greenpark.store.db import session_scope
 from greenpark.store.migrate import upgrade
 

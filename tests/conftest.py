@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from greenpark.services.demo import load_demo
+from greenpark.demo import load_demo
 from greenpark.settings import get_settings
 from greenpark.store.db import dispose_engine, session_scope
 from greenpark.store.migrate import upgrade

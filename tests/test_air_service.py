@@ -11,9 +11,14 @@ import pytest
 from typer.testing import CliRunner
 
 from greenpark.cli.main import app
-from greenpark.services.air import AirDataRejected, annual_evaluation, read_hourly_csv, water_class
-from greenpark.services.air_synthetic import synthetic_year, to_csv
-from greenpark.services.reproduce import reproduce
+from greenpark.services.environment.air import (
+    AirDataRejected,
+    annual_evaluation,
+    read_hourly_csv,
+    water_class,
+)
+from greenpark.services.environment.air_synthetic import synthetic_year, to_csv
+from greenpark.services.plan.reproduce import reproduce
 from greenpark.store.db import session_scope
 
 # The plan's station table, 2020 (方案1.5(二)): PM2.5 31, PM10 53, O3 140, NO2 18, SO2 9, CO 1.4
@@ -120,7 +125,7 @@ def test_reproduce_reports_the_composite_index(demo_url: str) -> None:
 
 
 def test_invalid_days_are_reported(year_2020: object) -> None:
-    from greenpark.services.air import HourlySeries
+    from greenpark.services.environment.air import HourlySeries
 
     s: HourlySeries = year_2020  # type: ignore[assignment]
     v = {p: a.copy() for p, a in s.values.items()}
@@ -131,7 +136,7 @@ def test_invalid_days_are_reported(year_2020: object) -> None:
 
 
 def test_missing_hours_make_days_invalid(year_2020: object) -> None:
-    from greenpark.services.air import HourlySeries, daily_statistics
+    from greenpark.services.environment.air import HourlySeries, daily_statistics
 
     s: HourlySeries = year_2020  # type: ignore[assignment]
     v = {p: a.copy() for p, a in s.values.items()}
@@ -143,7 +148,7 @@ def test_missing_hours_make_days_invalid(year_2020: object) -> None:
 def test_stored_station_year_and_reimport(
     fresh_demo_air_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from greenpark.services import monitoring
+    from greenpark.services.environment import monitoring
 
     fresh_demo_url = fresh_demo_air_url
     monkeypatch.setenv("GREENPARK_DATABASE_URL", fresh_demo_url)

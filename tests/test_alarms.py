@@ -14,10 +14,11 @@ from typing import Any, ClassVar
 import pytest
 from sqlalchemy import select
 
+from greenpark.demo import load_demo
 from greenpark.hj212.codec import Frame
-from greenpark.services import alarms, ingest, webhooks
-from greenpark.services.demo import load_demo
-from greenpark.services.sources import set_setting
+from greenpark.services.notifications import webhooks
+from greenpark.services.pollution import alarms, ingest
+from greenpark.services.pollution.sources import set_setting
 from greenpark.store import models as m
 from greenpark.store.db import dispose_engine, engine_for, session_scope
 from tests.conftest import new_database

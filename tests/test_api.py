@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from greenpark.services import auth
+from greenpark.services.park import auth
 from greenpark.settings import Settings
 from greenpark.store import models as m
 from greenpark.store.db import session_scope

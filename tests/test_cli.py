@@ -102,7 +102,7 @@ def test_serve_refuses_an_old_schema(fresh_url: str, monkeypatch: pytest.MonkeyP
 def test_users_accounts_tokens_and_sessions(cli_db: str) -> None:
     """An admin without the web: deactivate, reactivate, reset a password, list and revoke tokens,
     end sessions — each kept in the audit trail."""
-    from greenpark.services import audit, auth
+    from greenpark.services.park import audit, auth
     from greenpark.store.db import session_scope
 
     run("init")

@@ -14,11 +14,15 @@ import pytest
 from docx import Document
 from sqlalchemy import func, select
 
+from greenpark import demo
 from greenpark.data import read_csv
-from greenpark.services import cockpit, demo, indicators, landuse, monitoring, projects, report, scenarios
-from greenpark.services.air_synthetic import ILLUSTRATIVE_SYNTHETIC_LABEL
-from greenpark.services.inventory import get_park
-from greenpark.services.reproduce import reproduce
+from greenpark.services.carbon import cockpit, inventory_cache
+from greenpark.services.environment import monitoring
+from greenpark.services.environment.air_synthetic import ILLUSTRATIVE_SYNTHETIC_LABEL
+from greenpark.services.park.parks import get_park
+from greenpark.services.plan import indicators, landuse, projects, report
+from greenpark.services.plan.reproduce import reproduce
+from greenpark.services.roadmap import scenarios
 from greenpark.store import models as m
 from greenpark.store.db import session_scope
 from tests.conftest import new_database
@@ -107,7 +111,7 @@ def test_the_continuation_adds_up_and_follows_the_plan_path(demo_url: str) -> No
     with session_scope(demo_url) as s:
         rows_2025 = {r["code"]: r for r in indicators.evaluate(s, 2025)}
         rows_2020 = {r["code"]: r for r in indicators.evaluate(s, 2020)}
-        inv = cockpit.cached_inventory(s, get_park(s), "core", 2025)
+        inv = inventory_cache.cached_inventory(s, get_park(s), "core", 2025)
     # indicator 1a: 0.396 (2020, the plan) to about the plan's 0.30 in 2025 (表3.3.1)
     assert rows_2020["1a"]["value"] == pytest.approx(0.396, rel=0.002) and not rows_2020["1a"]["illustrative"]
     assert rows_2025["1a"]["value"] == pytest.approx(0.30, abs=0.01) and rows_2025["1a"]["illustrative"]
@@ -275,7 +279,7 @@ def test_loading_twice_changes_nothing(fresh_demo_air_url: str) -> None:
 
 
 def test_real_data_replace_the_illustrative_year(fresh_demo_url: str) -> None:
-    from greenpark.services.io import import_file
+    from greenpark.services.carbon.io import import_file
 
     real = "entity,year,sector,boundary,energy_tce,source_ref\nzone:core,2021,industry,above_scale,210000,统计局\n"
     with session_scope(fresh_demo_url) as s:
@@ -312,15 +316,17 @@ def test_real_data_replace_the_illustrative_year(fresh_demo_url: str) -> None:
 
 
 def test_one_enterprise_month_replaces_only_its_own_made_up_year(fresh_demo_url: str) -> None:
-    from greenpark.services.io import import_file
+    from greenpark.services.carbon.io import import_file
 
     month = "entity,year,month,boundary,carrier,quantity,unit,source_ref\nenterprise:E01,2024,7,all,electricity,85,10^4 kWh,电费单\n"
     with session_scope(fresh_demo_url) as s:
         park = get_park(s)
-        core_before = cockpit.cached_inventory(s, park, "core", 2024)["totals"]["energy_tce_calorific"]
+        core_before = inventory_cache.cached_inventory(s, park, "core", 2024)["totals"][
+            "energy_tce_calorific"
+        ]
         import_file(s, "e01-july-activity.csv", month.encode())
-        e01 = cockpit.cached_inventory(s, park, "E01", 2024)
-        core = cockpit.cached_inventory(s, park, "core", 2024)
+        e01 = inventory_cache.cached_inventory(s, park, "E01", 2024)
+        core = inventory_cache.cached_inventory(s, park, "core", 2024)
         e02 = s.scalars(
             select(func.count()).select_from(m.ActivityRecord).join(m.Enterprise, m.Enterprise.id == m.ActivityRecord.enterprise_id)
             .where(m.Enterprise.code == "E02", m.ActivityRecord.year == 2024)

@@ -9,8 +9,13 @@ from pathlib import Path
 import pytest
 
 from greenpark.data import FACTOR_DIR, FACTOR_STATUSES, load_carriers, load_factor_set_specs
-from greenpark.services.factors import FactorLibrary, FactorSetError, check_factor_sets, sync_factor_sets
-from greenpark.services.snapshots import restate_after_new_versions, restatements
+from greenpark.services.carbon.factors import (
+    FactorLibrary,
+    FactorSetError,
+    check_factor_sets,
+    sync_factor_sets,
+)
+from greenpark.services.carbon.snapshots import restate_after_new_versions, restatements
 from greenpark.store.db import session_scope
 
 # GB/T 2589-2008 Appendix A, the NCV in kcal per unit that each coefficient is computed from
@@ -43,7 +48,7 @@ def test_every_set_loads_with_units_and_status() -> None:
         "grid-ndrc-2011-2012",
         "grid-mee-nbs-2021-2023",
     }
-    from greenpark.services.sinks import FOREST_TYPES
+    from greenpark.services.carbon.sinks import FOREST_TYPES
 
     for s in specs:
         for r in s.rows:

@@ -20,10 +20,11 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from greenpark.cli.main import app
+from greenpark.demo import load_demo
 from greenpark.ingest.server import Admission, ServerConfig, peer_key
-from greenpark.services import alarms, audit, devices
-from greenpark.services.demo import load_demo
-from greenpark.services.sources import DeviceConflict
+from greenpark.services.park import audit
+from greenpark.services.pollution import alarms, devices
+from greenpark.services.pollution.sources import DeviceConflict
 from greenpark.store import models as m
 from greenpark.store.db import dispose_engine, session_scope
 from tests.conftest import new_database
@@ -280,7 +281,9 @@ def test_a_wrong_password_is_an_alarm_not_an_adoption_and_rekey_is_confirmed_and
         assert s.get(m.SourcePoint, p.id).pw == PW  # type: ignore[union-attr]
         out = devices.rekey_device(s, p.id, "n3wPW", confirm_mn=mn, by="officer")
         assert (out.pw, out.pw_failures, out.pw_failure_utc) == ("n3wPW", 0, None)
-        (ev,) = audit.changes(s, entity="source_point", key=mn)
+        # newest first: the re-key, then the point's row of the enterprise file (its PW hidden)
+        ev, *before = audit.changes(s, entity="source_point", key=mn)
+        assert [e["action"] for e in before] == ["create"] and before[0]["new"]["pw"] == audit.HIDDEN
         assert (ev["action"], ev["actor"], ev["field"], ev["old"], ev["new"]) == (
             "rekey",
             "officer",

@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 from greenpark.cli.main import app
 from greenpark.hj212.codec import build
 from greenpark.ingest.simulator import SimStats, devices_from_store, simulate
-from greenpark.services import alarms, ingest
+from greenpark.services.pollution import alarms, ingest
 from greenpark.store import models as m
 from greenpark.store.db import session_scope
 from tests.hj212_helpers import upload

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from greenpark.demo import load_demo
 from greenpark.hj212.codec import build, make_frame
-from greenpark.services import devices, ingest
-from greenpark.services.demo import load_demo
+from greenpark.services.pollution import devices, ingest
 from greenpark.store import models as m
 from greenpark.store.db import dispose_engine, session_scope
 from tests.conftest import new_database

@@ -9,8 +9,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from greenpark.services.inventory import compute_inventory
-from greenpark.services.io import ImportRejected, import_file, inventory_workbook, template_workbook
+from greenpark.services.carbon.inventory import compute_inventory
+from greenpark.services.carbon.io import ImportRejected, import_file, inventory_workbook, template_workbook
 from greenpark.store import models as m
 from greenpark.store.db import session_scope
 

@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 from greenpark.cli.main import app
 from greenpark.core import indicators as core
-from greenpark.services import indicators, inventory
+from greenpark.services.carbon import inventory
+from greenpark.services.plan import indicators
 from greenpark.store import models as m
 from greenpark.store.db import session_scope
 
@@ -106,7 +107,7 @@ def test_evaluation_and_reachability_from_the_engine(demo_url: str) -> None:
             for y in (2018, 2020)
         )
         rate = 1 - ((i20["totals"]["co2_t"] / 3380000) / (i18["totals"]["co2_t"] / 3895500)) ** 0.5
-        assert rows["2"]["value"] == pytest.approx(100 * rate) and "一区四园" in rows["2"]["source"]
+        assert rows["2"]["value"] == pytest.approx(100 * rate) and "全园区" in rows["2"]["source"]
         seven = indicators.get_indicator(s, "7")
         t7 = {t.year: t.value for t in s.query(m.IndicatorTarget).filter_by(indicator_id=seven.id)}
         assert t7[2025] - t7[2021] == pytest.approx(1.16) and "1.16" in seven.flag  # the plan's "+1.16"
@@ -197,7 +198,7 @@ def test_custom_indicator(fresh_demo_url: str) -> None:
 
 
 def test_values_import_all_or_nothing(fresh_demo_url: str, tmp_path: Path) -> None:
-    from greenpark.services.io import ImportRejected
+    from greenpark.services.carbon.io import ImportRejected
 
     good = "code,year,value,source\n11,2021,301,科技局\n9,2021,31.5,科技局\n"
     bad = good + "1a,2021,0.37,x\n12,twenty,55,x\n"

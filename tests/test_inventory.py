@@ -7,14 +7,15 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from greenpark.services.inventory import InventoryError, compute_inventory, get_park
-from greenpark.services.records import (
+from greenpark.services.carbon.inventory import InventoryError, compute_inventory
+from greenpark.services.carbon.records import (
     EntityResolver,
     upsert_activity,
     upsert_economic,
     validate_activity,
     validate_economic,
 )
+from greenpark.services.park.parks import get_park
 from greenpark.store import models as m
 from greenpark.store.db import session_scope
 

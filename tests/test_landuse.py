@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from greenpark.cli.main import app
 from greenpark.core import landuse as core
-from greenpark.services import landuse
+from greenpark.services.plan import landuse
 from greenpark.store.db import session_scope
 
 runner = CliRunner()

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from greenpark.cli.main import app
-from greenpark.services import projects
+from greenpark.services.plan import projects
 from greenpark.store.db import session_scope
 
 runner = CliRunner()

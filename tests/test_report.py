@@ -9,7 +9,7 @@ from docx import Document
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from greenpark.services import indicators, report
+from greenpark.services.plan import indicators, report
 from greenpark.settings import Settings
 from greenpark.store.db import session_scope
 from greenpark.web.app import create_app

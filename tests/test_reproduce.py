@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from greenpark.cli.main import app
-from greenpark.services.reproduce import reproduce
+from greenpark.services.plan.reproduce import reproduce
 from greenpark.store.db import session_scope
 
 REQUIRED = {

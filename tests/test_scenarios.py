@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 
 from greenpark.cli.main import app
 from greenpark.core import scenario as core
-from greenpark.services import iamc, scenarios, sinks
+from greenpark.services.carbon import sinks
+from greenpark.services.roadmap import iamc, scenarios
 from greenpark.settings import Settings
 from greenpark.store.db import session_scope
 from greenpark.web.app import create_app
@@ -224,7 +225,7 @@ def test_iamc_round_trip_through_pyam(fresh_demo_url: str, tmp_path: Path) -> No
 
 
 def test_iamc_import_names_the_bad_cell(fresh_demo_url: str) -> None:
-    from greenpark.services.io import ImportRejected
+    from greenpark.services.carbon.io import ImportRejected
 
     bad = "Model,Scenario,Region,Variable,Unit,2020,2030\ngreenpark,x,xianning-htz|core,GDP|MER,billion CNY/yr,7,abc\n" \
           "greenpark,x,xianning-htz|core,Driver|Grid Factor,kg CO2/kWh,0.5,0.4\n"  # fmt: skip

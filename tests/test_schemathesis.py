@@ -17,8 +17,8 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from sqlalchemy import select
 
-from greenpark.services import auth
-from greenpark.services.demo import load_demo
+from greenpark.demo import load_demo
+from greenpark.services.park import auth
 from greenpark.settings import Settings
 from greenpark.store import models as m
 from greenpark.store.db import dispose_engine, session_scope

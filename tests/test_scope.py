@@ -8,13 +8,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from greenpark.services.demo import load_demo
+from greenpark.demo import load_demo
 from greenpark.settings import Settings
 from greenpark.store import models as m
 from greenpark.store.db import dispose_engine, session_scope
@@ -57,6 +58,8 @@ class World:
     other_name: str
     other_outlet: int
     other_alarm: int
+    #: One of the other enterprise's records with a history (entity, key): the history routes' record.
+    other_record: tuple[str, str] = ("", "")
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +81,11 @@ def world(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wo
                         opened_utc=now, last_fired_utc=now, message=f"{other.name} over the limit")  # fmt: skip
         s.add(alarm)
         s.flush()
-        w = World(url, own.code, other.code, other.id, other.name, outlet.id, alarm.id)
+        record = s.execute(
+            select(m.AuditEvent.entity, m.AuditEvent.entity_key).where(m.AuditEvent.enterprise_id == other.id)
+        ).first()
+        assert record is not None
+        w = World(url, own.code, other.code, other.id, other.name, outlet.id, alarm.id, tuple(record))
     yield w
     dispose_engine(url)
 
@@ -90,8 +97,9 @@ def _url(route: APIRoute, w: World, target: str, target_id: int) -> str:
     names = {p.name for d in [route.dependant] for p in d.query_params}
     for d in _all(route):
         names |= {p.name for p in d.query_params}
-    query = {"scope": target, "enterprise_id": target_id, "year": 2020}
-    q = "&".join(f"{k}={v}" for k, v in query.items() if k in names)
+    query = {"scope": target, "enterprise_id": target_id, "year": 2020, "entity": w.other_record[0],
+             "key": w.other_record[1]}  # fmt: skip
+    q = urlencode({k: v for k, v in query.items() if k in names})
     return path + ("?" + q if q else "")
 
 

@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import create_engine, select, text, update
 
-from greenpark.services import auth
+from greenpark.services.park import auth
 from greenpark.services.tabular import MAX_REPORTED_ERRORS, MAX_ROWS, MAX_UNPACKED_BYTES
 from greenpark.settings import Settings
 from greenpark.store import models as m

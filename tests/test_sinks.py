@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from greenpark.cli.main import app
 from greenpark.core import sinks as core
-from greenpark.services import sinks
-from greenpark.services.io import ImportRejected
+from greenpark.services.carbon import sinks
+from greenpark.services.carbon.io import ImportRejected
 from greenpark.store.db import session_scope
 
 runner = CliRunner()

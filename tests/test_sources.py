@@ -10,7 +10,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
-from greenpark.services import ingest, sources, tracing
+from greenpark.services.pollution import ingest, sources, tracing
 from greenpark.store import models as m
 from greenpark.store.db import session_scope
 from tests.hj212_helpers import upload

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from greenpark.services import alarms, ingest
+from greenpark.services.pollution import alarms, ingest
 from greenpark.settings import Settings
 from greenpark.store import models as m
 from greenpark.store.db import session_scope

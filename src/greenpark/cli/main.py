@@ -41,7 +41,7 @@ def _rejected(file: Path, errors: list[Any]) -> NoReturn:
     raise typer.Exit(2)
 
 
-def _fail(msg: str, code: int = 1) -> None:
+def _fail(msg: str, code: int = 1) -> NoReturn:
     typer.secho(msg, fg=typer.colors.RED, err=True)
     raise typer.Exit(code)
 
@@ -49,7 +49,7 @@ def _fail(msg: str, code: int = 1) -> None:
 @app.command()
 def init() -> None:
     """Create or migrate the configured database."""
-    from greenpark.services.demo import load_reference
+    from greenpark.demo import load_reference
     from greenpark.store.db import session_scope
     from greenpark.store.migrate import upgrade
 
@@ -64,7 +64,7 @@ def init() -> None:
 @app.command()
 def demo() -> None:
     """Load the demo park (Xianning High-tech Zone, from its 2021-2025 plan) and return."""
-    from greenpark.services.demo import load_demo
+    from greenpark.demo import load_demo
     from greenpark.store.db import session_scope
     from greenpark.store.migrate import upgrade
 
@@ -109,8 +109,8 @@ def serve(
 
     import uvicorn
 
-    from greenpark.services.cockpit import warm
     from greenpark.store.migrate import schema_status
+    from greenpark.web.warm import warm
 
     current, head = schema_status(_url())
     if current != head:
@@ -172,7 +172,7 @@ def import_(
     json_out: JsonOpt = False,
 ) -> None:
     """Import activity and economic data; a bad cell rejects the whole file."""
-    from greenpark.services.io import ImportRejected, import_file
+    from greenpark.services.carbon.io import ImportRejected, import_file
     from greenpark.store.db import session_scope
 
     try:
@@ -214,7 +214,7 @@ def template(
     ),
 ) -> None:
     """Write the Excel import template."""
-    from greenpark.services.io import template_workbook
+    from greenpark.services.carbon.io import template_workbook
     from greenpark.store.db import session_scope
 
     try:
@@ -238,8 +238,9 @@ def inventory(
     json_out: JsonOpt = False,
 ) -> None:
     """Energy and CO2 inventory of a scope and year."""
-    from greenpark.services.inventory import InventoryError, compute_inventory, list_records
-    from greenpark.services.io import inventory_workbook
+    from greenpark.services.carbon.inventory import compute_inventory, list_records
+    from greenpark.services.carbon.io import inventory_workbook
+    from greenpark.services.park.parks import ParkError
     from greenpark.store.db import session_scope
 
     if by not in ("carrier", "sector", "zone", "enterprise", "month"):
@@ -259,7 +260,7 @@ def inventory(
                         res, list_records(s, scope_code=scope, year=year, boundary=boundary, limit=100_000)
                     )
                 )
-    except InventoryError as exc:
+    except ParkError as exc:
         _fail(str(exc))
     if json_out:
         _dump(res)
@@ -311,7 +312,8 @@ def explain(
     json_out: JsonOpt = False,
 ) -> None:
     """Show how a figure was computed: inputs, factors (with set, version and source), method."""
-    from greenpark.services.inventory import InventoryError, compute_inventory, list_records
+    from greenpark.services.carbon.inventory import compute_inventory, list_records
+    from greenpark.services.park.parks import ParkError
     from greenpark.store.db import session_scope
 
     if figure:
@@ -326,7 +328,7 @@ def explain(
         with session_scope(_url()) as s:
             res = compute_inventory(s, scope_code=scope, year=year, boundary=boundary)
             records = list_records(s, scope_code=scope, year=year, boundary=boundary, carrier=carrier)
-    except InventoryError as exc:
+    except ParkError as exc:
         _fail(str(exc))
     rows = [r for r in res["by_carrier"] if carrier in (None, r["carrier"])]
     if json_out:
@@ -391,7 +393,7 @@ def explain(
 @app.command()
 def reproduce(json_out: JsonOpt = False) -> None:
     """Print each figure the plan publishes beside greenpark's value; non-zero exit if one is out of tolerance."""
-    from greenpark.services.reproduce import reproduce as run
+    from greenpark.services.plan.reproduce import reproduce as run
     from greenpark.store.db import session_scope
 
     with session_scope(_url()) as s:
@@ -421,7 +423,7 @@ def factors_list(json_out: JsonOpt = False) -> None:
     """List the factor sets (current and superseded versions)."""
     from sqlalchemy import select
 
-    from greenpark.services.factors import factor_set_summary
+    from greenpark.services.carbon.factors import factor_set_summary
     from greenpark.store import models as m
     from greenpark.store.db import session_scope
 
@@ -445,7 +447,7 @@ def factors_show(
     code: str, version: Annotated[str | None, typer.Option()] = None, json_out: JsonOpt = False
 ) -> None:
     """Show one factor set's rows with unit, source and status."""
-    from greenpark.services.factors import FactorLibrary
+    from greenpark.services.carbon.factors import FactorLibrary
     from greenpark.store.db import session_scope
 
     with session_scope(_url()) as s:
@@ -489,8 +491,8 @@ def factors_load(
 ) -> None:
     """Load factor sets from a folder; new versions become current and restate saved results."""
     from greenpark.data import ReferenceDataError, load_factor_set_specs
-    from greenpark.services.factors import FactorSetError, sync_factor_sets
-    from greenpark.services.snapshots import restate_after_new_versions
+    from greenpark.services.carbon.factors import FactorSetError, sync_factor_sets
+    from greenpark.services.carbon.snapshots import restate_after_new_versions
     from greenpark.store.db import session_scope
 
     try:
@@ -526,27 +528,55 @@ def factors_load(
 @users_app.command("add")
 def users_add(
     username: str,
-    role: Annotated[str, typer.Option(help="admin | park_staff | enterprise | verifier | public")],
+    role: Annotated[
+        str, typer.Option(help="admin | park_staff | zone_staff | verifier | bureau | enterprise | public")
+    ],
+    park: Annotated[
+        str | None,
+        typer.Option(
+            "--park", help="The user's park (default: the only park); '*' for every park (admin, bureau)."
+        ),
+    ] = None,
+    zone: Annotated[str | None, typer.Option(help="Zone code (zone staff).")] = None,
     enterprise: Annotated[str | None, typer.Option(help="Enterprise code (enterprise users).")] = None,
 ) -> None:
-    """Create a user; the password is read from the prompt."""
+    """Create a user with their scope (a park, a zone, an enterprise); the password is read from
+    the prompt."""
     from sqlalchemy import select
 
-    from greenpark.services import auth
+    from greenpark.services.park import auth
+    from greenpark.services.park.parks import ParkError, get_park
     from greenpark.store import models as m
     from greenpark.store.db import session_scope
 
     password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
     with session_scope(_url()) as s:
-        ent_id = None
-        if enterprise:
-            ent = s.scalars(select(m.Enterprise).where(m.Enterprise.code == enterprise)).first()
-            if ent is None:
-                _fail(f"no enterprise {enterprise!r}")
-            else:
-                ent_id = ent.id
+        park_id = zone_id = ent_id = None
+        if park != "*":
+            try:
+                p = get_park(s, park)
+            except ParkError as exc:
+                _fail(str(exc), 2)
+            park_id = p.id
+            if zone:
+                z = s.scalars(select(m.Zone).where(m.Zone.park_id == p.id, m.Zone.code == zone)).first()
+                if z is None:
+                    _fail(f"no zone {zone!r} in park {p.code}")
+                else:
+                    zone_id = z.id
+            if enterprise:
+                ent = s.scalars(
+                    select(m.Enterprise).where(m.Enterprise.park_id == p.id, m.Enterprise.code == enterprise)
+                ).first()
+                if ent is None:
+                    _fail(f"no enterprise {enterprise!r} in park {p.code}")
+                else:
+                    ent_id = ent.id
         try:
-            auth.create_user(s, username, password, auth.Role(role), enterprise_id=ent_id, by="cli")
+            auth.create_user(
+                s, username, password, auth.Role(role), park_id=park_id, zone_id=zone_id, enterprise_id=ent_id,
+                by="cli",
+            )  # fmt: skip
         except (auth.AuthError, ValueError) as exc:
             _fail(str(exc))
     typer.echo(f"user {username} ({role}) created")
@@ -559,7 +589,7 @@ def users_token(
     days: Annotated[int, typer.Option(help="Days until it expires (1 to 366).")] = 90,
 ) -> None:
     """Create an API token for a user (shown once; it expires after --days)."""
-    from greenpark.services import auth
+    from greenpark.services.park import auth
     from greenpark.store.db import session_scope
 
     with session_scope(_url()) as s:
@@ -575,7 +605,7 @@ def users_token(
 @users_app.command("list")
 def users_list(json_out: Annotated[bool, typer.Option("--json", help="JSON output.")] = False) -> None:
     """Every account with role, enterprise, state and last login."""
-    from greenpark.services import auth
+    from greenpark.services.park import auth
     from greenpark.store.db import session_scope
 
     with session_scope(_url()) as s:
@@ -591,7 +621,7 @@ def users_list(json_out: Annotated[bool, typer.Option("--json", help="JSON outpu
 
 
 def _account_change(action: str, username: str, **kw: Any) -> Any:
-    from greenpark.services import auth
+    from greenpark.services.park import auth
     from greenpark.store.db import session_scope
 
     with session_scope(_url()) as s:
@@ -638,7 +668,7 @@ def users_tokens(
     json_out: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
 ) -> None:
     """API tokens (never the secret) with owner, expiry, last use and state."""
-    from greenpark.services import auth
+    from greenpark.services.park import auth
     from greenpark.store.db import session_scope
 
     with session_scope(_url()) as s:
@@ -656,7 +686,7 @@ def users_tokens(
 @users_app.command("revoke-token")
 def users_revoke_token(token_id: int) -> None:
     """Revoke an API token at once (its id from ``greenpark users tokens``)."""
-    from greenpark.services import auth
+    from greenpark.services.park import auth
     from greenpark.store.db import session_scope
 
     with session_scope(_url()) as s:
@@ -675,7 +705,7 @@ def users_sessions(
     ] = False,
 ) -> None:
     """Live browser sessions; with --end, end them."""
-    from greenpark.services import auth
+    from greenpark.services.park import auth
     from greenpark.store.db import session_scope
 
     with session_scope(_url()) as s:
@@ -722,7 +752,7 @@ def aqi_cmd(
     """Air quality index per HJ 633 (2012 or 2026 edition)."""
     from datetime import date
 
-    from greenpark.services.air import aqi_one
+    from greenpark.services.environment.air import aqi_one
 
     values = {
         "so2": so2,
@@ -769,7 +799,7 @@ def aqi_file(
     """Hourly rows -> hourly AQI and daily AQI CSV files (validity rules of GB 3095 Table 4)."""
     import csv
 
-    from greenpark.services.air import AirDataRejected, hourly_and_daily_aqi, read_hourly_csv
+    from greenpark.services.environment.air import AirDataRejected, hourly_and_daily_aqi, read_hourly_csv
 
     try:
         series = read_hourly_csv(file.name, file.read_bytes())
@@ -808,12 +838,12 @@ def water_class_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """Surface-water class per GB 3838-2002 (worst evaluated item decides)."""
-    from greenpark.services.air import water_class
+    from greenpark.services.environment.air import water_class
 
     if section:
         from datetime import date
 
-        from greenpark.services import monitoring
+        from greenpark.services.environment import monitoring
         from greenpark.store.db import session_scope
 
         if not on:
@@ -877,12 +907,12 @@ def noise_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """Noise compliance of an equivalent level per GB 3096-2008."""
-    from greenpark.services.air import noise_check
+    from greenpark.services.environment.air import noise_check
 
     if point:
         from datetime import date
 
-        from greenpark.services import monitoring
+        from greenpark.services.environment import monitoring
         from greenpark.store.db import session_scope
 
         with session_scope(_url()) as s:
@@ -929,8 +959,8 @@ def air_annual(
     json_out: JsonOpt = False,
 ) -> None:
     """Annual air evaluation per HJ 663-2013: statistics, GB 3095 grade II compliance, composite index, good days."""
-    from greenpark.services import monitoring
-    from greenpark.services.air import AirDataRejected, annual_evaluation, read_hourly_csv
+    from greenpark.services.environment import monitoring
+    from greenpark.services.environment.air import AirDataRejected, annual_evaluation, read_hourly_csv
     from greenpark.store.db import session_scope
 
     if file is not None:
@@ -976,8 +1006,8 @@ def import_air(
     json_out: JsonOpt = False,
 ) -> None:
     """Import hourly air data into a station; a bad cell rejects the file; re-import changes nothing."""
-    from greenpark.services import monitoring
-    from greenpark.services.air import AirDataRejected
+    from greenpark.services.environment import monitoring
+    from greenpark.services.environment.air import AirDataRejected
     from greenpark.store.db import session_scope
 
     try:
@@ -1001,8 +1031,8 @@ def import_water(
     json_out: JsonOpt = False,
 ) -> None:
     """Import water samples; a bad cell rejects the file."""
-    from greenpark.services import monitoring
-    from greenpark.services.air import AirDataRejected
+    from greenpark.services.environment import monitoring
+    from greenpark.services.environment.air import AirDataRejected
     from greenpark.store.db import session_scope
 
     try:
@@ -1019,8 +1049,8 @@ def import_noise(
     json_out: JsonOpt = False,
 ) -> None:
     """Import noise measurements (day/night equivalent levels); a bad cell rejects the file."""
-    from greenpark.services import monitoring
-    from greenpark.services.air import AirDataRejected
+    from greenpark.services.environment import monitoring
+    from greenpark.services.environment.air import AirDataRejected
     from greenpark.store.db import session_scope
 
     try:
@@ -1032,8 +1062,14 @@ def import_noise(
 
 
 # Pollution-source monitoring commands live in their own module; importing it registers them.
+from greenpark.cli import history as _history  # noqa: E402,F401
+from greenpark.cli import overview as _overview  # noqa: E402,F401
+from greenpark.cli import park as _park  # noqa: E402
 from greenpark.cli import roadmap as _roadmap  # noqa: E402,F401
 from greenpark.cli import sources as _sources  # noqa: E402,F401
+
+# Last, after every module above registered its commands: ``--park`` on each park command.
+PARK_COMMANDS = _park.add_park_option(app)
 
 if __name__ == "__main__":  # pragma: no cover
     from greenpark.cli.main import main as _main  # the module the commands are registered on

@@ -30,7 +30,7 @@ def _scenario_error(exc: Exception) -> NoReturn:
 
 def _in_session(fn: Callable[[Session], Any]) -> Any:
     """Run ``fn`` in one database session; a scenario's problems end the command with exit 2."""
-    from greenpark.services.scenarios import ScenarioError
+    from greenpark.services.roadmap.scenarios import ScenarioError
     from greenpark.store.db import session_scope
 
     try:
@@ -43,7 +43,7 @@ def _in_session(fn: Callable[[Session], Any]) -> Any:
 @scenario_app.command("list")
 def scenario_list(json_out: JsonOpt = False) -> None:
     """The scenarios: presets (方案一/方案二/baseline) and officers' own."""
-    from greenpark.services.scenarios import list_scenarios
+    from greenpark.services.roadmap.scenarios import list_scenarios
 
     rows = _in_session(list_scenarios)
     if json_out:
@@ -58,7 +58,7 @@ def scenario_list(json_out: JsonOpt = False) -> None:
 @scenario_app.command("show")
 def scenario_show(code: str, json_out: JsonOpt = False) -> None:
     """A scenario's own drivers, what it inherits and the resolved spec it runs with."""
-    from greenpark.services.scenarios import show
+    from greenpark.services.roadmap.scenarios import show
 
     out = _in_session(lambda s: show(s, code))
     if json_out:
@@ -77,7 +77,7 @@ def scenario_run(
     ] = False,
 ) -> None:
     """Run a scenario: CO2 by year, net of sinks, peak year, plateau and neutrality year."""
-    from greenpark.services.scenarios import run
+    from greenpark.services.roadmap.scenarios import run
 
     r = _in_session(lambda s: run(s, code))
     if json_out:
@@ -108,7 +108,7 @@ def scenario_mc(
     json_out: JsonOpt = False,
 ) -> None:
     """Monte Carlo over the scenario's uncertain drivers: bands, peak-year distribution, probabilities."""
-    from greenpark.services.scenarios import montecarlo, public
+    from greenpark.services.roadmap.scenarios import montecarlo, public
 
     r = _in_session(lambda s: public(montecarlo(s, code, paths, seed)))
     if json_out:
@@ -125,7 +125,7 @@ def scenario_compare(
     codes: Annotated[list[str], typer.Argument(help="Scenario codes.")], json_out: JsonOpt = False
 ) -> None:
     """Scenarios side by side (2025, 2030, 2035, 2060; peak, plateau, neutrality)."""
-    from greenpark.services.scenarios import compare
+    from greenpark.services.roadmap.scenarios import compare
 
     out = _in_session(lambda s: compare(s, codes))
     if json_out:
@@ -146,7 +146,7 @@ def scenario_decompose(
     json_out: JsonOpt = False,
 ) -> None:
     """LMDI of the scenario's CO2 against another scenario in a year: which levers make the wedge."""
-    from greenpark.services.scenarios import decompose_against
+    from greenpark.services.roadmap.scenarios import decompose_against
 
     out = _in_session(lambda s: decompose_against(s, code, against, year))
     if json_out:
@@ -171,7 +171,7 @@ def scenario_save(
     """Save an officer's scenario from a YAML/JSON spec (inherits its parent; presets are read-only)."""
     import yaml
 
-    from greenpark.services.scenarios import save_scenario
+    from greenpark.services.roadmap.scenarios import save_scenario
 
     spec: dict[str, Any] = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
     _in_session(lambda s: save_scenario(
@@ -184,7 +184,7 @@ def scenario_save(
 @scenario_app.command("delete")
 def scenario_delete(code: str) -> None:
     """Delete an officer's scenario (not a preset, not a parent of another)."""
-    from greenpark.services.scenarios import delete_scenario
+    from greenpark.services.roadmap.scenarios import delete_scenario
 
     _in_session(lambda s: delete_scenario(s, code))
     typer.echo(f"deleted {code}")
@@ -199,7 +199,7 @@ def scenario_export(
     ] = False,
 ) -> None:
     """Export scenarios (results and drivers) in the IAMC format, readable by pyam."""
-    from greenpark.services.iamc import export
+    from greenpark.services.roadmap.iamc import export
 
     fmt = "xlsx" if output.suffix.lower() == ".xlsx" else "csv"
     _in_session(lambda s: output.write_bytes(export(s, codes, fmt, long)))
@@ -216,8 +216,8 @@ def scenario_import(
     name: Annotated[str, typer.Option(help="Chinese name.")] = "",
 ) -> None:
     """Import driver paths from an IAMC file as a new scenario; all or nothing."""
-    from greenpark.services.iamc import import_scenario
-    from greenpark.services.io import ImportRejected
+    from greenpark.services.carbon.io import ImportRejected
+    from greenpark.services.roadmap.iamc import import_scenario
 
     try:
         out = _in_session(lambda s: import_scenario(s, file.name, file.read_bytes(), code, scenario, name))
@@ -240,8 +240,8 @@ def lmdi_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """LMDI decomposition of a table of factors (V of a row = the product of its factors)."""
-    from greenpark.services.decomposition import decompose_table
-    from greenpark.services.io import ImportRejected
+    from greenpark.services.carbon.io import ImportRejected
+    from greenpark.services.roadmap.decomposition import decompose_table
 
     try:
         out = decompose_table(input_file.name, input_file.read_bytes(), year_from, year_to, detail)
@@ -264,7 +264,7 @@ def history_lmdi_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """LMDI of the inventory's CO2 over its years: activity, intensity, carrier mix, emission factors."""
-    from greenpark.services.scenarios import history_decomposition
+    from greenpark.services.roadmap.scenarios import history_decomposition
 
     out = _in_session(lambda s: history_decomposition(s, scope, boundary))
     if json_out:
@@ -283,7 +283,7 @@ def sinks_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """The forest carbon sink of a year (gain–loss and stock-difference), by type and zone."""
-    from greenpark.services.sinks import SinkError, annual_sink, ledger
+    from greenpark.services.carbon.sinks import SinkError, annual_sink, ledger
     from greenpark.store.db import session_scope
 
     try:
@@ -312,8 +312,8 @@ def sinks_cmd(
 @app.command("sinks-import")
 def sinks_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
     """Import forest land (*stand*), sink projects (*project*) or monitoring periods (*period*); all or nothing."""
-    from greenpark.services import sinks
-    from greenpark.services.io import ImportRejected
+    from greenpark.services.carbon import sinks
+    from greenpark.services.carbon.io import ImportRejected
     from greenpark.store.db import session_scope
 
     name = file.name.lower()

@@ -298,7 +298,7 @@ def hj212_time_sync(
     by: Annotated[str, typer.Option(help="Who asks.")] = "cli",
 ) -> None:
     """Queue a 1012 time setting for a device (sent by the server when the device is connected)."""
-    from greenpark.services.devices import request_command
+    from greenpark.services.pollution.devices import request_command
     from greenpark.store.db import session_scope
 
     with session_scope(_url()) as s:
@@ -321,7 +321,7 @@ def alarms_list(
     json_out: JsonOpt = False,
 ) -> None:
     """Alarms, newest first."""
-    from greenpark.services.alarms import list_alarms
+    from greenpark.services.pollution.alarms import list_alarms
     from greenpark.store.db import session_scope
 
     with session_scope(_url()) as s:
@@ -342,7 +342,7 @@ def alarms_ack(
     note: Annotated[str, typer.Option(help="Note.")] = "",
 ) -> None:
     """Acknowledge an open alarm."""
-    from greenpark.services.alarms import AlarmError, acknowledge
+    from greenpark.services.pollution.alarms import AlarmError, acknowledge
     from greenpark.store.db import session_scope
 
     with session_scope(_url()) as s:
@@ -360,7 +360,7 @@ def alarms_close(
     note: Annotated[str, typer.Option(help="What was found and done (required).")],
 ) -> None:
     """Close an alarm (with a note)."""
-    from greenpark.services.alarms import AlarmError, close
+    from greenpark.services.pollution.alarms import AlarmError, close
     from greenpark.store.db import session_scope
 
     with session_scope(_url()) as s:
@@ -378,7 +378,7 @@ def alarms_deliver(
 ) -> None:
     """Send the alarm webhooks that are due, once (the HJ 212 server does this by itself); each
     attempt is recorded in its alarm's log, a failed one is retried later."""
-    from greenpark.services.webhooks import deliver_due
+    from greenpark.services.notifications.webhooks import deliver_due
     from greenpark.store.db import engine_for
 
     counts = deliver_due(engine_for(_url()), timeout_s=timeout)
@@ -392,7 +392,7 @@ def alarms_deliver(
 def alarms_evaluate() -> None:
     """Recompute the roll-ups of the last two days and run every rule now (the server does this
     every few seconds by itself)."""
-    from greenpark.services import alarms, ingest
+    from greenpark.services.pollution import alarms, ingest
     from greenpark.store.db import session_scope
 
     with session_scope(_url()) as s:
@@ -408,7 +408,7 @@ def alarms_evaluate() -> None:
 def sources_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
     """Import an enterprise-file workbook (sheets rivers, sections, outlets, points, channels,
     permits, contacts — or 河流, 断面, 排口, 监测点, 监测因子, 许可证, 联系人); all or nothing."""
-    from greenpark.services.sources import SourceFileRejected, import_sources
+    from greenpark.services.pollution.sources import SourceFileRejected, import_sources
     from greenpark.store.db import session_scope
 
     try:
@@ -422,7 +422,7 @@ def sources_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay=Fa
 @sources_app.command("export")
 def sources_export(file: Annotated[Path, typer.Argument(dir_okay=False)]) -> None:
     """Write the enterprise file as an xlsx in the import format (a template when empty)."""
-    from greenpark.services.sources import source_workbook
+    from greenpark.services.pollution.sources import source_workbook
     from greenpark.store.db import session_scope
 
     with session_scope(_url()) as s:
@@ -435,7 +435,7 @@ def sources_show(
     enterprise: Annotated[str, typer.Argument(help="Enterprise code or name.")], json_out: JsonOpt = False
 ) -> None:
     """One enterprise's file: outlets, points, channels with limits, permits, contacts."""
-    from greenpark.services.sources import enterprise_file, find_enterprise
+    from greenpark.services.pollution.sources import enterprise_file, find_enterprise
     from greenpark.store.db import session_scope
 
     with session_scope(_url()) as s:
@@ -464,7 +464,7 @@ def sources_show(
 def sources_unknown(json_out: JsonOpt = False) -> None:
     """Devices that connected with an unregistered MN (waiting for adoption). A registered MN with a
     wrong PW is not one: that is a ``wrong_password`` alarm."""
-    from greenpark.services.devices import unknown_devices
+    from greenpark.services.pollution.devices import unknown_devices
     from greenpark.store.db import session_scope
 
     with session_scope(_url()) as s:
@@ -485,8 +485,8 @@ def sources_adopt(
     by: Annotated[str, typer.Option(help="Who adopts.")] = "cli",
 ) -> None:
     """Register an unknown device and store the data it already sent (never a registered MN)."""
-    from greenpark.services.devices import adopt
-    from greenpark.services.sources import DeviceConflict
+    from greenpark.services.pollution.devices import adopt
+    from greenpark.services.pollution.sources import DeviceConflict
     from greenpark.store.db import session_scope
 
     with session_scope(_url()) as s:
@@ -510,7 +510,7 @@ def sources_rekey(
     wrong-PW count; the change is audited, the PW itself is written nowhere but the device's row."""
     from sqlalchemy import select
 
-    from greenpark.services.devices import rekey_device
+    from greenpark.services.pollution.devices import rekey_device
     from greenpark.store import models as m
     from greenpark.store.db import session_scope
 
@@ -533,8 +533,8 @@ def trace_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """Rank the outlets upstream of a section by their load before its water got worse."""
-    from greenpark.services.monitoring import MonitoringError
-    from greenpark.services.tracing import TracingError, trace
+    from greenpark.services.environment.monitoring import MonitoringError
+    from greenpark.services.pollution.tracing import TracingError, trace
     from greenpark.store.db import session_scope
 
     with session_scope(_url()) as s:
@@ -563,7 +563,7 @@ def indicators_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """Every indicator of the plan for a year: value, target, status (met / at_risk / missed / no_data)."""
-    from greenpark.services.indicators import evaluate
+    from greenpark.services.plan.indicators import evaluate
     from greenpark.store.db import session_scope
 
     with session_scope(_url()) as s:
@@ -588,7 +588,7 @@ def reachability_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """Reachability of the 2025 targets: required and observed rates, probability, verdict, text."""
-    from greenpark.services.indicators import IndicatorError, reachability, reachability_text
+    from greenpark.services.plan.indicators import IndicatorError, reachability, reachability_text
     from greenpark.store.db import session_scope
 
     with session_scope(_url()) as s:
@@ -616,8 +616,8 @@ def indicator_values_cmd(
     by: Annotated[str, typer.Option(help="Who reports the figures.")] = "",
 ) -> None:
     """Import reported indicator values (departments' figures); all or nothing."""
-    from greenpark.services.indicators import import_values
-    from greenpark.services.io import ImportRejected
+    from greenpark.services.carbon.io import ImportRejected
+    from greenpark.services.plan.indicators import import_values
     from greenpark.store.db import session_scope
 
     try:
@@ -637,7 +637,7 @@ app.add_typer(projects_app, name="projects")
 @projects_app.command("list")
 def projects_list(json_out: JsonOpt = False) -> None:
     """Projects with status, progress against the planned schedule, and overdue/behind/stalled."""
-    from greenpark.services.projects import list_projects
+    from greenpark.services.plan.projects import list_projects
     from greenpark.store.db import session_scope
 
     with session_scope(_url()) as s:
@@ -669,7 +669,7 @@ def projects_update(
     ] = None,
 ) -> None:
     """Record a progress report of a project (kept with who and when)."""
-    from greenpark.services.projects import ProjectError, update
+    from greenpark.services.plan.projects import ProjectError, update
     from greenpark.store.db import session_scope
 
     with session_scope(_url()) as s:
@@ -690,8 +690,8 @@ def projects_link(
     note: Annotated[str, typer.Option()] = "",
 ) -> None:
     """Link a project to an indicator with its expected effect."""
-    from greenpark.services.indicators import IndicatorError
-    from greenpark.services.projects import ProjectError, link_effect
+    from greenpark.services.plan.indicators import IndicatorError
+    from greenpark.services.plan.projects import ProjectError, link_effect
     from greenpark.store.db import session_scope
 
     with session_scope(_url()) as s:
@@ -713,7 +713,7 @@ def land_rank(
     json_out: JsonOpt = False,
 ) -> None:
     """Enterprises by tax per mu with investment, output and energy per mu and their A-D class."""
-    from greenpark.services.landuse import evaluation
+    from greenpark.services.plan.landuse import evaluation
     from greenpark.store.db import session_scope
 
     with session_scope(_url()) as s:
@@ -732,7 +732,7 @@ def land_rank(
 @land_app.command("idle")
 def land_idle(json_out: JsonOpt = False) -> None:
     """The idle-land register and the "三年清零" countdown."""
-    from greenpark.services.landuse import idle_land
+    from greenpark.services.plan.landuse import idle_land
     from greenpark.store.db import session_scope
 
     with session_scope(_url()) as s:
@@ -751,7 +751,7 @@ def land_idle(json_out: JsonOpt = False) -> None:
 @land_app.command("import")
 def land_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
     """Import land_use*.csv (enterprise figures) or idle*.csv (parcels); all or nothing."""
-    from greenpark.services.landuse import LandImportRejected, import_idle_parcels, import_land_use
+    from greenpark.services.plan.landuse import LandImportRejected, import_idle_parcels, import_land_use
     from greenpark.store.db import session_scope
 
     fn = import_idle_parcels if "idle" in file.name else import_land_use
@@ -770,7 +770,7 @@ def report_cmd(
     docx: Annotated[Path | None, typer.Option(help="Write the Word document here.")] = None,
 ) -> None:
     """The annual indicator progress report (Excel and/or Word, Chinese), computed from the data."""
-    from greenpark.services.report import document, workbook
+    from greenpark.services.plan.report import document, workbook
     from greenpark.store.db import session_scope
 
     if xlsx is None and docx is None:

@@ -28,6 +28,11 @@ STATUS = {
     "assumed": N_("assumed"), "derived": N_("derived"),
 }  # fmt: skip
 BOUNDARY = {"all": N_("whole society"), "above_scale": N_("above-scale industry")}
+#: Sectors of the activity records (``services.carbon.inventory.SECTORS``).
+SECTOR = {
+    "industry": N_("industry"), "transport": N_("transport"), "commercial": N_("commercial"),
+    "residential": N_("residential"),
+}  # fmt: skip
 #: Units as data files write them → how a reader writes them (Chinese conventions in the catalogue).
 UNIT = {
     "t": N_("t"), "10^4 t": N_("10⁴ t"), "m3": N_("m³"), "10^4 m3": N_("10⁴ m³"), "kWh": N_("kWh"),
@@ -62,7 +67,7 @@ def unit(u: str | None, lang: str) -> str:
 #: The tables page scripts get (``GP.label(table, code)``, ``GP.unit(u)``), by name.
 TABLES = {
     "factor_kind": FACTOR_KIND, "factor_method": FACTOR_METHOD, "parameter": PARAMETER, "status": STATUS,
-    "boundary": BOUNDARY, "unit": UNIT,
+    "boundary": BOUNDARY, "sector": SECTOR, "unit": UNIT,
 }  # fmt: skip
 
 

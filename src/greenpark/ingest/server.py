@@ -46,8 +46,8 @@ from sqlalchemy import Engine, select, update
 
 from greenpark.hj212.codec import Frame, FrameSplitter, HJ212Error, build, make_frame
 from greenpark.hj212.protocol import data_reply_bytes, needs_reply, notice_reply
-from greenpark.services import ingest
-from greenpark.services.ingest import Device, Inbound
+from greenpark.services.pollution import ingest
+from greenpark.services.pollution.ingest import Device, Inbound
 from greenpark.store import models as m
 from greenpark.store.db import make_engine, wal_checkpoint
 
@@ -860,7 +860,7 @@ class IngestServer:
                 if self.config.worker == 0 and now - last_retention >= self.config.retention_every_s:
                     last_retention = now
                     with Session(self.engine) as s:
-                        from greenpark.services.sources import settings
+                        from greenpark.services.pollution.sources import settings
 
                         try:
                             ingest.prune_raw_frames(s, float(settings(s)["raw_retention_days"]))
@@ -875,7 +875,7 @@ class IngestServer:
     def _webhooks(self) -> None:
         """Deliver queued alarm webhooks (worker 0), after their alarms' commits and outside every
         transaction: a listener that never answers delays only other webhooks."""
-        from greenpark.services import webhooks
+        from greenpark.services.notifications import webhooks
 
         assert self.engine is not None
         while not self._stop.is_set():
@@ -919,7 +919,7 @@ class IngestServer:
                 self.touched |= touched
             raise
         if self.config.alarms:
-            from greenpark.services import alarms
+            from greenpark.services.pollution import alarms
 
             by_point: dict[int, set[datetime]] = defaultdict(set)
             for point_id, hour in touched:

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import and_, delete, func, select
 from sqlalchemy.orm import Session
 
+from greenpark.services.park import audit
 from greenpark.store import models as m
 
 #: The word that marks illustrative data in a record's source (as the sinks and the enterprise
@@ -44,13 +45,27 @@ def years_of(session: Session, park: m.Park) -> list[int]:
     return sorted(years)
 
 
-def supersede(session: Session, park: m.Park) -> int:
+#: The fields a superseded record's history keeps (its values when it went).
+_KEPT = {
+    "activity_record": ("year", "month", "sector", "boundary", "carrier_code", "quantity", "unit", "energy_tce",
+                        "tce_basis", "source_ref", "quality", "note"),
+    "economic_record": ("year", "indicator", "value_10k_yuan", "price_basis", "source_ref", "note"),
+}  # fmt: skip
+
+
+def supersede(session: Session, park: m.Park, history: audit.Changes | None = None) -> int:
     """Delete the illustrative activity and economic records of every entity (the park level, a zone,
     an enterprise) and year that has real ones; returns how many went (idempotent). Runs after every
     import of such records. Other entities keep theirs: one zone's real month does not empty another
-    zone's year (each level of the inventory takes its most direct records)."""
+    zone's year (each level of the inventory takes its most direct records). Each record that goes
+    is kept in its history (``history``: the import that superseded it; else greenpark's own rule)."""
+    history = history or audit.Changes(session, park_id=park.id)
     gone = 0
-    for model in (m.ActivityRecord, m.EconomicRecord):
+    kinds: tuple[tuple[type[m.ActivityRecord] | type[m.EconomicRecord], str], ...] = (
+        (m.ActivityRecord, "activity_record"),
+        (m.EconomicRecord, "economic_record"),
+    )
+    for model, kind in kinds:
         made_up = {
             (y, z, e)
             for y, z, e in session.execute(
@@ -81,12 +96,19 @@ def supersede(session: Session, park: m.Park) -> int:
                 if zone_id is not None
                 else and_(model.zone_id.is_(None), model.enterprise_id.is_(None))
             )
-            res = session.execute(
-                delete(model).where(
-                    model.park_id == park.id, model.year == year, entity, sql_filter(model.source_ref)
-                )
-            )
+            which = (model.park_id == park.id, model.year == year, entity, sql_filter(model.source_ref))
+            rec: Any
+            for rec in session.scalars(select(model).where(*which)):
+                # the record's key in the history: its natural key without the park's id (records.record_key)
+                kept = {
+                    "carrier" if k == "carrier_code" else k: v
+                    for k, v in audit.values(rec, _KEPT[kind]).items()
+                }
+                history.record(kind, rec.natural_key.partition("|")[2], kept, None,
+                               enterprise_id=rec.enterprise_id, zone_id=rec.zone_id)  # fmt: skip
+            res = session.execute(delete(model).where(*which))
             gone += int(getattr(res, "rowcount", 0) or 0)
+    history.write()
     if gone:
         park.data_revision = (park.data_revision or 0) + 1
         session.flush()

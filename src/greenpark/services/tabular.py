@@ -90,6 +90,36 @@ COLUMN_LABELS: dict[str, str] = {
     "confluence_km": N_("Confluence km"), "date": N_("Date"), "item": N_("Item"), "value": N_("Value"),
     "period": N_("Period"), "leq_db": N_("Leq dB(A)"), "point": N_("Point"), "time": N_("Time"),
     "source": N_("Source"), "land_mu": N_("Land (mu)"), "kind": N_("Kind"), "status": N_("Status"),
+    # the park onboarding workbook's (services/portfolio/onboarding.py)
+    "province": N_("Province"), "grid_region": N_("Grid region"), "area_km2": N_("Area (km²)"),
+    "parameter": N_("Parameter"), "uscc": N_("Unified social credit code"), "industry_code": N_("Industry code"),
+    "land_area_mu": N_("Land area (mu)"), "tags": N_("Tags"), "target": N_("Target"), "group_seq": N_("Task group no."),
+    "action_seq": N_("Action no."), "action": N_("Plan action"), "measure_seq": N_("Measure no."), "measure": N_("Measure"),
+    "departments": N_("Departments"), "group": N_("Task group"), "noise_zone_class": N_("Noise zone class"),
+    "data_note": N_("Data note"), "table": N_("Table"), "title": N_("Title"), "row": N_("Row"), "column": N_("Column"),
+}  # fmt: skip
+#: Fields of the records that keep a history (services/park/audit) beyond the files' columns.
+COLUMN_LABELS |= {
+    "seq": N_("No."), "name_zh": N_("Name (Chinese)"), "name_en": N_("Name (English)"), "direction": N_("Direction"),
+    "method": N_("Method"), "department": N_("Department"), "baseline_year": N_("Baseline year"),
+    "baseline_value": N_("Baseline value"), "baseline_text": N_("Baseline as the plan writes it"),
+    "basis_note": N_("Data basis"), "flag": N_("Flag"), "comparator": N_("Comparison"), "text": N_("Text"),
+    "task_group": N_("Task group"), "owner": N_("Owner"), "cycle_text": N_("Cycle"), "content": N_("Content"),
+    "benefit": N_("Benefit"), "cycle_years": N_("Cycle (years)"), "investment_text": N_("Investment as the plan writes it"),
+    "investment_10k_yuan": N_("Investment (10⁴ yuan)"), "planned_start": N_("Planned start"),
+    "planned_end": N_("Planned end"), "percent": N_("Percent complete"), "spent_10k_yuan": N_("Spent (10⁴ yuan)"),
+    "last_update": N_("Last report"), "actual_start": N_("Actual start"), "actual_end": N_("Actual end"),
+    "effect": N_("Expected effect"), "tax_10k_yuan": N_("Tax (10⁴ yuan)"), "output_10k_yuan": N_("Output (10⁴ yuan)"),
+    "in_production": N_("In production"), "zone": N_("Zone"), "location": N_("Location"), "area_mu": N_("Area (mu)"),
+    "since": N_("Since"), "disposed_on": N_("Disposed on"), "disposal_plan": N_("Disposal plan"),
+    "area_ha": N_("Area (ha)"), "volume_m3_per_ha": N_("Growing stock (m³/ha)"),
+    "harvest_m3_per_yr": N_("Harvest (m³/yr)"), "disturbed_ha_per_yr": N_("Disturbed area (ha/yr)"),
+    "disturbance_fraction": N_("Disturbance loss fraction"), "methodology": N_("Methodology"),
+    "crediting_start": N_("Crediting start"), "crediting_end": N_("Crediting end"),
+    "estimated_tco2_per_yr": N_("Estimated removals (tCO₂/yr)"), "period_end": N_("Period end"),
+    "estimated_tco2": N_("Estimated removals (tCO₂)"), "verified_tco2": N_("Verified removals (tCO₂)"),
+    "issued_credits_tco2": N_("Credits issued (tCO₂)"), "retired_credits_tco2": N_("Credits retired (tCO₂)"),
+    "verifier": N_("Verifier"), "source_table": N_("Source table"),
 }  # fmt: skip
 
 

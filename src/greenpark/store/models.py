@@ -216,7 +216,10 @@ class AppUser(Base):
     display_name: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(32))
+    #: The user's scope: a park (None: every park, for a bureau or the house's admin), optionally
+    #: one zone of it, or one enterprise.
     park_id: Mapped[int | None] = mapped_column(ForeignKey("park.id"))
+    zone_id: Mapped[int | None] = mapped_column(ForeignKey("zone.id"))
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
@@ -271,10 +274,17 @@ class LoginAttempt(Base):
 
 class AuditEvent(Base):
     """Who changed what, when, and from which value to which (settings, limits, device keys, users,
-    tokens). History is appended, never rewritten."""
+    tokens, and every record an import, a form or an API call changes). History is appended,
+    never rewritten."""
 
     __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_entity_key", "entity", "entity_key"),)
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: The park whose data changed (None: a house-wide thing such as a user of every park).
+    park_id: Mapped[int | None] = mapped_column(ForeignKey("park.id"), index=True)
+    #: The import batch or request that made the change (a file's name and digest, a form, an API
+    #: call), so that one import's changes can be listed together.
+    batch: Mapped[str] = mapped_column(String(200), default="")
     at_utc: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     actor: Mapped[str] = mapped_column(String(100), default="")
     action: Mapped[str] = mapped_column(String(32))
@@ -284,6 +294,10 @@ class AuditEvent(Base):
     old_json: Mapped[str] = mapped_column(Text, default="")
     new_json: Mapped[str] = mapped_column(Text, default="")
     note: Mapped[str] = mapped_column(Text, default="")
+    #: The enterprise whose record changed (None: a park's or a zone's record), and the zone it
+    #: belongs to: who may read the history follows who may read the record (web/scope.py).
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    zone_id: Mapped[int | None] = mapped_column(ForeignKey("zone.id"))
 
 
 class InventorySnapshot(Base):

@@ -9,14 +9,16 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from greenpark.services import auth
-from greenpark.services.cockpit import cached_inventory, cockpit, inventory_view, warm
-from greenpark.services.demo import PLAN_TABLES, plan_table
-from greenpark.services.factors import FactorLibrary, factor_set_summary
-from greenpark.services.inventory import InventoryError, get_park, list_records, record_dict
-from greenpark.services.io import ImportRejected, import_file, inventory_workbook, template_workbook
-from greenpark.services.reproduce import reproduce
-from greenpark.services.snapshots import restatements
+from greenpark.services.carbon.cockpit import cockpit
+from greenpark.services.carbon.factors import FactorLibrary, factor_set_summary
+from greenpark.services.carbon.inventory import list_records, record_dict
+from greenpark.services.carbon.inventory_cache import cached_inventory, inventory_view
+from greenpark.services.carbon.io import ImportRejected, import_file, inventory_workbook, template_workbook
+from greenpark.services.carbon.snapshots import restatements
+from greenpark.services.park import auth
+from greenpark.services.park.parks import ParkError, get_park
+from greenpark.services.park.published import published_table, published_tables
+from greenpark.services.plan.reproduce import reproduce
 from greenpark.services.tabular import column_label, table_workbook
 from greenpark.store import models as m
 from greenpark.web.deps import (
@@ -42,6 +44,7 @@ from greenpark.web.scope import (
 )
 from greenpark.web.uploads import upload
 from greenpark.web.validation import Id, InModel, OptCode, OptYear, PathCode, Year
+from greenpark.web.warm import warm
 
 router = APIRouter(prefix="/api", route_class=LocalizedRoute)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -204,7 +207,7 @@ def inventory_api(
     authorize_breakdown(p, by)
     try:
         return inventory_view(db, get_park(db), sc.code, year, boundary, tuple(sorted(set(by))))
-    except InventoryError as exc:
+    except ParkError as exc:
         raise HTTPException(422, str(exc)) from None
 
 
@@ -229,7 +232,7 @@ def inventory_export(p: Public, db: DB, sc: ParkScope, year: Year, boundary: Bou
     """The inventory as an Excel workbook (records included for those who may see them). Who: as /inventory."""
     try:
         res = cached_inventory(db, get_park(db), sc.code, year, boundary)
-    except InventoryError as exc:
+    except ParkError as exc:
         raise HTTPException(422, str(exc)) from None
     records = None
     if may_see_records(p, sc):
@@ -245,9 +248,7 @@ def inventory_export(p: Public, db: DB, sc: ParkScope, year: Year, boundary: Bou
 @router.get("/enterprises", tags=["park"])
 def enterprises(p: SignedIn, db: DB, own: OwnEnterprises) -> list[dict[str, Any]]:
     """Enterprises. Who: readers see all; an enterprise user sees only their own."""
-    stmt = select(m.Enterprise).order_by(m.Enterprise.code)
-    if own is not None:
-        stmt = stmt.where(m.Enterprise.id == own)
+    stmt = select(m.Enterprise).where(m.Enterprise.id.in_(sorted(own))).order_by(m.Enterprise.code)
     return [_enterprise(e) for e in db.scalars(stmt)]
 
 
@@ -315,9 +316,11 @@ def reproduce_api(_: Public, db: DB) -> dict[str, Any]:
 @router.get("/plan/{table}", tags=["plan"])
 def plan_api(table: PathCode, _: Public, db: DB) -> list[dict[str, str]]:
     """A table of the plan, as given (indicators, tasks, projects, …). Who: anyone."""
-    if table not in PLAN_TABLES:
-        raise HTTPException(404, f"no plan table {table!r}; known: {', '.join(PLAN_TABLES)}")
-    return plan_table(db, get_park(db).id, table)
+    park = get_park(db)
+    known = [t["name"] for t in published_tables(db, park.id)]
+    if table not in known:
+        raise HTTPException(404, f"no plan table {table!r}; known: {', '.join(known)}")
+    return published_table(db, park.id, table)
 
 
 @router.get("/template.xlsx", tags=["import"])

@@ -19,7 +19,19 @@ from greenpark import __version__
 from greenpark.settings import Settings, get_settings
 from greenpark.store.db import session_scope
 from greenpark.store.guard import FieldRejected
-from greenpark.web import admin_api, api, env_api, indicators_api, pages, plan_api, roadmap_api, sources_api
+from greenpark.web import (
+    admin_api,
+    api,
+    env_api,
+    history_api,
+    indicators_api,
+    overview_api,
+    pages,
+    parks_api,
+    plan_api,
+    roadmap_api,
+    sources_api,
+)
 from greenpark.web.i18n import LanguageMiddleware, LocalizedJSON
 from greenpark.web.security import EdgeGuard
 from greenpark.web.validation import InputError
@@ -56,6 +68,9 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (api, env_api, sources_api, indicators_api, plan_api, roadmap_api, admin_api, pages):
         app.include_router(module.router)
+    app.include_router(history_api.router)
+    app.include_router(overview_api.router)
+    app.include_router(parks_api.router)
     return app
 
 

@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from greenpark.services import auth
-from greenpark.services.auth import Role
+from greenpark.services.park import auth
+from greenpark.services.park.auth import Role
+from greenpark.services.park.parks import all_parks, use_park
 from greenpark.store import models as m
 from greenpark.store.db import session_scope
 
@@ -30,7 +32,13 @@ DB = Annotated[Session, Depends(get_db, scope="function")]
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: a user (by session cookie or API token) or the anonymous public."""
+    """Who is calling: a user (by session cookie or API token) or the anonymous public, and the
+    park this request works on with what of it the caller may read.
+
+    ``readable`` is the one scope rule in data: the enterprises of the working park this caller
+    may see below park and zone totals — every one for readers of the whole park, those of one
+    zone for a zone officer, one for an enterprise user, none for the public.
+    """
 
     role: Role
     user_id: int | None = None
@@ -38,17 +46,30 @@ class Principal:
     display_name: str = ""
     enterprise_id: int | None = None
     via_token: bool = False
+    #: The park the request works on (None only while the house has no park).
+    park_id: int | None = None
+    park_code: str = ""
+    #: The user's own park (None: any park the house holds — a bureau, the house's admin, the public).
+    home_park_id: int | None = None
+    #: A zone officer's zone.
+    zone_id: int | None = None
+    readable: frozenset[int] = frozenset()
 
     @property
     def authenticated(self) -> bool:
         return self.user_id is not None
 
+    @property
+    def whole_park(self) -> bool:
+        """Reads every enterprise of the park (park staff, verifiers, admins, a bureau)."""
+        return self.role in auth.READ_ALL
+
+    @property
+    def may_switch_park(self) -> bool:
+        return self.home_park_id is None
+
     def can_read_enterprise(self, enterprise_id: int | None) -> bool:
-        if self.role in auth.READ_ALL:
-            return True
-        return (
-            self.role is Role.ENTERPRISE and enterprise_id is not None and enterprise_id == self.enterprise_id
-        )
+        return enterprise_id is not None and enterprise_id in self.readable
 
 
 ANONYMOUS = Principal(role=Role.PUBLIC)
@@ -67,8 +88,9 @@ def client_address(request: Request) -> str:
 
 
 def get_principal(request: Request, db: DB) -> Principal:
-    """Identify the caller: a bearer token, a live server-side session, or nobody. No CSRF check
-    here: the API checks the header in :func:`require`, pages check their form's token."""
+    """Identify the caller: a bearer token, a live server-side session, or nobody; then the park
+    the request works on, named on the database session for every service it calls. No CSRF
+    check here: the API checks the header in :func:`require`, pages check their form's token."""
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         user = auth.user_for_token(db, header[7:].strip())
@@ -76,25 +98,58 @@ def get_principal(request: Request, db: DB) -> Principal:
             raise HTTPException(
                 401, "invalid, expired or revoked API token", headers={"WWW-Authenticate": "Bearer"}
             )
-        return _principal(user, via_token=True)
+        return _principal(request, db, user, via_token=True)
     sid = request.session.get("sid")
-    if not sid:
-        return ANONYMOUS
-    user = auth.session_user(db, str(sid))
-    if user is None:
+    user = auth.session_user(db, str(sid)) if sid else None
+    if sid and user is None:
         request.session.pop("sid", None)
-        return ANONYMOUS
-    return _principal(user)
+    return _principal(request, db, user)
 
 
-def _principal(user: m.AppUser, via_token: bool = False) -> Principal:
+#: The browser session's key for the park a house-wide user or the public chose (park switcher).
+CHOSEN_PARK = "park"
+
+
+def _working_park(request: Request, db: Session, user: m.AppUser | None) -> m.Park | None:
+    """The user's own park; else the park chosen with the switcher (or ``?park=``), else the
+    house's first park (the one created first)."""
+    if user is not None and user.park_id is not None:
+        return db.get(m.Park, user.park_id)
+    parks = all_parks(db)
+    wanted = request.query_params.get("park") or request.session.get(CHOSEN_PARK)
+    return next((p for p in parks if p.code == wanted), parks[0] if parks else None)
+
+
+def _principal(request: Request, db: Session, user: m.AppUser | None, via_token: bool = False) -> Principal:
+    park = _working_park(request, db, user)
+    if park is not None:
+        use_park(db, park.code)
+    if user is None:
+        return Principal(
+            role=Role.PUBLIC, park_id=park.id if park else None, park_code=park.code if park else ""
+        )
+    role = Role(user.role)
+    readable: frozenset[int] = frozenset()
+    if park is not None:
+        stmt = select(m.Enterprise.id).where(m.Enterprise.park_id == park.id)
+        if role in auth.READ_ALL:
+            readable = frozenset(db.scalars(stmt))
+        elif role is Role.ZONE_STAFF and user.zone_id is not None:
+            readable = frozenset(db.scalars(stmt.where(m.Enterprise.zone_id == user.zone_id)))
+        elif role is Role.ENTERPRISE and user.enterprise_id is not None:
+            readable = frozenset(db.scalars(stmt.where(m.Enterprise.id == user.enterprise_id)))
     return Principal(
-        role=Role(user.role),
+        role=role,
         user_id=user.id,
         username=user.username,
         display_name=user.display_name,
         enterprise_id=user.enterprise_id,
         via_token=via_token,
+        park_id=park.id if park else None,
+        park_code=park.code if park else "",
+        home_park_id=user.park_id,
+        zone_id=user.zone_id if role is Role.ZONE_STAFF else None,
+        readable=readable,
     )
 
 
@@ -126,15 +181,18 @@ def require(*roles: Role) -> Callable[[Principal, Request], Principal]:
 
 
 ANY_ROLE = tuple(Role)
-SIGNED_IN = (Role.ADMIN, Role.PARK_STAFF, Role.VERIFIER, Role.ENTERPRISE)
+SIGNED_IN = (Role.ADMIN, Role.PARK_STAFF, Role.ZONE_STAFF, Role.VERIFIER, Role.BUREAU, Role.ENTERPRISE)
 STAFF = (Role.ADMIN, Role.PARK_STAFF)
-READERS_ALL = (Role.ADMIN, Role.PARK_STAFF, Role.VERIFIER)
-IMPORTERS = (Role.ADMIN, Role.PARK_STAFF, Role.ENTERPRISE)
+#: Officers acting on enterprises they may read: the park's, or a zone officer's own zone's.
+OFFICERS = (Role.ADMIN, Role.PARK_STAFF, Role.ZONE_STAFF)
+READERS_ALL = (Role.ADMIN, Role.PARK_STAFF, Role.VERIFIER, Role.BUREAU)
+IMPORTERS = (Role.ADMIN, Role.PARK_STAFF, Role.ZONE_STAFF, Role.ENTERPRISE)
 
 Public = Annotated[Principal, Depends(require(*ANY_ROLE))]
 SignedIn = Annotated[Principal, Depends(require(*SIGNED_IN))]
 Importer = Annotated[Principal, Depends(require(*IMPORTERS))]
 Staff = Annotated[Principal, Depends(require(*STAFF))]
+Officer = Annotated[Principal, Depends(require(*OFFICERS))]
 ReadAll = Annotated[Principal, Depends(require(*READERS_ALL))]
 Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, HTTPException, Query, UploadFile
 
-from greenpark.services import air, monitoring
+from greenpark.services.environment import air, monitoring
 from greenpark.web.deps import DB, Public, Staff
 from greenpark.web.i18n import LocalizedRoute
 from greenpark.web.uploads import rejected, upload

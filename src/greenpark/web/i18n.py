@@ -13,7 +13,7 @@ from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from greenpark.i18n import LANGS, N_, current_lang, localize
-from greenpark.services.auth import Role
+from greenpark.services.park.auth import Role
 
 
 def lang_of(request: Request) -> str:
@@ -44,9 +44,11 @@ def api_lang(request: Request) -> str:
 
 
 ANYONE = frozenset(Role)
-SIGNED_IN = frozenset({Role.ADMIN, Role.PARK_STAFF, Role.VERIFIER, Role.ENTERPRISE})
-READERS = frozenset({Role.ADMIN, Role.PARK_STAFF, Role.VERIFIER})
-IMPORTERS = frozenset({Role.ADMIN, Role.PARK_STAFF, Role.ENTERPRISE})
+SIGNED_IN = frozenset(
+    {Role.ADMIN, Role.PARK_STAFF, Role.ZONE_STAFF, Role.VERIFIER, Role.BUREAU, Role.ENTERPRISE}
+)
+READERS = frozenset({Role.ADMIN, Role.PARK_STAFF, Role.VERIFIER, Role.BUREAU})
+IMPORTERS = frozenset({Role.ADMIN, Role.PARK_STAFF, Role.ZONE_STAFF, Role.ENTERPRISE})
 ADMINS = frozenset({Role.ADMIN})
 
 
@@ -88,6 +90,7 @@ MENU = (
     Group(N_("Management"), (
         Item("/import", N_("Data import"), IMPORTERS),
         Item("/admin", N_("Administration"), ADMINS),
+        Item("/parks", N_("Parks overview"), frozenset({Role.ADMIN, Role.BUREAU})),
     )),
 )  # fmt: skip
 

@@ -8,8 +8,9 @@ from fastapi import APIRouter, File, HTTPException, Query, UploadFile
 from fastapi.responses import Response
 from pydantic import Field
 
-from greenpark.services import indicators
+from greenpark.services.plan import indicators
 from greenpark.web.deps import DB, Public, SignedIn, Staff
+from greenpark.web.history_api import request_batch
 from greenpark.web.i18n import LocalizedRoute
 from greenpark.web.uploads import rejected, upload
 from greenpark.web.validation import InModel, OptCode, OptYear, PathCode
@@ -64,7 +65,7 @@ class IndicatorIn(InModel):
 def add_indicator_api(p: Staff, db: DB, body: IndicatorIn) -> dict[str, Any]:
     """Add an officer's own indicator (reported values). Who: admins and park staff."""
     try:
-        ind = indicators.add_indicator(db, **body.model_dump())
+        ind = indicators.add_indicator(db, **body.model_dump(), by=p.username, batch=request_batch(p))
     except indicators.IndicatorError as exc:
         db.rollback()
         raise HTTPException(422, str(exc)) from None
@@ -75,7 +76,7 @@ def add_indicator_api(p: Staff, db: DB, body: IndicatorIn) -> dict[str, Any]:
 def import_values_api(p: Staff, db: DB, file: UploadFile = File(...)) -> Any:  # noqa: B008
     """Reported values from .xlsx or .csv (columns code, year, value, source, note); a bad cell
     rejects the whole file and names file, sheet, row and column. Who: admins and park staff."""
-    from greenpark.services.io import ImportRejected
+    from greenpark.services.carbon.io import ImportRejected
 
     name, content = upload(file)
     try:
@@ -88,7 +89,7 @@ def import_values_api(p: Staff, db: DB, file: UploadFile = File(...)) -> Any:  #
 @router.get("/report.{fmt}")
 def report_export_api(_: SignedIn, db: DB, fmt: Literal["xlsx", "docx"], year: OptYear = None) -> Response:
     """The annual indicator progress report as xlsx or docx (Chinese). Who: signed-in users."""
-    from greenpark.services import report
+    from greenpark.services.plan import report
 
     if fmt == "xlsx":
         body, mime = (
@@ -126,7 +127,8 @@ class ValueIn(InModel):
 def report_api(p: Staff, db: DB, code: PathCode, body: ValueIn) -> dict[str, Any]:
     """Record a department's figure for a reported indicator. Who: admins and park staff."""
     try:
-        v = indicators.report(db, code, body.year, body.value, body.source, body.note, p.username)
+        v = indicators.report(db, code, body.year, body.value, body.source, body.note, p.username,
+                              batch=request_batch(p))  # fmt: skip
     except indicators.IndicatorError as exc:
         raise HTTPException(422, str(exc)) from None
     return {"ok": True, "code": code, "year": v.year, "value": v.value}

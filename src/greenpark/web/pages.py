@@ -9,24 +9,28 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, BackgroundTasks, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, BackgroundTasks, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from greenpark import __version__
 from greenpark.i18n import N_, catalogue, labels, tr
 from greenpark.i18n import render as render_msg
-from greenpark.services import auth
-from greenpark.services.cockpit import scope_years, warm
-from greenpark.services.factors import FactorLibrary, check_factor_sets, factor_set_summary
-from greenpark.services.inventory import InventoryError, get_park
-from greenpark.services.io import ImportRejected, import_file
-from greenpark.services.reproduce import reproduce
-from greenpark.services.snapshots import restatements
+from greenpark.services.carbon.factors import FactorLibrary, check_factor_sets, factor_set_summary
+from greenpark.services.carbon.inventory_cache import scope_years
+from greenpark.services.carbon.io import ImportRejected, import_file
+from greenpark.services.carbon.snapshots import restatements
+from greenpark.services.park import auth
+from greenpark.services.park.parks import ParkError, all_parks, find_park, get_park
+from greenpark.services.plan.reproduce import reproduce
+from greenpark.services.pollution.sources import note_label
 from greenpark.services.tabular import column_label
 from greenpark.store import models as m
+from greenpark.store.db import session_scope
 from greenpark.web.deps import (
+    CHOSEN_PARK,
     DB,
     CurrentPrincipal,
     Principal,
@@ -39,13 +43,16 @@ from greenpark.web.deps import (
 from greenpark.web.i18n import allowed, lang_of, menu_for
 from greenpark.web.uploads import upload
 from greenpark.web.validation import OptCode, OptYear
+from greenpark.web.warm import warm
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 ROLE_LABELS = {
     auth.Role.ADMIN: N_("Administrator"),
     auth.Role.PARK_STAFF: N_("Park staff"),
+    auth.Role.ZONE_STAFF: N_("Zone staff"),
     auth.Role.VERIFIER: N_("Verifier"),
+    auth.Role.BUREAU: N_("Bureau"),
     auth.Role.ENTERPRISE: N_("Enterprise user"),
     auth.Role.PUBLIC: N_("Public"),
 }
@@ -54,8 +61,21 @@ BEIJING = timedelta(hours=8)
 ASSET_VERSION = __version__
 
 
+def _parks(request: Request, p: Principal, lang: str) -> tuple[str, list[dict[str, str]]]:
+    """The working park's name, and the parks the caller may switch to (none when only one)."""
+    with session_scope(request.app.state.database_url) as s:
+        parks = all_parks(s)
+        name = next(((q.name_en if lang == "en" else q.name_zh) for q in parks if q.code == p.park_code), "")
+        if not p.may_switch_park or len(parks) < 2:
+            return name, []
+        return name, [{"code": q.code, "name": q.name_en if lang == "en" else q.name_zh} for q in parks]
+
+
 def _context(request: Request, p: Principal, lang: str) -> dict[str, Any]:
+    park_name, parks = _parks(request, p, lang)
     return {
+        "park_name": park_name,
+        "parks": parks,
         "_": lambda msgid, **params: tr(msgid, lang, **params),
         "r": lambda value: render_msg(value, lang),  # a message from a service, in the page's language
         "bj": lambda t: (t + BEIJING).strftime("%Y-%m-%d %H:%M") if t else "–",  # UTC → Beijing time
@@ -161,9 +181,23 @@ def land_page(request: Request, p: CurrentPrincipal) -> HTMLResponse:
     return render(request, "land.html", p)
 
 
+def _illustrative_devices(db: Session, p: Principal) -> bool:
+    """Whether the park's devices carry a note greenpark wrote (illustrative or simulated data)."""
+    if p.park_id is None:
+        return False
+    notes = db.scalars(
+        select(m.SourcePoint.data_note)
+        .join(m.Outlet, m.Outlet.id == m.SourcePoint.outlet_id)
+        .join(m.Enterprise, m.Enterprise.id == m.Outlet.enterprise_id)
+        .where(m.Enterprise.park_id == p.park_id, m.SourcePoint.data_note != "")
+        .limit(20)
+    )
+    return any(note_label(n) is not None for n in notes)
+
+
 @router.get("/monitoring", response_class=HTMLResponse)
-def monitoring_page(request: Request, p: CurrentPrincipal) -> HTMLResponse:
-    return render(request, "monitoring.html", p)
+def monitoring_page(request: Request, p: CurrentPrincipal, db: DB) -> HTMLResponse:
+    return render(request, "monitoring.html", p, illustrative_devices=_illustrative_devices(db, p))
 
 
 @router.get("/monitoring/outlet/{outlet_id}", response_class=HTMLResponse)
@@ -177,8 +211,9 @@ def alarms_page(request: Request, p: CurrentPrincipal) -> HTMLResponse:
 
 
 @router.get("/enterprises", response_class=HTMLResponse)
-def enterprises_page(request: Request, p: CurrentPrincipal) -> HTMLResponse:
-    return render(request, "enterprises.html", p, enterprise_id=request.query_params.get("id", ""))
+def enterprises_page(request: Request, p: CurrentPrincipal, db: DB) -> HTMLResponse:
+    return render(request, "enterprises.html", p, enterprise_id=request.query_params.get("id", ""),
+                  illustrative_devices=_illustrative_devices(db, p))  # fmt: skip
 
 
 @router.get("/tracing", response_class=HTMLResponse)
@@ -201,11 +236,13 @@ def inventory_page(
         scopes = [{"code": "park", "name": park.name_en if en else park.name_zh, "data": False}] + [
             {"code": z.code, "name": z.name_en if en else z.name_zh, "data": False} for z in park.zones
         ]
-        if p.role in auth.READ_ALL:
+        if p.whole_park or p.role is auth.Role.ZONE_STAFF:
             scopes += [
                 {"code": e.code, "name": e.name, "data": True}
                 for e in db.scalars(
-                    select(m.Enterprise).where(m.Enterprise.park_id == park.id).order_by(m.Enterprise.code)
+                    select(m.Enterprise)
+                    .where(m.Enterprise.id.in_(sorted(p.readable)))
+                    .order_by(m.Enterprise.code)
                 )
             ]
         elif p.enterprise_id:
@@ -237,7 +274,7 @@ def import_post(
     """The import page's own form: checked with the form's CSRF token (an HTML form cannot send the
     API's header); parsed in a worker thread, never on the event loop."""
     _check_form_csrf(request, csrf_token_field)
-    if p.role not in (auth.Role.ADMIN, auth.Role.PARK_STAFF, auth.Role.ENTERPRISE):
+    if p.role not in (auth.Role.ADMIN, auth.Role.PARK_STAFF, auth.Role.ZONE_STAFF, auth.Role.ENTERPRISE):
         raise HTTPException(
             403 if p.authenticated else 401, "log in as park staff, admin or an enterprise user to import"
         )
@@ -314,7 +351,7 @@ def admin_page(request: Request, p: CurrentPrincipal) -> HTMLResponse:
 def reproduce_page(request: Request, p: CurrentPrincipal, db: DB) -> HTMLResponse:
     try:
         out = reproduce(db)
-    except InventoryError:
+    except ParkError:
         out = None
     return render(request, "reproduce.html", p, out=out)
 
@@ -367,6 +404,26 @@ def login_post(
     return RedirectResponse(next_page, status_code=303)
 
 
+@router.get("/park", response_model=None)
+def switch_park(
+    request: Request,
+    p: CurrentPrincipal,
+    db: DB,
+    park: str = Query(..., min_length=1, max_length=32),
+    next_page: str = Query("/", alias="next", max_length=500),
+) -> Response:
+    """The park switcher: a house-wide user (a bureau, the house's admin) or the public chooses the
+    park the pages show; a user of one park stays in it (403)."""
+    if not p.may_switch_park:
+        raise HTTPException(403, "your account belongs to one park")
+    try:
+        find_park(db, park)
+    except ParkError as exc:
+        raise HTTPException(404, str(exc)) from None
+    request.session[CHOSEN_PARK] = park
+    return RedirectResponse(_safe_next(next_page), status_code=303)
+
+
 @router.post("/logout", response_model=None)
 def logout_post(
     request: Request, db: DB, csrf_token_field: str = Form("", alias="csrf_token", max_length=200)
@@ -401,5 +458,11 @@ def swagger_offline(request: Request) -> HTMLResponse:
 def _park_or_none(db: DB) -> m.Park | None:
     try:
         return get_park(db)
-    except InventoryError:
+    except ParkError:
         return None
+
+
+@router.get("/parks", response_class=HTMLResponse)
+def parks_page(request: Request, p: CurrentPrincipal) -> HTMLResponse:
+    """Every park side by side (drawn from /api/parks/overview). Who: a bureau and admins (the menu)."""
+    return render(request, "parks.html", p)

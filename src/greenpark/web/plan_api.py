@@ -10,8 +10,9 @@ from fastapi import APIRouter, File, Form, HTTPException, UploadFile
 from fastapi.responses import Response
 
 from greenpark.i18n import Msg, message_of
-from greenpark.services import landuse, projects
+from greenpark.services.plan import landuse, projects
 from greenpark.web.deps import DB, ReadAll, SignedIn, Staff
+from greenpark.web.history_api import request_batch
 from greenpark.web.i18n import LocalizedRoute
 from greenpark.web.uploads import upload
 from greenpark.web.validation import Id, InputError, OptCode, OptYear, check_text
@@ -74,7 +75,8 @@ def project_update_api(
         raise HTTPException(422, Msg("{value} is not a date (YYYY-MM-DD)", value=repr(on))) from None
     att = upload(attachment, ATTACHMENT_MAX_BYTES) if attachment is not None and attachment.filename else None
     try:
-        projects.update(db, seq, day, status, percent, spent_10k_yuan, milestone, note, p.username, att)
+        projects.update(db, seq, day, status, percent, spent_10k_yuan, milestone, note, p.username, att,
+                        batch=request_batch(p))  # fmt: skip
     except projects.ProjectError as exc:
         db.rollback()
         raise HTTPException(422, message_of(exc)) from None

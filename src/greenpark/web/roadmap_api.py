@@ -10,10 +10,12 @@ from fastapi.responses import Response
 from pydantic import Field
 
 from greenpark.i18n import message_of
-from greenpark.services import iamc, scenarios, sinks
-from greenpark.services.decomposition import decompose_table
-from greenpark.services.io import ImportRejected
+from greenpark.services.carbon import sinks
+from greenpark.services.carbon.io import ImportRejected
+from greenpark.services.roadmap import iamc, scenarios
+from greenpark.services.roadmap.decomposition import decompose_table
 from greenpark.web.deps import DB, Public, SignedIn, Staff
+from greenpark.web.history_api import request_batch
 from greenpark.web.i18n import LocalizedJSON, LocalizedRoute
 from greenpark.web.scope import CoreScope
 from greenpark.web.uploads import rejected, upload
@@ -214,14 +216,14 @@ def edit_sink_parameters_api(p: Staff, db: DB, body: ParameterChanges) -> dict[s
     """Save edited forest parameters as a new version of the set (each with its source and status).
     Who: admins and park staff."""
     try:
-        return sinks.edit_parameters(db, body.changes, p.username)
+        return sinks.edit_parameters(db, body.changes, p.username, batch=request_batch(p))
     except sinks.SinkError as exc:
         db.rollback()
         raise HTTPException(422, message_of(exc)) from None
 
 
 @router.post("/sinks/import")
-def sinks_import_api(_: Staff, db: DB, kind: Annotated[Literal["stands", "projects", "periods"], Form()],
+def sinks_import_api(p: Staff, db: DB, kind: Annotated[Literal["stands", "projects", "periods"], Form()],
                      file: UploadFile = File(...)) -> Any:  # noqa: B008  # fmt: skip
     """Forest land (kind=stands), projects (projects) or monitoring periods (periods); all or
     nothing. Who: admins and park staff."""
@@ -230,7 +232,7 @@ def sinks_import_api(_: Staff, db: DB, kind: Annotated[Literal["stands", "projec
     ]
     name, content = upload(file)
     try:
-        n = fn(db, name, content)
+        n = fn(db, name, content, p.username)
     except ImportRejected as exc:
         return rejected(db, name, exc)
     return {"ok": True, "rows": n}

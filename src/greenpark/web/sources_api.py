@@ -12,13 +12,17 @@ from pydantic import Field
 from sqlalchemy import func, select
 
 from greenpark.i18n import Msg, message_of
-from greenpark.services import alarms, audit, devices, monitoring, sources, tracing
-from greenpark.services.auth import WRITE_ALL as STAFF_ROLES
-from greenpark.services.auth import Role
-from greenpark.services.monitoring import MonitoringError
+from greenpark.services.environment import monitoring
+from greenpark.services.environment.monitoring import MonitoringError
+from greenpark.services.park import audit
+from greenpark.services.park.auth import WRITE_ALL as STAFF_ROLES
+from greenpark.services.park.auth import Role
+from greenpark.services.park.parks import all_parks
+from greenpark.services.pollution import alarms, devices, sources, tracing
 from greenpark.services.tabular import TableRejected, column_label
 from greenpark.store import models as m
-from greenpark.web.deps import DB, ReadAll, SignedIn, Staff
+from greenpark.web.deps import DB, Officer, ReadAll, SignedIn, Staff
+from greenpark.web.history_api import request_batch
 from greenpark.web.i18n import LocalizedJSON, LocalizedRoute
 from greenpark.web.scope import (
     EnterpriseById,
@@ -47,7 +51,7 @@ def _rejected(db: DB, exc: TableRejected) -> LocalizedJSON:
 def overview_api(p: SignedIn, db: DB, own: OwnEnterprises) -> dict[str, Any]:
     """Every monitoring point: status colour, last hourly values against limits, open alarms.
     Who: signed-in users (enterprise users: their own points)."""
-    points = devices.overview(db, enterprise_id=own)
+    points = devices.overview(db, enterprise_ids=own)
     counts = {k: sum(1 for x in points if x["status"] == k) for k in ("red", "orange", "green", "never")}
     unknown = (
         db.scalar(
@@ -74,9 +78,9 @@ def series_api(
 def enterprises_api(_: SignedIn, db: DB, own: OwnEnterprises) -> list[dict[str, Any]]:
     """Enterprises with the size of their file. Who: signed-in users (own enterprise)."""
     out = []
-    for e in db.scalars(select(m.Enterprise).order_by(m.Enterprise.code)):
-        if own is not None and e.id != own:
-            continue
+    for e in db.scalars(
+        select(m.Enterprise).where(m.Enterprise.id.in_(sorted(own))).order_by(m.Enterprise.code)
+    ):
         n_out = db.scalar(select(func.count(m.Outlet.id)).where(m.Outlet.enterprise_id == e.id)) or 0
         out.append({"id": e.id, "code": e.code, "name": e.name, "tags": [t for t in e.tags.split(",") if t],
                     "outlets": n_out})  # fmt: skip
@@ -105,7 +109,8 @@ def channel_patch_api(p: Staff, db: DB, channel: ReadableChannel, body: ChannelP
     """Edit a channel's limit and alarm settings (fields sent are changed; null clears); every
     change is kept with who, when and the old value. Who: admins and park staff."""
     try:
-        ch = sources.update_channel(db, channel.id, body.model_dump(exclude_unset=True), by=p.username)
+        ch = sources.update_channel(db, channel.id, body.model_dump(exclude_unset=True), by=p.username,
+                                    batch=request_batch(p))  # fmt: skip
     except LookupError as exc:
         raise HTTPException(404, str(exc)) from None
     except sources.SourceFileRejected as exc:
@@ -121,7 +126,7 @@ def sources_import_api(p: Staff, db: DB, file: UploadFile = File(...)) -> Any:  
     Who: admins and park staff."""
     name, content = upload(file)
     try:
-        counts = sources.import_sources(db, name, content)
+        counts = sources.import_sources(db, name, content, by=p.username)
     except sources.SourceFileRejected as exc:
         return _rejected(db, exc)
     return {"ok": True, "imported": counts}
@@ -139,7 +144,7 @@ def sources_put_api(p: Staff, db: DB, kind: PathCode, rows: JsonRows) -> Any:
     contacts), matched on their natural keys and validated like the import (all or nothing).
     Who: admins and park staff."""
     try:
-        counts = sources.save_rows(db, kind, rows)
+        counts = sources.save_rows(db, kind, rows, source=request_batch(p), by=p.username)
     except sources.SourceFileRejected as exc:
         return _rejected(db, exc)
     except ValueError as exc:
@@ -219,7 +224,9 @@ def alarms_api(
 ) -> list[dict[str, Any]]:  # fmt: skip
     """Alarms, newest first (status: open, acknowledged, closed, active = not closed, all).
     Who: signed-in users (enterprise users: their own)."""
-    return alarms.list_alarms(db, None if status == "all" else status, rule, own, severity)
+    return alarms.list_alarms(
+        db, None if status == "all" else status, rule, None, severity, enterprise_ids=own
+    )
 
 
 @router.get("/alarms/{alarm_id}")
@@ -233,8 +240,8 @@ class NoteIn(InModel):
 
 
 @router.post("/alarms/{alarm_id}/ack")
-def alarm_ack_api(p: Staff, db: DB, alarm: ReadableAlarm, body: NoteIn) -> dict[str, Any]:
-    """Acknowledge an open alarm. Who: admins and park staff."""
+def alarm_ack_api(p: Officer, db: DB, alarm: ReadableAlarm, body: NoteIn) -> dict[str, Any]:
+    """Acknowledge an open alarm. Who: admins, park staff, and a zone's officers in their zone."""
     try:
         a = alarms.acknowledge(db, alarm.id, p.username, body.note)
     except alarms.AlarmError as exc:
@@ -243,8 +250,8 @@ def alarm_ack_api(p: Staff, db: DB, alarm: ReadableAlarm, body: NoteIn) -> dict[
 
 
 @router.post("/alarms/{alarm_id}/close")
-def alarm_close_api(p: Staff, db: DB, alarm: ReadableAlarm, body: NoteIn) -> dict[str, Any]:
-    """Close an alarm with a note. Who: admins and park staff."""
+def alarm_close_api(p: Officer, db: DB, alarm: ReadableAlarm, body: NoteIn) -> dict[str, Any]:
+    """Close an alarm with a note. Who: admins, park staff, and a zone's officers in their zone."""
     try:
         a = alarms.close(db, alarm.id, p.username, body.note)
     except alarms.AlarmNoteMissing as exc:
@@ -264,9 +271,14 @@ def settings_api(p: Staff, db: DB) -> dict[str, Any]:
 def settings_put_api(p: Staff, db: DB, body: JsonObject) -> dict[str, Any]:
     """Change settings (only the keys sent), each checked against its range; every change is kept
     with who, when and the old value. ``webhook_allow_private`` is for admins only.
-    Who: admins and park staff."""
+    Who: admins and park staff; with several parks in the house, only a house-wide admin (the
+    settings are the house's: they hold for every park's devices)."""
     if "webhook_allow_private" in body and p.role is not Role.ADMIN:
         raise HTTPException(403, Msg("only an admin may allow webhooks to private addresses"))
+    if not p.may_switch_park and len(all_parks(db)) > 1:
+        raise HTTPException(
+            403, Msg("the monitoring settings hold for every park: only an admin of all parks changes them")
+        )
     try:
         sources.set_settings(db, body, p.username)
     except ValueError as exc:

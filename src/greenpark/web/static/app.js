@@ -39,6 +39,12 @@
   // (the Content-Security-Policy forbids it).
   document.addEventListener('DOMContentLoaded', () => {
     const b = document.body;
+    // the park switcher: choosing a park is enough (its button is for pages without script)
+    const parkSel = document.getElementById('park-switch');
+    if (parkSel) {
+      parkSel.form.classList.add('auto');
+      parkSel.addEventListener('change', () => parkSel.form.submit());
+    }
     const run = GP.pages[b.dataset.page];
     if (run) run(b.dataset.arg || '');
     else b.dataset.ready = '1';
@@ -126,6 +132,52 @@
     el.textContent = made ? _('The figures of {year} are an illustrative continuation: made up for the demo, not published or reported; imported data replace them.', { year }) : '';
   };
 
+  // The history of a record, or of an enterprise's records (query: {entity, key} or {enterprise_id}):
+  // who changed what, when, from what to what, in which batch, and the workbook to download.
+  GP.history = async function (box, query) {
+    const w = {
+      title: _('Change history'), when: _('When'), who: _('Who'), action: _('Action'), record: _('Record'), field: _('Field'),
+      from: _('From'), to: _('To'), batch: _('Batch'), none: _('No changes recorded yet'), xlsx: _('Download (xlsx)'), csv: _('Download (CSV)'),
+    };
+    let rows;
+    try { rows = await GP.api('/api/history?' + new URLSearchParams(query)); } catch (e) { GP.setHTML(box, html`<p class="note bad">${e.message}</p>`); return; }
+    const link = (ext) => `/api/history.${ext}?` + new URLSearchParams({ ...query, lang: lang() });
+    const when = (t) => new Date(t).toLocaleString(zh() ? 'zh-CN' : 'en-GB');
+    const many = !query.key; // an enterprise's history names each record
+    GP.setHTML(box, html`<div class="history"><p><b>${w.title}</b> · <a href="${link('xlsx')}" download>${w.xlsx}</a> · <a href="${link('csv')}" download>${w.csv}</a></p>
+      ${rows.length ? html`<table class="data history-table" data-table="sort page"><thead><tr><th>${w.when}</th><th>${w.who}</th><th>${w.action}</th>${many ? html`<th>${w.record}</th>` : ''}<th>${w.field}</th><th>${w.from}</th><th>${w.to}</th><th>${w.batch}</th></tr></thead>
+      <tbody>${rows.map((r) => html`<tr data-id="${r.id}"><td data-sort="${r.at_utc}">${when(r.at_utc)}</td><td>${GP.name(r.actor)}</td><td>${r.action_label}</td>${many ? html`<td>${r.entity_label} ${GP.name(r.key)}</td>` : ''}<td>${r.field_label}</td><td class="old">${GP.name(r.old_text)}</td><td class="new">${GP.name(r.new_text)}</td><td>${r.batch_label !== r.batch ? r.batch_label : GP.name(r.batch)}</td></tr>`)}</tbody></table>`
+      : html`<p class="note">${w.none}</p>`}</div>`);
+    const t = box.querySelector('table.history-table');
+    if (t && GP.table) GP.table(t);
+  };
+  // Wires the "history" buttons in root: <button class="history-btn" data-entity data-key> (or
+  // data-enterprise-id, data-target: the box to fill). In a table row the history opens as the row
+  // below it; a second click closes it.
+  GP.historyButtons = (root) => root.querySelectorAll('button.history-btn').forEach((b) => {
+    b.setAttribute('aria-expanded', 'false');
+    b.onclick = async () => {
+      const query = b.dataset.enterpriseId ? { enterprise_id: b.dataset.enterpriseId } : { entity: b.dataset.entity, key: b.dataset.key };
+      const open = b.getAttribute('aria-expanded') === 'true';
+      const tr = b.closest('tr');
+      let box;
+      if (tr) {
+        const next = tr.nextElementSibling;
+        if (next && next.classList.contains('history-row')) next.remove();
+        if (open) { b.setAttribute('aria-expanded', 'false'); return; }
+        const row = document.createElement('tr'); row.className = 'history-row';
+        box = document.createElement('td'); box.colSpan = tr.cells.length; row.appendChild(box); tr.after(row);
+      } else {
+        box = document.getElementById(b.dataset.target);
+        if (!box) return;
+        box.hidden = open; box.replaceChildren();
+        if (open) { b.setAttribute('aria-expanded', 'false'); return; }
+      }
+      b.setAttribute('aria-expanded', 'true');
+      await GP.history(box, query);
+    };
+  });
+
   function setKpi(id, value, digits) {
     const el = document.getElementById(id);
     if (!el) return;
@@ -182,7 +234,8 @@
   }
 
   async function loadCockpit(scope, year) {
-    const q = new URLSearchParams({ scope }); if (year) q.set('year', year);
+    // no scope: the park's default (its core area when it has one, else the whole park)
+    const q = new URLSearchParams(); if (scope) q.set('scope', scope); if (year) q.set('year', year);
     return GP.api('/api/cockpit?' + q);
   }
 
@@ -213,13 +266,20 @@
     ['co2_per_industrial_value_added', N_('CO₂ per industrial value added (above-scale carriers)')],
     ['industry_co2_per_industrial_value_added', N_('Industrial CO₂ per industrial value added')],
   ];
-  GP.cockpit = async function (scope = 'core', year = null) {
-    const d = await loadCockpit(scope, year);
+  GP.cockpit = async function (scope = null, year = null) {
+    // a link may name the scope to open on (the parks overview opens the whole park)
+    const d = await loadCockpit(scope || new URLSearchParams(window.location.search).get('scope'), year);
     GP.data = d;
     bindScopeYear(d, GP.cockpit);
-    if (!d.year) return;
+    if (!d.year) { // no energy data yet: say so and where they come from, rather than empty cards
+      GP.setHTML(document.getElementById('kpi-boundary'), html`${_('No energy data for this park yet: import them on the data import page.')} <a href="/import">${_('Data import')} ›</a>`);
+      document.querySelectorAll('section.grid, section.kpis').forEach((el) => { el.hidden = true; });
+      await ready();
+      return;
+    }
     const cur = d.current, t = cur.totals, ints = cur.intensities;
-    document.getElementById('park-name').textContent = `${name(d.park)} · ${name(d.scope_name)}`;
+    // the title: the park, and the zone when a zone is shown (the whole park is the park itself)
+    document.getElementById('park-name').textContent = d.scope === 'park' ? name(d.park) : `${name(d.park)} · ${name(d.scope_name)}`;
     setKpi('kpi-energy', t.energy_tce_calorific, 0);
     document.getElementById('kpi-energy-ev').textContent = t.energy_tce_equal_value ? _('equal value {v} tce', { v: GP.fmt(t.energy_tce_equal_value, 0) }) : '';
     setKpi('kpi-co2', t.co2_t, 0);
@@ -276,7 +336,7 @@
     await ready();
   };
 
-  GP.sankeyPage = async function (scope = 'core', year = null) {
+  GP.sankeyPage = async function (scope = null, year = null) {
     const d = await loadCockpit(scope, year);
     bindScopeYear(d, GP.sankeyPage);
     if (!d.year) return;
@@ -287,7 +347,12 @@
 
   GP.environmentPage = async function (station = null, year = null) {
     const stations = await GP.api('/api/env/stations');
-    if (!stations.length) return;
+    const note = document.getElementById('env-source');
+    if (!stations.length) {
+      note.textContent = _('This park has no air-quality station yet: stations come with its onboarding workbook (sheet “points”).');
+      await ready();
+      return;
+    }
     const st = station || stations[0].code;
     const years = (stations.find((s) => s.code === st) || stations[0]).years;
     const yr = year || years[years.length - 1];
@@ -296,6 +361,11 @@
     fillSelect(ySel, years.map((y) => ({ value: y, label: y })), yr);
     sSel.onchange = () => GP.environmentPage(sSel.value, null);
     ySel.onchange = () => GP.environmentPage(sSel.value, Number(ySel.value));
+    if (!years.length) {
+      note.textContent = _('No hourly air-quality data for this station yet: import them (data import, or greenpark import-air) to see its evaluation.');
+      await ready();
+      return;
+    }
     const d = await GP.api('/api/env/air/annual?' + new URLSearchParams({ station: st, year: yr }));
     GP.env = d;
     const ev = d.evaluation, stats = ev.statistics;
@@ -360,6 +430,11 @@
     };
     let asked = 0; // only the answer to the latest choice is shown (an earlier one may arrive later)
     const load = async () => {
+      if (!y.value) { // a park without energy data yet: say so and where they come from
+        GP.setHTML(document.querySelector('#inv-table tbody'), html`<tr><td colspan="9" class="note">${_('No energy data for this park yet: import them on the data import page.')} <a href="/import">${_('Data import')} ›</a></td></tr>`);
+        document.body.dataset.ready = '1';
+        return;
+      }
       const q = new URLSearchParams({ scope: s.value, year: y.value, boundary: b.value });
       const mine = ++asked;
       document.getElementById('inv-export').href = '/api/inventory/export.xlsx?' + q;
@@ -397,6 +472,7 @@
         title: _('Lineage: {name} — CO₂ {co2} t, {tce} tce', { name: name(r), co2: GP.fmt(r.co2_t, 1), tce: GP.fmt(r.energy_tce_calorific, 2) }),
         method: _('Method'), factors: _('Factors used'), parameter: _('Parameter'), value: _('Value'), unit: _('Unit'), set: _('Factor set'), source: _('Source'), status: _('Status'),
         records: _('Source records ({n})', { n: r.lineage.inputs.records }), logIn: _('Log in to see the records'), all: _('all sectors'), quantity: _('Quantity'), quality: _('Data quality'),
+        history: _('History'),
       };
       const f = r.lineage.factors.map((x) => html`<tr><td>${GP.label('parameter', x.parameter)}</td><td class="num">${x.value}</td><td>${GP.unit(x.unit)}</td><td>${GP.name(x.set_code)} v${x.set_version}</td><td>${GP.name(x.source_table)}</td><td><span class="status ${x.status}">${GP.factorStatus(x.status)}</span></td></tr>`);
       let recs = html`<p class="note">${v.logIn}</p>`;
@@ -404,13 +480,14 @@
         try {
           const q = new URLSearchParams({ scope: d.scope.code, year: d.year, boundary: d.boundary, carrier: r.carrier });
           const rows = await GP.api('/api/inventory/records?' + q);
-          recs = html`<table class="data" id="lineage-records"><thead><tr><th>#</th><th>${w.sector}</th><th class="num">${v.quantity}</th><th>${v.unit}</th><th class="num">${w.tce}</th><th>${v.source}</th><th>${v.quality}</th></tr></thead><tbody>${rows.map((x) => html`<tr><td>${x.id}</td><td>${x.sector || v.all}</td><td class="num">${GP.fmt(x.quantity, 2)}</td><td>${GP.unit(x.unit || '')}</td><td class="num">${GP.fmt(x.energy_tce, 2)}</td><td>${GP.name(x.source_ref)}</td><td>${quality(x.quality)}</td></tr>`)}</tbody></table>`;
+          recs = html`<table class="data" id="lineage-records"><thead><tr><th>#</th><th>${w.sector}</th><th class="num">${v.quantity}</th><th>${v.unit}</th><th class="num">${w.tce}</th><th>${v.source}</th><th>${v.quality}</th><th></th></tr></thead><tbody>${rows.map((x) => html`<tr data-key="${x.key}"><td>${x.id}</td><td>${x.sector ? GP.label('sector', x.sector) : v.all}</td><td class="num">${GP.fmt(x.quantity, 2)}</td><td>${GP.unit(x.unit || '')}</td><td class="num">${GP.fmt(x.energy_tce, 2)}</td><td>${GP.name(x.source_ref)}</td><td>${quality(x.quality)}</td><td><button type="button" class="secondary history-btn" data-entity="activity_record" data-key="${x.key}">${v.history}</button></td></tr>`)}</tbody></table>`;
         } catch (e) { recs = html`<p class="note">${e.message}</p>`; }
       }
       GP.setHTML(box, html`<h2>${v.title}</h2>
         <div class="lineage"><h3>${v.method}</h3><ol>${r.lineage.method.map((m) => html`<li>${m}</li>`)}</ol>
         <h3>${v.factors}</h3><table class="data"><thead><tr><th>${v.parameter}</th><th class="num">${v.value}</th><th>${v.unit}</th><th>${v.set}</th><th>${v.source}</th><th>${v.status}</th></tr></thead><tbody>${f}</tbody></table>
         <h3>${v.records}</h3>${recs}</div>`);
+      GP.historyButtons(box);
       box.scrollIntoView({ behavior: 'smooth' });
     }
     s.onchange = y.onchange = b.onchange = load;

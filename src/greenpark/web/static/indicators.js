@@ -50,6 +50,15 @@
   const digits = (unit, v = 0) => (unit === 'day' || unit === 'count' || Math.abs(v) >= 1000 ? 0 : unit === '%' || unit === '10^8 yuan' ? 2 : 3);
   // a flag is written 'Chinese / English'
   const flagText = (f) => f.split(' / ')[GP.zh() ? 0 : 1] || f;
+  // a computed series' source is 'computed: ' and its formula (in Chinese, as the plan writes it);
+  // the series come from the inventory, good air days from the monitoring data
+  const COMPUTED = 'computed: ';
+  const COMPUTED_FROM = { good_air_days: N_('computed by greenpark from the air monitoring data') };
+  const sourceText = (s, method) => {
+    if (!String(s ?? '').startsWith(COMPUTED)) return GP.name(s);
+    const by = COMPUTED_FROM[method] ? _(COMPUTED_FROM[method]) : _('computed by greenpark from the inventory');
+    return html`${by}${GP.zh() ? '：' : ': '}${GP.name(s.slice(COMPUTED.length))}`;
+  };
 
   // one card of the scorecard
   function card(c, i, year) {
@@ -109,23 +118,26 @@
   GP.indicatorDetail = async (code) => {
     const d = await GP.api('/api/indicators/' + encodeURIComponent(code));
     const box = document.getElementById('ind-detail'); box.hidden = false;
+    // a reported value keeps its history (who reported what, when, in place of what): for signed-in users
+    const kept = d.method === 'reported' && document.body.dataset.signedIn === '1';
     const text = GP.zh() ? d.text.zh : d.text.en;
     const w = {
       reach: _('Reachability analysis'), copy: _('Copy text'), obtained: _('How obtained'), reported: _('reported by a department'), baseline: _('Baseline'),
       source: _('Source'), basis: _('Data basis'), report: _('Report'), year: _('Year'), sourceDept: _('source department'), note: _('Note'), save: _('Save'),
-      actual: _('Actual'), target: _('Target'),
+      actual: _('Actual'), target: _('Target'), history: _('History'),
     };
     GP.setHTML(box, html`<h2>${d.code} ${GP.zh() ? d.name : d.name_en} (${GP.unit(d.unit)})</h2>
       <div class="chart" id="ind-detail-chart" style="height:280px"></div>
       <p><b>${w.reach}</b></p><p id="ind-text" class="reach-text">${text}</p>
       <button id="ind-copy">${w.copy}</button>
       <dl class="meta"><dt>${w.obtained}</dt><dd>${d.method === 'reported' ? w.reported : d.formula}</dd>
-      <dt>${w.baseline}</dt><dd>${d.baseline_text ? GP.name(d.baseline_text) : '–'}</dd><dt>${w.source}</dt><dd>${GP.name(d.source_ref)} · ${GP.name(d.source)}</dd>
+      <dt>${w.baseline}</dt><dd>${d.baseline_text ? GP.name(d.baseline_text) : '–'}</dd><dt>${w.source}</dt><dd>${GP.name(d.source_ref)} · ${sourceText(d.source, d.method)}</dd>
       <dt>${w.basis}</dt><dd>${d.basis_note ? GP.name(d.basis_note) : '–'}</dd>${d.flag ? html`<dt>⚠</dt><dd class="warn">${flagText(d.flag)}</dd>` : ''}</dl>
       ${d.method === 'reported' && document.body.dataset.staff === '1' ? html`<form id="ind-value-form" class="inline-form">${w.report} <input name="year" type="number" min="1990" max="2100" value="${new Date().getFullYear() - 1}" title="${w.year}">
         <input name="value" type="number" step="any" required placeholder="${GP.unit(d.unit)}"> <input name="source" placeholder="${w.sourceDept}"> <input name="note" placeholder="${w.note}"> <button>${w.save}</button> <span id="ind-value-result"></span></form>` : ''}
-      <table class="data"><thead><tr><th>${w.year}</th><th class="num">${w.actual}</th><th>${w.target}</th></tr></thead><tbody>
-      ${[...new Set([...d.history.map((h) => h.year), ...d.targets.map((t) => t.year)])].sort().map((y) => { const h = d.history.find((x) => x.year === y); const t = d.targets.find((x) => x.year === y); return html`<tr><td>${y}</td><td class="num">${h ? GP.fmt(h.value, digits(d.unit, h.value)) : '–'}</td><td>${t ? targetText(t.text) : ''}</td></tr>`; })}</tbody></table>`);
+      <table class="data" id="ind-values"><thead><tr><th>${w.year}</th><th class="num">${w.actual}</th><th>${w.target}</th>${kept ? html`<th></th>` : ''}</tr></thead><tbody>
+      ${[...new Set([...d.history.map((h) => h.year), ...d.targets.map((t) => t.year)])].sort().map((y) => { const h = d.history.find((x) => x.year === y); const t = d.targets.find((x) => x.year === y); return html`<tr data-year="${y}"><td>${y}</td><td class="num">${h ? GP.fmt(h.value, digits(d.unit, h.value)) : '–'}</td><td>${t ? targetText(t.text) : ''}</td>${kept ? html`<td>${h ? html`<button type="button" class="secondary history-btn" data-entity="indicator_value" data-key="${d.code}|${y}">${w.history}</button>` : ''}</td>` : ''}</tr>`; })}</tbody></table>`);
+    GP.historyButtons(box);
     const card = (GP._cards || []).find((c) => c.code === code);
     chartOf('ind-detail-chart', { history: d.history.map((h) => [h.year, h.value]), targets: d.targets.map((t) => [t.year, t.value, t.text]), reference_lines: card ? card.reference_lines : [] }, true);
     document.getElementById('ind-copy').onclick = () => navigator.clipboard && navigator.clipboard.writeText(text);

@@ -271,7 +271,7 @@
       series: [{ type: 'bar', data: Object.values(by), itemStyle: { color: '#c0392b' } }],
     });
     const tb = document.querySelector('#al-table tbody');
-    const staff = document.body.dataset.staff === '1';
+    const staff = document.body.dataset.officer === '1'; // a zone's officers act on their zone's alarms
     const w = { ongoing: _('ongoing'), ack: _('Acknowledge'), close: _('Close') };
     const row = (a) => {
       const since = a.cleared_utc ? _('cleared {t}', { t: local(a.cleared_utc) }) : w.ongoing;
@@ -333,11 +333,12 @@
     const w = {
       water: _('waste water'), gas: _('flue gas'), factor: _('Factor'), code: _('Code'), unit: _('Unit'), limit: _('Emission limit'), standard: _('Standard'),
       preAlarm: _('Pre-alarm share'), converted: _('Converted'), edit: _('Edit limit'), permits: _('Discharge permits'), contacts: _('Contacts'),
+      history: _('History'), fileHistory: _("History of this enterprise's records"),
     };
     // the maker and model, the standard of a limit, notes, names and numbers are the file's data
     const channels = (p) => html`<p>MN <b translate="no">${p.mn}</b> · HJ 212-${p.edition}${p.maker || p.model ? html` · ${GP.name(`${p.maker} ${p.model}`.trim())}` : ''}</p>
       <table class="data channels"><thead><tr><th>${w.factor}</th><th>${w.code}</th><th>${w.unit}</th><th class="num">${w.limit}</th><th>${w.standard}</th><th class="num">${w.preAlarm}</th><th>${w.converted}</th><th></th></tr></thead><tbody>
-      ${p.channels.map((c) => html`<tr data-id="${c.id}"><td>${factor(c)}</td><td translate="no">${c.code}</td><td>${unit(c.unit)}</td><td class="num"><span class="v-limit">${c.limit_value ?? ''}</span></td><td class="v-standard" translate="no">${c.limit_standard}</td><td class="num">${c.pre_alarm_ratio ?? ''}</td><td>${c.use_zs ? '✓' : ''}</td><td>${staff && !c.is_flow ? html`<button class="edit">${w.edit}</button>` : ''}</td></tr>`)}</tbody></table>`;
+      ${p.channels.map((c) => html`<tr data-id="${c.id}"><td>${factor(c)}</td><td translate="no">${c.code}</td><td>${unit(c.unit)}</td><td class="num"><span class="v-limit">${c.limit_value ?? ''}</span></td><td class="v-standard" translate="no">${c.limit_standard}</td><td class="num">${c.pre_alarm_ratio ?? ''}</td><td>${c.use_zs ? '✓' : ''}</td><td>${staff && !c.is_flow ? html`<button class="edit">${w.edit}</button>` : ''} <button type="button" class="secondary history-btn" data-entity="channel" data-key="${p.mn}/${c.code}">${w.history}</button></td></tr>`)}</tbody></table>`;
     const receivingText = { river: _('Receiving water: {water} ({river} km {km})'), plain: _('Receiving water: {water}') };
     const outlet = (o) => {
       const water = o.receiving_water ? GP.name(o.receiving_water) : '–';
@@ -352,8 +353,10 @@
     const hp = { number: _('Permit number'), management: _('Management class'), issuer: _('Issuer'), valid: _('Validity'), note: _('Note') };
     const hc = { name: _('Name'), role: _('Role'), phone: _('Phone'), email: _('E-mail') };
     box.dataset.enterprise = f.name;
-    GP.setHTML(box, html`<h2 translate="no">${f.code} ${f.name}</h2><p class="note" translate="no">${f.note}</p>${f.outlets.map(outlet)}<div class="card"><h3>${w.permits}</h3><table class="data"><thead><tr><th>${hp.number}</th><th>${hp.management}</th><th>${hp.issuer}</th><th>${hp.valid}</th><th>${hp.note}</th></tr></thead><tbody>${f.permits.map(permit)}</tbody></table>
+    GP.setHTML(box, html`<h2 translate="no">${f.code} ${f.name}</h2><p class="note" translate="no">${f.note}</p>
+      <p><button type="button" class="secondary history-btn" id="ent-history-btn" data-enterprise-id="${f.id}" data-target="ent-history">${w.fileHistory}</button></p><div id="ent-history" class="card" hidden></div>${f.outlets.map(outlet)}<div class="card"><h3>${w.permits}</h3><table class="data"><thead><tr><th>${hp.number}</th><th>${hp.management}</th><th>${hp.issuer}</th><th>${hp.valid}</th><th>${hp.note}</th></tr></thead><tbody>${f.permits.map(permit)}</tbody></table>
       <h3>${w.contacts}</h3><table class="data"><thead><tr><th>${hc.name}</th><th>${hc.role}</th><th>${hc.phone}</th><th>${hc.email}</th></tr></thead><tbody>${f.contacts.map(contact)}</tbody></table></div>`);
+    GP.historyButtons(box);
     box.querySelectorAll('button.edit').forEach((b) => (b.onclick = async () => {
       const tr = b.closest('tr');
       const v = window.prompt(_('New emission limit (empty clears it)'), tr.querySelector('.v-limit').textContent);

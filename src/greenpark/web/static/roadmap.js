@@ -12,7 +12,7 @@
   const SINK_PROJECT_STATUS = { planned: N_('planned'), registered: N_('registered'), crediting: N_('crediting'), closed: N_('closed') };
   // the scenario's checks that are not an indicator of the registry
   const CHECK = { peak_2030: N_('carbon peak'), neutral_2060: N_('carbon neutrality') };
-  // the drivers a Monte Carlo draws (greenpark.services.scenarios.DRIVERS)
+  // the drivers a Monte Carlo draws (greenpark.services.roadmap.scenarios.DRIVERS)
   const DRIVER = {
     gdp: N_('economic growth'), sector_share: N_('sector structure'), energy_intensity: N_('energy intensity'),
     carrier_mix: N_('energy mix'), emission_factor: N_('emission factors'), grid_factor: N_('grid emission factor'),

@@ -1,0 +1,1 @@
+"""The carbon-peak roadmap: scenarios, Monte Carlo, LMDI decomposition, IAMC exchange."""
