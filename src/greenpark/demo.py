@@ -134,7 +134,8 @@ def load_demo(
     onboarded = create_park(
         session, "xianning-park.xlsx", demo_workbook(directory, continuation), by="greenpark demo"
     )
-    park = use_park(session, onboarded.park) or get_park(session)
+    park = get_park(session, onboarded.park)
+    use_park(session, park.code)  # the services below work on the session's park
     report = DemoReport(park=park.code)
 
     say("activity and economic records")

@@ -727,14 +727,15 @@ def _rows_of(session: Session, park: m.Park) -> dict[str, list[dict[str, Any]]]:
          "zone": zone_code.get(p.zone_id or 0, "")}
         for p in session.scalars(select(m.MonitoringPoint).where(m.MonitoringPoint.park_id == park.id).order_by(m.MonitoringPoint.id))
     ]  # fmt: skip
-    out["published"] = [
-        {"table": t["name"], "title": t["title_zh"] if k == 1 and col == first else "",
-         "source_ref": t["source_ref"] if k == 1 and col == first else "", "row": k, "column": col, "value": v}
-        for t in published_tables(session, park.id)
-        for k, row in enumerate(published_table(session, park.id, t["name"]), start=1)
-        for first in [next(iter(row), "")]
-        for col, v in row.items()
-    ]  # fmt: skip
+    published: list[dict[str, Any]] = []
+    for tb in published_tables(session, park.id):
+        for k, row in enumerate(published_table(session, park.id, tb["name"]), start=1):
+            for j, (col, v) in enumerate(row.items()):
+                first = k == 1 and j == 0  # the table's title and source go on its first cell
+                published.append({"table": tb["name"], "title": tb["title_zh"] if first else "",
+                                  "source_ref": tb["source_ref"] if first else "", "row": k, "column": col,
+                                  "value": v})  # fmt: skip
+    out["published"] = published
     return out
 
 
