@@ -55,6 +55,7 @@ bench: setup
 	$(BIN)/python benchmarks/aqi_bench.py
 	$(BIN)/python benchmarks/indicators_bench.py
 	$(BIN)/python benchmarks/scenario_bench.py
+	$(BIN)/python benchmarks/mrv_bench.py
 	$(BIN)/python benchmarks/hj212_ingest.py --workers 2
 	$(BIN)/python benchmarks/hj212_ingest.py --workers 2 --skip-codec --kill
 

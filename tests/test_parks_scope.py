@@ -74,7 +74,7 @@ def _url(route: APIRoute, h: Houses, target: str) -> str:
     path = route.path.format(
         code=target, enterprise_id=ids[f"{target}.enterprise"], outlet_id=ids[f"{target}.outlet"],
         alarm_id=ids[f"{target}.alarm"], point_id=ids[f"{target}.point"], seq=1, update_id=1, table="water_use",
-        fmt="xlsx", channel_id=1, username="staff2",
+        fmt="xlsx", channel_id=1, username="staff2", report_id=1, verification_id=1,
     )  # fmt: skip
     names = {p.name for p in route.dependant.query_params}
     for d in dependencies(route.dependant):

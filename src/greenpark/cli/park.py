@@ -32,7 +32,7 @@ ParkOpt = Annotated[str | None, typer.Option("--park", help=PARK_HELP)]
 #: user administration (``users add`` takes its own ``--park``), and the park commands themselves.
 HOUSE_WIDE = {
     "init", "demo", "serve", "aqi", "aqi-file", "water-class", "noise", "lmdi",
-    "factors", "users", "hj212", "alarms deliver", "alarms evaluate", "park", "parks",
+    "factors", "users", "hj212", "alarms deliver", "alarms evaluate", "park", "parks", "audit",
 }  # fmt: skip
 
 

@@ -214,6 +214,8 @@ class AppUser(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(200), default="")
+    #: Where notifications go by e-mail ("" for none).
+    email: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(32))
     #: The user's scope: a park (None: every park, for a bureau or the house's admin), optionally
@@ -948,3 +950,355 @@ class SinkPeriod(Base):
     retired_credits_tco2: Mapped[float] = mapped_column(Float, default=0.0)
     verifier: Mapped[str] = mapped_column(String(200), default="")
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+# The enterprise reporting and verification cycle (issue 13): key units, the data quality control
+# plan, monthly evidence, the annual GHG report, review, verification, and the tamper-evident log.
+
+
+class MrvUnitDecision(Base):
+    """A park officer's decision on the key-unit register for one enterprise and year: designate
+    (include although under a threshold) or exempt (exclude although over it), with the reason.
+    Decisions are appended; the latest one per (enterprise, year, kind) holds."""
+
+    __tablename__ = "mrv_unit_decision"
+    __table_args__ = (Index("ix_mrv_unit_decision_scope", "park_id", "year", "enterprise_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    park_id: Mapped[int] = mapped_column(ForeignKey("park.id"))
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))  # key_energy_user | key_carbon_emitter
+    included: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(Text)
+    decided_by: Mapped[str] = mapped_column(String(100))
+    decided_utc: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class MrvDqcp(Base):
+    """One version of an enterprise's data quality control plan (数据质量控制计划). A filed version
+    is never changed; a revision is a new version naming one of the guide's five triggers."""
+
+    __tablename__ = "mrv_dqcp"
+    __table_args__ = (UniqueConstraint("enterprise_id", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="filed")  # filed | superseded
+    revision_trigger: Mapped[str] = mapped_column(String(32), default="")  # "" for version 1
+    revision_note: Mapped[str] = mapped_column(Text, default="")
+    guideline: Mapped[str] = mapped_column(String(64), default="")  # the sector guideline code
+    boundary: Mapped[str] = mapped_column(Text, default="")
+    facilities_json: Mapped[str] = mapped_column(Text, default="[]")  # [{code, name, location, sources}]
+    valid_from: Mapped[date] = mapped_column(Date)
+    filed_by: Mapped[str] = mapped_column(String(100))
+    filed_utc: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    parameters: Mapped[list[MrvDqcpParameter]] = relationship(order_by="MrvDqcpParameter.id")
+
+
+class MrvDqcpParameter(Base):
+    """How one parameter of the plan is determined (guide 4.2.1.6 d)."""
+
+    __tablename__ = "mrv_dqcp_parameter"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dqcp_id: Mapped[int] = mapped_column(ForeignKey("mrv_dqcp.id"), index=True)
+    parameter: Mapped[str] = mapped_column(String(32))  # fuel_quantity | ncv | carbon_content | …
+    item: Mapped[str] = mapped_column(String(64), default="")  # the fuel/carrier/process it is for
+    unit: Mapped[str] = mapped_column(String(32), default="")
+    method: Mapped[str] = mapped_column(String(32))  # measured | default | calculated | supplier
+    meter: Mapped[str] = mapped_column(String(200), default="")  # model and location
+    accuracy: Mapped[str] = mapped_column(String(64), default="")
+    calibration: Mapped[str] = mapped_column(String(200), default="")  # interval, last date
+    monitoring_frequency: Mapped[str] = mapped_column(String(64), default="")
+    recording_frequency: Mapped[str] = mapped_column(String(64), default="")
+    missing_data_rule: Mapped[str] = mapped_column(Text, default="")
+    department: Mapped[str] = mapped_column(String(200), default="")
+
+
+class MrvAttachment(Base):
+    """A supporting file (invoice, meter photo, lab report, declaration…) kept with its digest."""
+
+    __tablename__ = "mrv_attachment"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    park_id: Mapped[int] = mapped_column(ForeignKey("park.id"), index=True)
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    owner_kind: Mapped[str] = mapped_column(String(32))  # evidence | report | ncr | verification | appeal
+    owner_id: Mapped[int] = mapped_column(Integer)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100), default="application/octet-stream")
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by: Mapped[str] = mapped_column(String(100))
+    uploaded_utc: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class MrvEvidence(Base):
+    """One month's evidence (月度存证) of an enterprise; a resubmission is a new version."""
+
+    __tablename__ = "mrv_evidence"
+    __table_args__ = (UniqueConstraint("enterprise_id", "year", "month", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    park_id: Mapped[int] = mapped_column(ForeignKey("park.id"), index=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    month: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    due_date: Mapped[date] = mapped_column(Date)
+    submitted_by: Mapped[str] = mapped_column(String(100))
+    submitted_utc: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[str] = mapped_column(Text, default="")
+    values: Mapped[list[MrvEvidenceValue]] = relationship(order_by="MrvEvidenceValue.id")
+
+
+class MrvEvidenceValue(Base):
+    __tablename__ = "mrv_evidence_value"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evidence_id: Mapped[int] = mapped_column(ForeignKey("mrv_evidence.id"), index=True)
+    parameter: Mapped[str] = mapped_column(String(32))  # energy | ncv | carbon_content | output | …
+    item: Mapped[str] = mapped_column(String(64))  # carrier code, product, …
+    value: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(32))
+
+
+class MrvReport(Base):
+    """One version of an enterprise's annual GHG report. Its figures are never edited after it is
+    submitted: a correction is a new version; ``status`` moves through the review and verification
+    cycle (every move is in the MRV log)."""
+
+    __tablename__ = "mrv_report"
+    __table_args__ = (
+        UniqueConstraint("enterprise_id", "year", "version"),
+        Index("ix_mrv_report_scope", "park_id", "year", "enterprise_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    park_id: Mapped[int] = mapped_column(ForeignKey("park.id"))
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer)
+    # submitted | returned | accepted | verified | superseded
+    status: Mapped[str] = mapped_column(String(16), default="submitted")
+    guideline: Mapped[str] = mapped_column(String(64), default="")
+    source: Mapped[str] = mapped_column(String(16), default="page")  # page | excel | api
+    filename: Mapped[str] = mapped_column(String(200), default="")
+    grid_factor_ref: Mapped[str] = mapped_column(String(200), default="")
+    heat_factor_ref: Mapped[str] = mapped_column(String(200), default="")
+    combustion_co2_t: Mapped[float] = mapped_column(Float, default=0.0)
+    process_co2_t: Mapped[float] = mapped_column(Float, default=0.0)
+    electricity_co2_t: Mapped[float] = mapped_column(Float, default=0.0)
+    heat_co2_t: Mapped[float] = mapped_column(Float, default=0.0)
+    total_excl_purchased_co2_t: Mapped[float] = mapped_column(Float, default=0.0)
+    total_co2_t: Mapped[float] = mapped_column(Float, default=0.0)
+    energy_tce: Mapped[float] = mapped_column(Float, default=0.0)
+    contact: Mapped[str] = mapped_column(String(200), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    submitted_by: Mapped[str] = mapped_column(String(100))
+    submitted_utc: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    reviewed_by: Mapped[str] = mapped_column(String(100), default="")
+    reviewed_utc: Mapped[datetime | None] = mapped_column(DateTime)
+    review_comment: Mapped[str] = mapped_column(Text, default="")
+    lines: Mapped[list[MrvReportLine]] = relationship(order_by="MrvReportLine.id")
+    checks: Mapped[list[MrvReportCheck]] = relationship(order_by="MrvReportCheck.id")
+
+
+class MrvReportLine(Base):
+    """One row of a report's tables: a fuel burnt, a process source, purchased electricity or heat,
+    or an output, with how each parameter was obtained (measured or default) and its CO₂."""
+
+    __tablename__ = "mrv_report_line"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("mrv_report.id"), index=True)
+    section: Mapped[str] = mapped_column(String(16))  # combustion | process | electricity | heat | output
+    item: Mapped[str] = mapped_column(String(64))  # carrier code, process source code, product
+    quantity: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(32))
+    ncv_gj_per_unit: Mapped[float | None] = mapped_column(Float)
+    ncv_source: Mapped[str] = mapped_column(String(16), default="")  # measured | default
+    carbon_content_tc_per_gj: Mapped[float | None] = mapped_column(Float)
+    carbon_content_source: Mapped[str] = mapped_column(String(16), default="")
+    oxidation_fraction: Mapped[float | None] = mapped_column(Float)
+    oxidation_source: Mapped[str] = mapped_column(String(16), default="")
+    factor: Mapped[float | None] = mapped_column(Float)  # process/electricity/heat factor
+    factor_unit: Mapped[str] = mapped_column(String(32), default="")
+    factor_ref: Mapped[str] = mapped_column(String(200), default="")
+    co2_t: Mapped[float | None] = mapped_column(Float)
+    energy_tce: Mapped[float | None] = mapped_column(Float)
+
+
+class MrvReportCheck(Base):
+    """The result of one consistency check of a report, kept on the report."""
+
+    __tablename__ = "mrv_report_check"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("mrv_report.id"), index=True)
+    check: Mapped[str] = mapped_column(String(32))  # evidence_sum | previous_year | metered | …
+    item: Mapped[str] = mapped_column(String(64), default="")
+    result: Mapped[str] = mapped_column(String(8))  # pass | warn | fail | none
+    reported: Mapped[float | None] = mapped_column(Float)
+    reference: Mapped[float | None] = mapped_column(Float)
+    difference_fraction: Mapped[float | None] = mapped_column(Float)
+    tolerance_fraction: Mapped[float | None] = mapped_column(Float)
+    detail_json: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class MrvBody(Base):
+    """A third-party verification body (核查机构) registered by a park."""
+
+    __tablename__ = "mrv_body"
+    __table_args__ = (UniqueConstraint("park_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    park_id: Mapped[int] = mapped_column(ForeignKey("park.id"))
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    uscc: Mapped[str] = mapped_column(String(18), default="")
+    accreditation: Mapped[str] = mapped_column(String(200), default="")
+    contact: Mapped[str] = mapped_column(String(200), default="")
+    #: The body's Ed25519 public key (PEM) that checks its verification statements.
+    public_key_pem: Mapped[str] = mapped_column(Text, default="")
+    #: The private key, encrypted with the house secret (greenpark signs on the verifier's action).
+    private_key_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class MrvBodyMember(Base):
+    __tablename__ = "mrv_body_member"
+    __table_args__ = (UniqueConstraint("body_id", "user_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    body_id: Mapped[int] = mapped_column(ForeignKey("mrv_body.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+
+
+class MrvVerification(Base):
+    """The verification of one enterprise's report for one year, by one body (2021 guide, 4.1)."""
+
+    __tablename__ = "mrv_verification"
+    __table_args__ = (Index("ix_mrv_verification_scope", "park_id", "year", "enterprise_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    park_id: Mapped[int] = mapped_column(ForeignKey("park.id"))
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    body_id: Mapped[int] = mapped_column(ForeignKey("mrv_body.id"), index=True)
+    initial_report_id: Mapped[int] = mapped_column(ForeignKey("mrv_report.id"))
+    final_report_id: Mapped[int | None] = mapped_column(ForeignKey("mrv_report.id"))
+    # assigned | declared | doc_review | site_visit | concluded | notified | appealed | closed | withdrawn
+    stage: Mapped[str] = mapped_column(String(16), default="assigned")
+    assigned_by: Mapped[str] = mapped_column(String(100))
+    assigned_utc: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    coi_declared_by: Mapped[str] = mapped_column(String(100), default="")
+    coi_declared_utc: Mapped[datetime | None] = mapped_column(DateTime)
+    coi_statement: Mapped[str] = mapped_column(Text, default="")
+    doc_review_json: Mapped[str] = mapped_column(Text, default="[]")  # [{item, result, note}]
+    doc_review_by: Mapped[str] = mapped_column(String(100), default="")
+    doc_review_utc: Mapped[datetime | None] = mapped_column(DateTime)
+    site_visit_date: Mapped[date | None] = mapped_column(Date)
+    site_visit_team: Mapped[str] = mapped_column(String(400), default="")
+    site_visit_record: Mapped[str] = mapped_column(Text, default="")
+    site_visit_json: Mapped[str] = mapped_column(Text, default="[]")  # the site checklist
+    conclusion: Mapped[str] = mapped_column(String(8), default="")  # pass | fail
+    reported_total_co2_t: Mapped[float | None] = mapped_column(Float)
+    verified_total_co2_t: Mapped[float | None] = mapped_column(Float)
+    verified_energy_tce: Mapped[float | None] = mapped_column(Float)
+    differences_json: Mapped[str] = mapped_column(Text, default="[]")  # [{item, reported, verified, reason}]
+    concluded_by: Mapped[str] = mapped_column(String(100), default="")
+    concluded_utc: Mapped[datetime | None] = mapped_column(DateTime)
+    statement_docx: Mapped[bytes | None] = mapped_column(LargeBinary)
+    statement_sha256: Mapped[str] = mapped_column(String(64), default="")
+    statement_signature_b64: Mapped[str] = mapped_column(Text, default="")
+    notified_utc: Mapped[datetime | None] = mapped_column(DateTime)
+    appeal_due_date: Mapped[date | None] = mapped_column(Date)
+
+
+class MrvNonConformity(Base):
+    """A non-conformity (不符合项) opened by the verifier and answered by the enterprise."""
+
+    __tablename__ = "mrv_nonconformity"
+    __table_args__ = (UniqueConstraint("verification_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    verification_id: Mapped[int] = mapped_column(ForeignKey("mrv_verification.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    clause: Mapped[str] = mapped_column(String(200), default="")
+    description: Mapped[str] = mapped_column(Text)
+    opened_by: Mapped[str] = mapped_column(String(100))
+    opened_utc: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    # open | answered | closed | estimated
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    response: Mapped[str] = mapped_column(Text, default="")
+    responded_by: Mapped[str] = mapped_column(String(100), default="")
+    responded_utc: Mapped[datetime | None] = mapped_column(DateTime)
+    closed_by: Mapped[str] = mapped_column(String(100), default="")
+    closed_utc: Mapped[datetime | None] = mapped_column(DateTime)
+    close_note: Mapped[str] = mapped_column(Text, default="")
+    estimate_co2_t: Mapped[float | None] = mapped_column(Float)
+    estimate_reasoning: Mapped[str] = mapped_column(Text, default="")
+
+
+class MrvAppeal(Base):
+    """An enterprise's request to review a verification result (≤ 7 working days after notice),
+    decided by the park (≤ 10 working days after filing)."""
+
+    __tablename__ = "mrv_appeal"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    verification_id: Mapped[int] = mapped_column(ForeignKey("mrv_verification.id"), index=True)
+    filed_by: Mapped[str] = mapped_column(String(100))
+    filed_utc: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    grounds: Mapped[str] = mapped_column(Text)
+    decision_due_date: Mapped[date] = mapped_column(Date)
+    decision: Mapped[str] = mapped_column(String(16), default="")  # upheld | revised
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+    revised_total_co2_t: Mapped[float | None] = mapped_column(Float)
+    decided_by: Mapped[str] = mapped_column(String(100), default="")
+    decided_utc: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class MrvLogEntry(Base):
+    """The tamper-evident log of the cycle: every entry carries the hash of the one before, so an
+    edited, deleted or reordered row breaks the chain (``greenpark audit verify``)."""
+
+    __tablename__ = "mrv_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
+    at_utc: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    park_id: Mapped[int | None] = mapped_column(ForeignKey("park.id"), index=True)
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(48))
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    payload_json: Mapped[str] = mapped_column(Text, default="{}")
+    prev_sha256: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64))
+
+
+class MrvLogHead(Base):
+    """A signature over the log's head at one moment (the house key signs it periodically)."""
+
+    __tablename__ = "mrv_log_head"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    signed_utc: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    public_key_pem: Mapped[str] = mapped_column(Text)
+    signature_b64: Mapped[str] = mapped_column(Text)
+
+
+class Notification(Base):
+    """A message to one user in the inbox (and, when configured, by e-mail and group robot).
+    ``key`` makes a reminder idempotent: the same reminder is not created twice."""
+
+    __tablename__ = "notification"
+    __table_args__ = (
+        UniqueConstraint("user_id", "key"),
+        Index("ix_notification_user_read", "user_id", "read_utc"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    park_id: Mapped[int | None] = mapped_column(ForeignKey("park.id"))
+    key: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))  # due | returned | assigned | overdue | reminder | notice
+    subject_json: Mapped[str] = mapped_column(Text)  # {msgid, params}: rendered in the reader's language
+    link: Mapped[str] = mapped_column(String(300), default="")
+    created_utc: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    read_utc: Mapped[datetime | None] = mapped_column(DateTime)
+    email_status: Mapped[str] = mapped_column(String(64), default="")  # "" | sent | failed: … | off
+    robot_status: Mapped[str] = mapped_column(String(64), default="")

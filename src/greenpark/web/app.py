@@ -24,7 +24,11 @@ from greenpark.web import (
     api,
     env_api,
     history_api,
+    inbox_api,
     indicators_api,
+    mrv_api,
+    mrv_reports_api,
+    mrv_verify_api,
     overview_api,
     pages,
     parks_api,
@@ -71,6 +75,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     app.include_router(history_api.router)
     app.include_router(overview_api.router)
     app.include_router(parks_api.router)
+    for module in (mrv_api, mrv_reports_api, mrv_verify_api, inbox_api):
+        app.include_router(module.router)
     return app
 
 

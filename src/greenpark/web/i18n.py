@@ -50,6 +50,10 @@ SIGNED_IN = frozenset(
 READERS = frozenset({Role.ADMIN, Role.PARK_STAFF, Role.VERIFIER, Role.BUREAU})
 IMPORTERS = frozenset({Role.ADMIN, Role.PARK_STAFF, Role.ZONE_STAFF, Role.ENTERPRISE})
 ADMINS = frozenset({Role.ADMIN})
+#: The reporting and verification cycle (services/mrv/access.py says what each may do there).
+MRV_OFFICERS = frozenset({Role.ADMIN, Role.PARK_STAFF, Role.ZONE_STAFF, Role.BUREAU})
+MRV_REPORTERS = MRV_OFFICERS | {Role.ENTERPRISE}
+MRV_VERIFICATION = MRV_REPORTERS | {Role.VERIFIER}
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,14 @@ MENU = (
         Item("/land", N_("Land use"), READERS),
     )),
     Group(N_("Roadmap"), (Item("/roadmap", N_("Carbon-peak roadmap"), ANYONE),)),
+    Group(N_("Reporting and verification"), (
+        Item("/inbox", N_("My tasks"), SIGNED_IN),
+        Item("/mrv/status", N_("Reporting status"), MRV_OFFICERS),
+        Item("/mrv/units", N_("Key units"), MRV_OFFICERS),
+        Item("/mrv/enterprise", N_("Plan and monthly evidence"), MRV_REPORTERS),
+        Item("/mrv/reports", N_("Annual GHG reports"), MRV_REPORTERS),
+        Item("/mrv/verification", N_("Verification"), MRV_VERIFICATION),
+    )),
     Group(N_("Management"), (
         Item("/import", N_("Data import"), IMPORTERS),
         Item("/admin", N_("Administration"), ADMINS),

@@ -579,6 +579,7 @@ def compute_inventory(
         "checks": checks + [c for c in check_factor_sets(lib) if c["set"] in profile.all_sets()],
     }
     result.update(_breakdowns(session, lines, by))
+    result["checks"] += _verified_checks(session, scope, year, boundary, result)
     return result
 
 
@@ -874,3 +875,101 @@ def co2_per_tce(session: Session, carrier_code: str, year: int, park_code: str |
     when a factor is missing."""
     line, factors = unit_line(session, carrier_code, year, park_code)
     return line.co2_t, factors
+
+
+# --------------------------------------------------------------------------- verified figures
+
+#: The quality of records written from a verified enterprise report (services/mrv/inventory_flow).
+VERIFIED = "verified"
+
+
+def verified_figures(
+    session: Session, park_id: int, year: int, condition: Any = None
+) -> list[dict[str, Any]]:
+    """The enterprises whose records of ``year`` are verified (written by the reporting and
+    verification cycle), optionally within an SQL ``condition`` on the records: per enterprise its
+    code and name, the lineage (``source_ref``), the records, and the passed verification's body,
+    statement digest and verified total CO₂ (read from the cycle's tables; None without one)."""
+    ar = m.ActivityRecord
+    stmt = select(ar.enterprise_id, ar.source_ref, func.count()).where(
+        ar.park_id == park_id, ar.year == year, ar.quality == VERIFIED, ar.enterprise_id.is_not(None)
+    )
+    if condition is not None:
+        stmt = stmt.where(condition)
+    found: dict[int, dict[str, Any]] = {}
+    for eid, ref, n in session.execute(stmt.group_by(ar.enterprise_id, ar.source_ref)):
+        if eid is None:
+            continue
+        row = found.setdefault(eid, {"lineage": [], "records": 0})
+        row["lineage"].append(ref)
+        row["records"] += n
+    out = []
+    for eid, row in sorted(found.items()):
+        ent = session.get(m.Enterprise, eid)
+        v = session.scalars(
+            select(m.MrvVerification)
+            .where(m.MrvVerification.enterprise_id == eid, m.MrvVerification.year == year,
+                   m.MrvVerification.conclusion == "pass")
+            .order_by(m.MrvVerification.id.desc())
+        ).first()  # fmt: skip
+        body = session.get(m.MrvBody, v.body_id) if v is not None else None
+        out.append({
+            "enterprise_id": eid, "enterprise": ent.code if ent else str(eid), "name": ent.name if ent else "",
+            "lineage": sorted(row["lineage"]), "records": row["records"],
+            "verification_id": v.id if v else None, "body": body.name if body else None,
+            "statement_sha256": v.statement_sha256 if v else None,
+            "verified_total_co2_t": v.verified_total_co2_t if v else None,
+        })  # fmt: skip
+    return out
+
+
+def _verified_checks(
+    session: Session, scope: Scope, year: int, boundary: str, result: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Info: which enterprises' figures in this inventory are verified, with their lineage and both
+    CO₂ figures (the statement's verified total; the inventory's own, computed with the park's
+    profile). Warning: an enterprise whose verified records sit beside other records of the same
+    year and boundary (an import after the verification), which the inventory sums."""
+    ar = m.ActivityRecord
+    level = _level_filter(session, scope, year, boundary)
+    figures = verified_figures(session, scope.park_id, year, level)
+    if not figures:
+        return []
+    inv_co2: dict[str, Any] = {}
+    if scope.kind == "enterprise":
+        inv_co2[scope.code] = result["totals"].get("co2_t")
+    for r in result.get("by_enterprise", []):
+        inv_co2[r["enterprise"]] = r["co2_t"]
+    checks = []
+    for f in figures:
+        total = f["verified_total_co2_t"]
+        mine = inv_co2.get(f["enterprise"])
+        ref = "; ".join(f["lineage"])
+        total_zh = f"核查排放量 {total:,.0f} 吨二氧化碳" if total is not None else "核查排放量未知"
+        total_en = f"verified total {total:,.0f} t CO2" if total is not None else "verified total unknown"
+        mine_zh = f"，清单按园区核算口径计算为 {mine:,.0f} 吨" if mine is not None else ""
+        mine_en = (
+            f"; the inventory computes {mine:,.0f} t with the park's accounting profile"
+            if mine is not None
+            else ""
+        )
+        checks.append(_check(
+            "verified.figures", "info",
+            f"{f['name']}（{f['enterprise']}）{year}年数据经第三方核查（{ref}）：{total_zh}{mine_zh}。",
+            f"{f['name']} ({f['enterprise']}): the {year} figures are verified ({ref}): {total_en}{mine_en}.",
+            enterprise=f["enterprise"], lineage=f["lineage"], verified_total_co2_t=total, inventory_co2_t=mine,
+            statement_sha256=f["statement_sha256"],
+        ))  # fmt: skip
+        others = session.scalar(
+            select(func.count())
+            .select_from(ar)
+            .where(level, ar.enterprise_id == f["enterprise_id"], ar.quality != VERIFIED)
+        )
+        if others:
+            checks.append(_check(
+                "verified.mixed", "warning",
+                f"{f['name']}（{f['enterprise']}）{year}年除核查数据外还有 {others} 条其他记录，清单将两者相加。",
+                f"{f['name']} ({f['enterprise']}): besides the verified figures, {others} other records of {year} are summed with them.",
+                enterprise=f["enterprise"], records=others,
+            ))  # fmt: skip
+    return checks

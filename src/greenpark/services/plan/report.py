@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from greenpark.i18n import labels, render
 from greenpark.services import illustrative
+from greenpark.services.carbon.inventory import verified_figures
 from greenpark.services.park.parks import get_park
 from greenpark.services.plan import indicators, projects
 from greenpark.services.tabular import export_text, workbook_bytes
@@ -29,7 +30,9 @@ def report_data(session: Session, year: int | None = None, today: date | None = 
     """Everything the report shows, computed now (the two exports render this). ``year``: default
     the latest year with a target and a value (:func:`indicators.default_year`, as the scorecard);
     histories and reachability use the values up to that year (a report of a year does not show
-    later ones). ``illustrative``: whether any figure of the report rests on illustrative data."""
+    later ones). ``illustrative``: whether any figure of the report rests on illustrative data.
+    ``verified``: the enterprises whose figures of the year in the inventory are third-party
+    verified (the reporting and verification cycle), with their verified totals and statements."""
     park = get_park(session)
     year = year or indicators.default_year(session)
     rows = indicators.evaluate(session, year)
@@ -38,7 +41,7 @@ def report_data(session: Session, year: int | None = None, today: date | None = 
     plist = projects.list_projects(session, today)
     made_up = any(r["illustrative"] for r in rows) or any(d["illustrative_years"] for d in details)
     return {"park": park.name_zh, "year": year, "indicators": rows, "reachability": reach, "details": details,
-            "projects": plist, "illustrative": made_up}  # fmt: skip
+            "projects": plist, "illustrative": made_up, "verified": verified_figures(session, park.id, year)}  # fmt: skip
 
 
 def workbook(session: Session, year: int | None = None, today: date | None = None) -> bytes:
@@ -98,6 +101,14 @@ def workbook(session: Session, year: int | None = None, today: date | None = Non
         pj.append([p["seq"], export_text(p["name"]), export_text(p["owner"]), p["investment_10k_yuan"], p["planned_end"],
                    PROJECT_STATUS_ZH.get(p["status"], p["status"]), p["percent"],
                    "、".join(CONDITION_ZH.get(c, c) for c in p["condition"]), render(p["flag_text"], "zh")])  # fmt: skip
+    if d["verified"]:
+        vs = wb.create_sheet("核查数据")
+        vs.append(
+            ["企业代码", "企业", "核查排放量（吨二氧化碳）", "核查机构", "核查声明 SHA-256", "数据来源"]
+        )
+        for f in d["verified"]:
+            vs.append([f["enterprise"], export_text(f["name"]), f["verified_total_co2_t"], export_text(f["body"] or ""),
+                       f["statement_sha256"] or "", export_text("; ".join(f["lineage"]))])  # fmt: skip
     return workbook_bytes(wb)
 
 
@@ -203,6 +214,31 @@ def document(session: Session, year: int | None = None, today: date | None = Non
     for p in late:
         doc.add_paragraph(f"{p['seq']}. {p['name']}（{p['owner']}）：完成{p['percent']:g}%，{'、'.join(CONDITION_ZH.get(c, c) for c in p['condition'])}",
                           style="List Bullet")  # fmt: skip
+    if d["verified"]:
+        _verified_section(doc, d["verified"], year)
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()
+
+
+def _verified_section(doc: Any, figures: list[dict[str, Any]], year: int) -> None:
+    """四、重点碳排放单位核查情况: the enterprises whose figures of the year are third-party verified
+    (they replace the estimates in the park's inventory), with the verified total and the statement."""
+    doc.add_heading("四、重点碳排放单位核查情况", level=1)
+    total = sum(f["verified_total_co2_t"] or 0.0 for f in figures)
+    doc.add_paragraph(f"{year}年共{len(figures)}家企业的温室气体排放报告经第三方机构核查通过，核查排放量合计"
+                      f"{total:,.0f}吨二氧化碳；其能源消费数据已替代估算数据纳入园区能源与碳排放清单"
+                      "（清单按园区核算口径计算二氧化碳，核查排放量按核算指南及当年全国电网排放因子计算）。")  # fmt: skip
+    table = doc.add_table(rows=1, cols=4)
+    table.style = "Light Grid Accent 1"
+    for cell, text in zip(
+        table.rows[0].cells, ("企业", "核查排放量（吨二氧化碳）", "核查机构", "核查声明"), strict=True
+    ):
+        cell.text = text
+    for f in figures:
+        cells = table.add_row().cells
+        vals = (f"{f['name']}（{f['enterprise']}）",
+                "—" if f["verified_total_co2_t"] is None else f"{f['verified_total_co2_t']:,.0f}",
+                f["body"] or "—", (f["statement_sha256"] or "")[:12] or "; ".join(f["lineage"]))  # fmt: skip
+        for cell, text in zip(cells, vals, strict=True):
+            cell.text = text

@@ -464,7 +464,7 @@
       document.getElementById('inv-lineage').hidden = true;
       document.body.dataset.ready = '1';
     };
-    const QUALITY = { measured: N_('measured'), reported: N_('reported'), estimated: N_('estimated'), derived: N_('derived') };
+    const QUALITY = { measured: N_('measured'), reported: N_('reported'), estimated: N_('estimated'), derived: N_('derived'), verified: N_('third-party verified') };
     const quality = (q) => (QUALITY[q] ? _(QUALITY[q]) : q);
     async function showLineage(d, r) {
       const box = document.getElementById('inv-lineage'); box.hidden = false;
