@@ -168,3 +168,34 @@ def test_enterprise_user_gets_its_own_scope(world: World) -> None:
         # the leak the probe found: an enterprise's history for anyone
         c.post("/api/auth/logout", headers={"X-CSRF-Token": c.get("/api/auth/me").json()["csrf_token"] or ""})
         assert c.get(f"/api/scenarios/history?scope={world.other_code}").status_code == 401
+
+
+def _mrv_get_routes() -> list[APIRoute]:
+    app = create_app(Settings(), database_url="sqlite://")
+    return [r for r in api_routes(app) if guarded_by(r, "mrv_guard") and "GET" in r.methods]
+
+
+@pytest.mark.parametrize("who", ["anonymous", "public", "enterprise", "verifier"])
+def test_the_reporting_cycle_refuses_strangers(world: World, who: str) -> None:
+    """The cycle's narrower rule (a verifier: only the enterprises its body was assigned) on every
+    cycle route that names an enterprise: another enterprise is not shown to exist."""
+    routes = _mrv_get_routes()
+    assert len(routes) >= 6
+    with TestClient(create_app(Settings(), database_url=world.url)) as c:
+        if who != "anonymous":
+            _login(c, world.url, who)
+        for route in routes:
+            for named in ({"enterprise_id": world.other_id}, {"enterprise": world.other_code}):
+                r = c.get(route.path, params={**named, "year": 2020, "old": 1, "new": 1})
+                assert r.status_code in (401, 403, 404), (who, route.path, named, r.status_code, r.text[:200])
+                assert not _leaks(r.text, world), (route.path, "shows another enterprise's data")
+
+
+def test_park_staff_reach_every_enterprise_of_the_cycle(world: World) -> None:
+    """The control: park staff get the same calls (the diff of versions that do not exist is 404)."""
+    with TestClient(create_app(Settings(), database_url=world.url)) as c:
+        _login(c, world.url, "staff")
+        for route in _mrv_get_routes():
+            r = c.get(route.path, params={"enterprise": world.other_code, "year": 2020, "old": 1, "new": 1})
+            expected = 404 if route.path.endswith("/diff") else 200
+            assert r.status_code == expected, (route.path, r.status_code, r.text[:300])

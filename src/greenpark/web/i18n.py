@@ -79,7 +79,7 @@ MENU = (
         Item("/reproduce", N_("Plan check"), ANYONE),
     )),
     Group(N_("Environment"), (Item("/environment", N_("Environmental quality"), ANYONE),)),
-    Group(N_("Pollution sources"), (
+    Group(N_("Pollution"), (
         Item("/monitoring", N_("Source monitoring"), SIGNED_IN),
         Item("/alarms", N_("Alarms"), SIGNED_IN),
         Item("/enterprises", N_("Enterprise file"), SIGNED_IN),
@@ -91,7 +91,7 @@ MENU = (
         Item("/land", N_("Land use"), READERS),
     )),
     Group(N_("Roadmap"), (Item("/roadmap", N_("Carbon-peak roadmap"), ANYONE),)),
-    Group(N_("Reporting and verification"), (
+    Group(N_("Reporting"), (
         Item("/inbox", N_("My tasks"), SIGNED_IN),
         Item("/mrv/status", N_("Reporting status"), MRV_OFFICERS),
         Item("/mrv/units", N_("Key units"), MRV_OFFICERS),

@@ -26,8 +26,9 @@ from greenpark.services.park.auth import Role
 from greenpark.store import models as m
 from greenpark.web.deps import DB, CurrentPrincipal, SignedIn, Staff
 from greenpark.web.i18n import LocalizedRoute
-from greenpark.web.mrv_api import mrv_actor, mrv_errors
+from greenpark.web.mrv_api import mrv_errors
 from greenpark.web.pages import render
+from greenpark.web.scope import mrv_actor
 from greenpark.web.validation import InModel, ShortText, Year
 
 router = APIRouter(route_class=LocalizedRoute)

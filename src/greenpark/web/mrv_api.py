@@ -26,28 +26,14 @@ from greenpark.services.mrv import attachments, dqcp, evidence, register
 from greenpark.services.mrv.access import AccessDenied, Actor, NotFound, readable_enterprises
 from greenpark.services.mrv.rules import shipped_rules
 from greenpark.store import models as m
-from greenpark.web.deps import DB, CurrentPrincipal, Principal, SignedIn
+from greenpark.web.deps import DB, CurrentPrincipal, SignedIn
 from greenpark.web.i18n import LocalizedRoute
 from greenpark.web.pages import render
+from greenpark.web.scope import MrvEnterprise, MrvEnterpriseFilter, mrv_actor, resolve_mrv_enterprise
 from greenpark.web.uploads import upload
 from greenpark.web.validation import INT32_MAX, InModel, InputError, OptYear, check_json, check_text
 
-router = APIRouter(route_class=LocalizedRoute)
-
-
-def mrv_actor(p: Principal) -> Actor:
-    """The cycle's view of the signed-in caller on the park the request works on (403 if the
-    caller is anonymous or the house has no park yet)."""
-    if not p.authenticated or p.park_id is None:
-        raise HTTPException(403, "sign in to a park first")
-    return Actor(
-        username=p.username,
-        role=p.role,
-        park_id=p.park_id,
-        user_id=p.user_id,
-        zone_id=p.zone_id,
-        enterprise_id=p.enterprise_id,
-    )
+router = APIRouter(route_class=LocalizedRoute, tags=["mrv"])
 
 
 @contextmanager
@@ -72,24 +58,11 @@ def _year_now() -> int:
 
 
 def _enterprise_id(db: Session, actor: Actor, enterprise: str | None, enterprise_id: int | None) -> int:
-    """The enterprise named by id or code (an enterprise user: their own when none is named)."""
-    if enterprise_id is not None:
-        return enterprise_id
-    if enterprise:
-        q = select(m.Enterprise.id).where(
-            m.Enterprise.park_id == actor.park_id, m.Enterprise.code == enterprise
-        )
-        found = db.scalar(q)
-        if found is None:
-            raise HTTPException(404, "no such enterprise")
-        return int(found)
-    if actor.enterprise_id is not None:
-        return actor.enterprise_id
-    raise HTTPException(422, "name the enterprise (enterprise_id or enterprise)")
-
-
-EntId = Annotated[int | None, Query(ge=1, le=INT32_MAX)]
-EntCode = Annotated[str | None, Query(min_length=1, max_length=64)]
+    """The enterprise a form or body names, in reach (an enterprise user: its own by default)."""
+    found = resolve_mrv_enterprise(db, actor, enterprise_id, enterprise, own_by_default=True)
+    if found is None:
+        raise HTTPException(422, "name the enterprise (enterprise_id or enterprise)")
+    return found
 
 
 # --------------------------------------------------------------------------- the key-unit register
@@ -177,14 +150,12 @@ def options_api(p: SignedIn, db: DB) -> dict[str, Any]:
 
 @router.get("/api/mrv/dqcp")
 def dqcp_api(
-    p: SignedIn, db: DB, enterprise_id: EntId = None, enterprise: EntCode = None,
-    version: Annotated[int | None, Query(ge=1, le=10_000)] = None,
-) -> dict[str, Any]:  # fmt: skip
+    p: SignedIn, db: DB, eid: MrvEnterprise, version: Annotated[int | None, Query(ge=1, le=10_000)] = None
+) -> dict[str, Any]:
     """An enterprise's plan: every version (newest first) and one with its parameters (default: the
     current; null when none was filed). Who: those who may read the enterprise's cycle records."""
     actor = mrv_actor(p)
     with mrv_errors():
-        eid = _enterprise_id(db, actor, enterprise, enterprise_id)
         versions = dqcp.list_plans(db, actor, eid)
         plan = dqcp.show_plan(db, actor, eid, version) if versions or version else None
         return {"enterprise_id": eid, "versions": versions, "plan": plan}
@@ -193,12 +164,12 @@ def dqcp_api(
 @router.get("/api/mrv/dqcp/diff")
 def dqcp_diff_api(
     p: SignedIn, db: DB, old: Annotated[int, Query(ge=1, le=10_000)], new: Annotated[int, Query(ge=1, le=10_000)],
-    enterprise_id: EntId = None, enterprise: EntCode = None,
+    eid: MrvEnterprise,
 ) -> dict[str, Any]:  # fmt: skip
     """What changed between two versions of an enterprise's plan. Who: as GET /api/mrv/dqcp."""
     actor = mrv_actor(p)
     with mrv_errors():
-        return dqcp.diff_plans(db, actor, _enterprise_id(db, actor, enterprise, enterprise_id), old, new)
+        return dqcp.diff_plans(db, actor, eid, old, new)
 
 
 class FacilityIn(InModel):
@@ -247,14 +218,11 @@ def file_dqcp_api(p: SignedIn, db: DB, body: PlanIn) -> dict[str, Any]:
 
 
 @router.get("/api/mrv/dqcp/template.xlsx")
-def dqcp_template_api(
-    p: SignedIn, db: DB, enterprise_id: EntId = None, enterprise: EntCode = None
-) -> Response:
+def dqcp_template_api(p: SignedIn, db: DB, eid: MrvEnterprise) -> Response:
     """The plan's Excel form, filled in with the enterprise's current version (empty if none). Who:
     as GET /api/mrv/dqcp."""
     actor = mrv_actor(p)
     with mrv_errors():
-        eid = _enterprise_id(db, actor, enterprise, enterprise_id)
         plan = dqcp.show_plan(db, actor, eid) if dqcp.list_plans(db, actor, eid) else None
         body = dqcp.plan_workbook(plan)
     return Response(body, media_type=attachments.ALLOWED[".xlsx"],
@@ -280,29 +248,26 @@ def upload_dqcp_api(
 
 @router.get("/api/mrv/evidence")
 def evidence_api(
-    p: SignedIn, db: DB, year: OptYear = None, enterprise_id: EntId = None, enterprise: EntCode = None,
-    all_versions: bool = False,
-) -> list[dict[str, Any]]:  # fmt: skip
+    p: SignedIn, db: DB, eid: MrvEnterpriseFilter, year: OptYear = None, all_versions: bool = False
+) -> list[dict[str, Any]]:
     """The monthly evidence of a year (the latest version of each month, or every version), of one
     enterprise or of every one the caller may read, with their files. Who: signed-in users, each
     in reach."""
     actor = mrv_actor(p)
     with mrv_errors():
-        eid = _enterprise_id(db, actor, enterprise, enterprise_id) if (enterprise or enterprise_id) else None
         return evidence.list_evidence(db, actor, year or _year_now(), eid, all_versions=all_versions)
 
 
 @router.get("/api/mrv/evidence/status")
 def evidence_status_api(
-    p: SignedIn, db: DB, year: OptYear = None, enterprise_id: EntId = None, enterprise: EntCode = None
-) -> dict[str, Any]:  # fmt: skip
+    p: SignedIn, db: DB, eid: MrvEnterpriseFilter, year: OptYear = None
+) -> dict[str, Any]:
     """The 12 months of a year by status (on time, late, missing and overdue, not yet due) with
     their due dates: of one enterprise, or of every enterprise in reach that the register obliges
     to give monthly evidence. Who: signed-in users, each in reach."""
     actor = mrv_actor(p)
     y = year or _year_now()
     with mrv_errors():
-        eid = _enterprise_id(db, actor, enterprise, enterprise_id) if (enterprise or enterprise_id) else None
         rows = evidence.monthly_status(db, actor, y, enterprise_id=eid)
     return {"year": y, "today": evidence.beijing_today().isoformat(), "enterprises": rows}
 
@@ -355,14 +320,14 @@ def attachment_api(p: SignedIn, db: DB, attachment_id: Annotated[int, Path(ge=1,
 # --------------------------------------------------------------------------- pages
 
 
-@router.get("/mrv/units", response_class=HTMLResponse)
+@router.get("/mrv/units", response_class=HTMLResponse, include_in_schema=False)
 def units_page(request: Request, p: CurrentPrincipal) -> HTMLResponse:
     """The key-unit register, the officers' decisions and the park's deadlines. Who: officers and a
     bureau (the menu); only park staff and admins decide and set deadlines."""
     return render(request, "mrv_units.html", p)
 
 
-@router.get("/mrv/enterprise", response_class=HTMLResponse)
+@router.get("/mrv/enterprise", response_class=HTMLResponse, include_in_schema=False)
 def enterprise_page(request: Request, p: CurrentPrincipal) -> HTMLResponse:
     """An enterprise's data quality control plan and monthly evidence. Who: enterprise users (their
     own), officers (the enterprises they may read)."""

@@ -10,19 +10,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi import APIRouter, File, HTTPException, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from pydantic import Field
 
 from greenpark.services.mrv import report_workbook as rw
 from greenpark.services.mrv import reports as rp
-from greenpark.services.mrv.access import NotFound, enterprise_in_reach
+from greenpark.services.mrv.access import Actor, enterprise_in_reach
 from greenpark.web.deps import DB, CurrentPrincipal, SignedIn
 from greenpark.web.i18n import LocalizedJSON, LocalizedRoute
-from greenpark.web.mrv_api import mrv_actor, mrv_errors
+from greenpark.web.mrv_api import mrv_errors
 from greenpark.web.pages import render
+from greenpark.web.scope import MrvEnterprise, MrvEnterpriseFilter, mrv_actor, resolve_mrv_enterprise
 from greenpark.web.uploads import rejected, upload
-from greenpark.web.validation import INT32_MAX, Id, InModel, OptCode, OptYear, ShortText, Text
+from greenpark.web.validation import INT32_MAX, Id, InModel, OptYear, ShortText, Text
 
 router = APIRouter(route_class=LocalizedRoute)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -84,25 +85,22 @@ class ReviewBody(InModel):
     comment: Text = ""
 
 
-def _enterprise_id(db: DB, p: Any, code: str | None) -> int:
-    actor = mrv_actor(p)
-    if code:
-        return rp.enterprise_by_code(db, actor, code).id
-    if actor.enterprise_id is None:
-        raise NotFound("name the enterprise")
-    return actor.enterprise_id
+def _body_enterprise(db: DB, actor: Actor, code: str | None) -> int:
+    found = resolve_mrv_enterprise(db, actor, None, code, own_by_default=True)
+    if found is None:
+        raise HTTPException(422, "name the enterprise")
+    return found
 
 
 @router.get("/api/mrv/reports", tags=["mrv"])
 def reports_api(
-    p: SignedIn, db: DB, year: OptYear = None, enterprise: OptCode = None, status: Status = None
+    p: SignedIn, db: DB, ent: MrvEnterpriseFilter, year: OptYear = None, status: Status = None
 ) -> list[dict[str, Any]]:
     """The annual reports the caller may read (every version, newest first): ``id``, ``enterprise``,
     ``year``, ``version``, ``status``, ``totals`` (t CO₂, whole tonnes) and review. Who: signed-in
     users, within their scope (an enterprise: its own)."""
     actor = mrv_actor(p)
     with mrv_errors():
-        ent = rp.enterprise_by_code(db, actor, enterprise).id if enterprise else None
         return rp.list_reports(db, actor, year=year, enterprise_id=ent, status=status)
 
 
@@ -121,7 +119,7 @@ def report_template_api(
     p: SignedIn,
     db: DB,
     year: Annotated[int, Query(ge=2000, le=2100)],
-    enterprise: OptCode = None,
+    ent_id: MrvEnterprise,
     lang: Annotated[Literal["zh", "en"], Query()] = "zh",
 ) -> Response:
     """The Excel form of an enterprise's report of ``year``, prefilled (identity, the latest
@@ -129,7 +127,6 @@ def report_template_api(
     enterprise's records."""
     actor = mrv_actor(p)
     with mrv_errors():
-        ent_id = _enterprise_id(db, p, enterprise)
         body = rw.report_template(db, actor, ent_id, year, lang)
     return Response(body, media_type=XLSX,
                     headers={"Content-Disposition": f'attachment; filename="ghg-report-{year}.xlsx"'})  # fmt: skip
@@ -150,7 +147,7 @@ def submit_report_api(p: SignedIn, db: DB, body: ReportBody) -> Any:
     field: ``errors`` [{section, row, field, text}]). Who: the enterprise, park staff, admins."""
     actor = mrv_actor(p)
     with mrv_errors():
-        ent_id = _enterprise_id(db, p, body.enterprise)
+        ent_id = _body_enterprise(db, actor, body.enterprise)
         inp = rp.ReportInput.from_dict(body.model_dump(exclude={"enterprise", "year"}))
         problems = rp.input_problems(inp, rp.report_defaults(db, body.year))
         if problems:

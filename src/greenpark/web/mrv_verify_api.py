@@ -21,12 +21,13 @@ from greenpark.services.mrv import attachments
 from greenpark.services.mrv import verification as ver
 from greenpark.web.deps import DB, CurrentPrincipal, SignedIn
 from greenpark.web.i18n import LocalizedRoute
-from greenpark.web.mrv_api import mrv_actor, mrv_errors
+from greenpark.web.mrv_api import mrv_errors
 from greenpark.web.pages import render
+from greenpark.web.scope import mrv_actor
 from greenpark.web.uploads import upload
 from greenpark.web.validation import INT32_MAX, InModel, OptYear, PathCode, Year, check_text
 
-router = APIRouter(route_class=LocalizedRoute)
+router = APIRouter(route_class=LocalizedRoute, tags=["mrv"])
 
 VerificationId = Annotated[int, Path(ge=1, le=INT32_MAX, description="a verification's id")]
 NcrId = Annotated[int, Path(ge=1, le=INT32_MAX, description="a non-conformity's id")]
@@ -340,7 +341,7 @@ def close_api(p: SignedIn, db: DB, verification_id: VerificationId) -> dict[str,
 # --------------------------------------------------------------------------- the page
 
 
-@router.get("/mrv/verification", response_class=HTMLResponse)
+@router.get("/mrv/verification", response_class=HTMLResponse, include_in_schema=False)
 def verification_page(request: Request, p: CurrentPrincipal) -> HTMLResponse:
     """Verification: officers assign and follow, register bodies, notify and decide appeals;
     verifiers work through their assignments; enterprises answer non-conformities and appeal.

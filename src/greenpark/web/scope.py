@@ -19,6 +19,7 @@ from fastapi import Depends, HTTPException, Query
 from sqlalchemy import select
 
 from greenpark.services.carbon.inventory import Scope, resolve_scope
+from greenpark.services.mrv.access import Actor, NotFound, enterprise_in_reach
 from greenpark.services.park.auth import Role
 from greenpark.services.park.parks import ParkError, get_park
 from greenpark.store import models as m
@@ -275,3 +276,74 @@ def readable_history(
 readable_history.scope_guard = True  # type: ignore[attr-defined]
 #: The history the caller asked for, within what they may read.
 ReadableHistory = Annotated[audit.HistoryQuery, Depends(readable_history)]
+
+
+# --------------------------------------------------------------------------- the reporting cycle
+# The cycle's reach is narrower than reading: a verifier sees only the enterprises its body was
+# assigned (services/mrv/access.py says it once); the dependencies below resolve the enterprise a
+# cycle route names and apply that rule before the route runs.
+
+
+def mrv_actor(p: Principal) -> Actor:
+    """The cycle's view of the signed-in caller on the park the request works on (401 for the
+    anonymous, 403 if the house has no park yet)."""
+    if not p.authenticated:
+        raise HTTPException(401, "sign in first")
+    if p.park_id is None:
+        raise HTTPException(403, "sign in to a park first")
+    return Actor(username=p.username, role=p.role, park_id=p.park_id, user_id=p.user_id,
+                 zone_id=p.zone_id, enterprise_id=p.enterprise_id)  # fmt: skip
+
+
+def resolve_mrv_enterprise(
+    db: DB, actor: Actor, enterprise_id: int | None, code: str | None, *, own_by_default: bool
+) -> int | None:
+    """The enterprise a cycle request names by id or code, if in the actor's reach (404 otherwise,
+    so another park's or owner's enterprise is not shown to exist); when none is named, an
+    enterprise user's own (``own_by_default``) or ``None``."""
+    if enterprise_id is None and code:
+        found = db.scalar(
+            select(m.Enterprise.id).where(m.Enterprise.park_id == actor.park_id, m.Enterprise.code == code)
+        )
+        if found is None:
+            raise HTTPException(404, f"no enterprise {code!r}")
+        enterprise_id = int(found)
+    if enterprise_id is None:
+        return actor.enterprise_id if own_by_default else None
+    try:
+        enterprise_in_reach(db, actor, enterprise_id)
+    except NotFound:
+        raise HTTPException(404, f"no enterprise {enterprise_id}") from None
+    return enterprise_id
+
+
+_EntIdQ = Annotated[int | None, Query(ge=1, le=INT32_MAX, description="the enterprise's id")]
+_EntCodeQ = Annotated[str | None, Query(min_length=1, max_length=64, description="or its code")]
+
+
+def mrv_enterprise(
+    p: CurrentPrincipal, db: DB, enterprise_id: _EntIdQ = None, enterprise: _EntCodeQ = None
+) -> int:
+    """One enterprise of the cycle in the caller's reach (an enterprise user: its own when none
+    is named; 422 when nobody is named)."""
+    found = resolve_mrv_enterprise(db, mrv_actor(p), enterprise_id, enterprise, own_by_default=True)
+    if found is None:
+        raise HTTPException(422, "name the enterprise (enterprise_id or enterprise)")
+    return found
+
+
+def mrv_enterprise_filter(
+    p: CurrentPrincipal, db: DB, enterprise_id: _EntIdQ = None, enterprise: _EntCodeQ = None
+) -> int | None:
+    """A listing of the cycle narrowed to one enterprise in the caller's reach, or ``None`` (every
+    enterprise in reach)."""
+    return resolve_mrv_enterprise(db, mrv_actor(p), enterprise_id, enterprise, own_by_default=False)
+
+
+for _dep in (mrv_enterprise, mrv_enterprise_filter):
+    _dep.mrv_guard = True  # type: ignore[attr-defined]  # tests/test_scope.py walks these too
+
+#: The enterprise a cycle route works on, in the caller's reach.
+MrvEnterprise = Annotated[int, Depends(mrv_enterprise)]
+#: An optional narrowing of a cycle listing to one enterprise in reach.
+MrvEnterpriseFilter = Annotated[int | None, Depends(mrv_enterprise_filter)]

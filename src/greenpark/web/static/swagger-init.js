@@ -5,6 +5,7 @@ window.addEventListener('DOMContentLoaded', () => {
     dom_id: '#swagger-ui',
     validatorUrl: null,
     deepLinking: true,
+    filter: true,
     presets: [window.SwaggerUIBundle.presets.apis],
     layout: 'BaseLayout',
   });
