@@ -151,7 +151,9 @@ def test_a_verified_figure_replaces_the_estimates_in_the_park_inventory(fresh_de
         rev1 = park.data_revision
     # a second apply changes nothing and logs nothing
     with session_scope(url) as s:
-        v = s.scalars(select(m.MrvVerification)).one()
+        v = s.scalars(
+            select(m.MrvVerification).where(m.MrvVerification.enterprise_id == _eid(s, "E01"))
+        ).one()
         again = apply_verified(s, v)
         assert not again["changed"] and not again["replaced"]
     with session_scope(url) as s:
@@ -172,7 +174,9 @@ def test_a_revised_appeal_updates_the_note_and_an_import_after_it_is_flagged(fre
         _estimates(s, ("E01",), YEAR)
         apply_verified(s, _verification(s, "E01", YEAR))
     with session_scope(url) as s:
-        v = s.scalars(select(m.MrvVerification)).one()
+        v = s.scalars(
+            select(m.MrvVerification).where(m.MrvVerification.enterprise_id == _eid(s, "E01"))
+        ).one()
         v.verified_total_co2_t = 120_000.0
         s.add(m.MrvAppeal(verification_id=v.id, filed_by="ent1", grounds="g", decision_due_date=v.assigned_utc.date(),
                           decision="revised", revised_total_co2_t=120_000.0, decided_by="staff1"))  # fmt: skip

@@ -206,6 +206,12 @@ def load_demo(
 
     say("users")
     _demo_users(session, park, report)
+    say(
+        "the reporting cycle (illustrative): a verification body, two designated key units, one year carried to verification"
+    )
+    from greenpark.demo_cycle import load_demo_cycle
+
+    load_demo_cycle(session, park)
     report.illustrative_years = illustrative_years_of(session, park)
 
     say("inventory snapshots")
