@@ -194,10 +194,10 @@ def test_api_submit_download_and_scope(house: House) -> None:
         r = c.post("/api/mrv/evidence", headers=csrf, data={"year": "2023", "month": "5", "values": values},
                    files=[("files", ("x.exe", b"MZ", "application/octet-stream"))])  # fmt: skip
         assert r.status_code == 422 and "only" in r.text
-        r = c.post(
-            "/api/mrv/evidence", headers=csrf, data={"year": "2023", "month": "5", "values": "{not json"}
-        )
-        assert r.status_code == 422
+        # what the probe sent: bad JSON, a 5 000-digit number, nesting 3 000 deep — a reason, not a 500
+        for bad in ("{not json", '{"energy": {"electricity": ' + "9" * 5000 + "}}", "[" * 3000 + "]" * 3000):
+            r = c.post("/api/mrv/evidence", headers=csrf, data={"year": "2023", "month": "5", "values": bad})
+            assert r.status_code == 422 and "values" in r.text, (bad[:20], r.status_code)
         r = c.post("/api/mrv/evidence", headers=csrf,
                    data={"year": "2023", "month": "5", "values": values, "enterprise_id": str(house.ids["S1.enterprise"])})  # fmt: skip
         assert r.status_code == 404

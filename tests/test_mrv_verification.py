@@ -503,3 +503,79 @@ def test_the_cli(cycle: Cycle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     )
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["appeal_due_date"] == "2026-10-13"
+
+
+def test_a_version_sent_during_the_verification_counts_only_once_accepted(cycle: Cycle) -> None:
+    """The probe's hole: an enterprise sent an unreviewed version (0 t) during the verification and
+    the verifier's conclusion made it the verified figure. Now the park reviews it first; after the
+    conclusion the year's figures are final (a correction goes through an appeal)."""
+    from greenpark.services.mrv import reports as rp
+
+    vid = _assigned(cycle)
+    with session_scope(cycle.url) as s:
+        _to_site_visit(s, cycle, vid)
+        staff = cycle.actor(s, "staff2")
+        inp = rp.ReportInput(electricity=[rp.PurchasedIn(quantity=0.001)])
+        v2 = rp.submit_report(s, staff, cycle.ent, YEAR, inp)
+        v2_id = v2.id
+    with (
+        session_scope(cycle.url) as s,
+        pytest.raises(ValueError, match="version 2 of the report is submitted"),
+    ):
+        ver.conclude(
+            s, cycle.actor(s, "ver1"), vid, conclusion="pass", verified_total_co2_t=30_000, differences=[]
+        )
+    with session_scope(cycle.url) as s:
+        rp.review_report(s, cycle.actor(s, "staff2"), v2_id, accept=False, comment="电量明显有误")
+    with (
+        session_scope(cycle.url) as s,
+        pytest.raises(ValueError, match="version 2 of the report is returned"),
+    ):
+        ver.conclude(
+            s, cycle.actor(s, "ver1"), vid, conclusion="pass", verified_total_co2_t=30_000, differences=[]
+        )
+    with session_scope(cycle.url) as s:
+        v3 = rp.submit_report(s, cycle.actor(s, "staff2"), cycle.ent, YEAR, rp.ReportInput(
+            electricity=[rp.PurchasedIn(quantity=30_000.0)]))  # fmt: skip
+        rp.review_report(s, cycle.actor(s, "staff2"), v3.id, accept=True)
+        v3_id = v3.id
+    with session_scope(cycle.url) as s:
+        v = ver.conclude(
+            s, cycle.actor(s, "ver1"), vid, conclusion="pass", verified_total_co2_t=30_000, differences=[]
+        )
+        assert v.final_report_id == v3_id and s.get(m.MrvReport, v3_id).status == "verified"  # type: ignore[union-attr]
+    with session_scope(cycle.url) as s, pytest.raises(ValueError, match="is concluded"):
+        rp.submit_report(s, cycle.actor(s, "staff2"), cycle.ent, YEAR, inp)
+
+
+def test_two_clicks_at_once_do_one_thing(cycle: Cycle) -> None:
+    """The probe's race: six notifications of one conclusion at once gave six notices and six
+    appeal windows. Each step now holds its row: one wins, the others are told the stage moved."""
+    import threading
+
+    vid = _concluded(cycle)
+    start = threading.Barrier(4)
+    outcomes: list[str] = []
+
+    def click() -> None:
+        start.wait()
+        try:
+            with session_scope(cycle.url) as s:
+                ver.notify_result(s, cycle.actor(s, "staff2"), vid, today=date(2026, 9, 28))
+            outcomes.append("done")
+        except ValueError:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=click) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["done", "refused", "refused", "refused"]
+    with session_scope(cycle.url) as s:
+        notified = s.scalars(
+            select(m.MrvLogEntry).where(
+                m.MrvLogEntry.action == "verification.notify", m.MrvLogEntry.entity_id == vid
+            )
+        ).all()
+        assert len(notified) == 1

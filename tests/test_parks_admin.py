@@ -295,5 +295,6 @@ def test_every_event_of_the_trail_is_labelled(houses: Houses) -> None:
     # every code the services record has a label, whether this trail holds it yet or not
     for code in ("rekey", "adopt", "create_user", "set_role", "create_token", "revoke_token", "end_session"):
         assert auth.action_label(code) != code
-    for code in ("plan_measure", "monitoring_point", "published_table", "indicator_target"):
+    for code in ("plan_measure", "monitoring_point", "published_table", "indicator_target", "mrv_body",
+                 "mrv_body_member", "mrv_dqcp", "mrv_evidence", "mrv_unit_decision", "mrv_deadlines"):  # fmt: skip
         assert auth.entity_label(code) != code

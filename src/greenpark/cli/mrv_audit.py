@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from greenpark.cli.main import JsonOpt, _dump, _fail, _url
-from greenpark.cli.mrv import audit_app, mrv_app
+from greenpark.cli.mrv import acting, audit_app, mrv_app
 
 TodayOpt = Annotated[str | None, typer.Option("--today", help="The day to judge deadlines by (YYYY-MM-DD; default: today).")]  # fmt: skip
 
@@ -23,25 +23,6 @@ def _today(text: str | None) -> date:
         return date.fromisoformat(text)
     except ValueError:
         _fail(f"--today {text!r} is not a date (YYYY-MM-DD)", 2)
-
-
-def _actor(session: Any, by: str | None) -> Any:
-    """The user named by ``--by`` on the working park; without it, the house's operator (an admin of
-    the park: the command line runs where the database is)."""
-    from greenpark.services.mrv.access import AccessDenied, Actor, actor_for_user
-    from greenpark.services.park import auth
-    from greenpark.services.park.parks import ParkError, get_park
-
-    try:
-        park = get_park(session)
-    except ParkError as exc:
-        _fail(str(exc), 2)
-    if by is None:
-        return Actor(username="cli", role=auth.Role.ADMIN, park_id=park.id)
-    try:
-        return actor_for_user(auth.get_user(session, by), park.id)
-    except (auth.AuthError, AccessDenied) as exc:
-        _fail(str(exc), 2)
 
 
 def _plain(value: Any) -> Any:
@@ -102,15 +83,10 @@ def mrv_status(
     """The status board: key units × months of evidence (on time, late, missing, not due) and ×
     report stages, with what is overdue."""
     from greenpark.services.mrv import status
-    from greenpark.services.mrv.access import AccessDenied
-    from greenpark.store.db import session_scope
 
     day = _today(today)
-    with session_scope(_url()) as s:
-        try:
-            board = status.status(s, _actor(s, by), year, day)
-        except AccessDenied as exc:
-            _fail(str(exc), 2)
+    with acting(by, house_users=True) as (s, actor):
+        board = status.status(s, actor, year, day)
     if output is not None:
         body = status.board_csv(board) if output.suffix.lower() == ".csv" else status.workbook(board)
         output.write_bytes(body)
@@ -138,16 +114,10 @@ def mrv_inbox(
 ) -> None:
     """A user's tasks (due, returned, assigned, overdue) and messages."""
     from greenpark.services.mrv import inbox
-    from greenpark.services.mrv.access import AccessDenied, NotFound
-    from greenpark.store.db import session_scope
 
     day = _today(today)
-    with session_scope(_url()) as s:
-        actor = _actor(s, by)
-        try:
-            out = {"tasks": inbox.tasks(s, actor, day), "messages": inbox.messages(s, actor)}
-        except (AccessDenied, NotFound) as exc:
-            _fail(str(exc), 2)
+    with acting(by, house_users=True) as (s, actor):
+        out = {"tasks": inbox.tasks(s, actor, day), "messages": inbox.messages(s, actor)}
     if json_out:
         _dump(_plain(out))
         return
@@ -168,16 +138,11 @@ def mrv_remind(today: TodayOpt = None, json_out: JsonOpt = False) -> None:
     """Make the reminders due today (days before each deadline, and notices of deadlines passed)
     and deliver every message not yet sent by e-mail and group robot. Run it daily."""
     from greenpark.services.mrv import inbox
-    from greenpark.services.park.parks import ParkError, get_park
-    from greenpark.store.db import engine_for, session_scope
+    from greenpark.store.db import engine_for
 
     day = _today(today)
-    with session_scope(_url()) as s:
-        try:
-            park_id = get_park(s).id
-        except ParkError as exc:
-            _fail(str(exc), 2)
-        made = inbox.remind(s, day, park_id)
+    with acting(None) as (s, actor):
+        made = inbox.remind(s, day, actor.park_id)
     sent = inbox.deliver(engine_for(_url()))
     if json_out:
         _dump({**made, **sent})

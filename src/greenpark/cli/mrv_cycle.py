@@ -7,8 +7,6 @@ Refusals exit 2 with the reason."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,15 +15,11 @@ import typer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from greenpark.cli.main import JsonOpt, _dump, _fail, _url
-from greenpark.cli.mrv import mrv_app
+from greenpark.cli.main import JsonOpt, _dump, _fail
+from greenpark.cli.mrv import acting, mrv_app
 from greenpark.services.mrv import dqcp, evidence, register
-from greenpark.services.mrv.access import AccessDenied, Actor, NotFound, actor_for_user
-from greenpark.services.park import auth
-from greenpark.services.park.auth import Role
-from greenpark.services.park.parks import ParkError, get_park
+from greenpark.services.mrv.access import Actor, NotFound
 from greenpark.store import models as m
-from greenpark.store.db import session_scope
 
 dqcp_app = typer.Typer(
     help="Data quality control plans: list, show, diff, file a version.", no_args_is_help=True
@@ -42,21 +36,6 @@ ReadByOpt = Annotated[
     str | None, typer.Option("--by", help="Read as this user (default: the house operator, the whole park).")
 ]
 EntOpt = Annotated[str, typer.Option("--enterprise", help="The enterprise's code.")]
-
-
-@contextmanager
-def _cycle(by: str | None) -> Iterator[tuple[Session, Actor]]:
-    """A session and the actor (``--by`` user, else the house operator); refusals exit 2."""
-    try:
-        with session_scope(_url()) as s:
-            park = get_park(s)
-            if by is None:
-                actor = Actor(username="cli", role=Role.ADMIN, park_id=park.id)
-            else:
-                actor = actor_for_user(auth.get_user(s, by, within=park.id), park.id)
-            yield s, actor
-    except (AccessDenied, NotFound, ParkError, auth.AuthError, ValueError) as exc:
-        _fail(str(exc), 2)
 
 
 def _ent(s: Session, actor: Actor, code: str) -> int:
@@ -86,7 +65,7 @@ def units_cmd(
 ) -> None:
     """The key-unit register of a year: each enterprise's energy (tce) and CO₂ (t), where they come
     from (verified_report, report, records, none), its reasons, kinds and obligations."""
-    with _cycle(by) as (s, actor):
+    with acting(by) as (s, actor):
         rows = register.register(s, actor, year, every=every)
     if json_out:
         _dump(rows)
@@ -112,7 +91,7 @@ def designate_cmd(
 ) -> None:
     """Designate (--include) or exempt (--exclude) an enterprise as a key unit of a kind for a year,
     with a reason. Park staff and admins."""
-    with _cycle(by) as (s, actor):
+    with acting(by) as (s, actor):
         out = register.decide(s, actor, _ent(s, actor, enterprise), year, kind, include, reason)
     if json_out:
         _dump(out)
@@ -143,7 +122,7 @@ def deadlines_cmd(
     }  # fmt: skip
     if values and by is None:
         _fail("setting deadlines needs --by USER", 2)
-    with _cycle(by) as (s, actor):
+    with acting(by) as (s, actor):
         out = register.set_park_deadlines(s, actor, values) if values else register.park_deadlines(s, actor)
     if json_out:
         _dump(out)
@@ -158,7 +137,7 @@ def deadlines_cmd(
 @dqcp_app.command("list")
 def dqcp_list_cmd(enterprise: EntOpt, by: ReadByOpt = None, json_out: JsonOpt = False) -> None:
     """The versions of an enterprise's plan, newest first."""
-    with _cycle(by) as (s, actor):
+    with acting(by) as (s, actor):
         rows = dqcp.list_plans(s, actor, _ent(s, actor, enterprise))
     if json_out:
         _dump(rows)
@@ -180,7 +159,7 @@ def dqcp_show_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """One version of an enterprise's plan with its parameters."""
-    with _cycle(by) as (s, actor):
+    with acting(by) as (s, actor):
         plan = dqcp.show_plan(s, actor, _ent(s, actor, enterprise), version)
     if json_out:
         _dump(plan)
@@ -202,7 +181,7 @@ def dqcp_diff_cmd(
     by: ReadByOpt = None,
 ) -> None:
     """What changed between two versions of a plan (JSON)."""
-    with _cycle(by) as (s, actor):
+    with acting(by) as (s, actor):
         out = dqcp.diff_plans(s, actor, _ent(s, actor, enterprise), old, new)
     _dump(out)
 
@@ -232,7 +211,7 @@ def dqcp_file_cmd(
         )
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         _fail(f"{file}: {exc}", 2)
-    with _cycle(by) as (s, actor):
+    with acting(by) as (s, actor):
         out = dqcp.file_plan(s, actor, _ent(s, actor, enterprise), data)
     if json_out:
         _dump(out)
@@ -249,7 +228,7 @@ def dqcp_template_cmd(
     by: ReadByOpt = None,
 ) -> None:
     """The plan's Excel form, filled in with the enterprise's current version (empty if none)."""
-    with _cycle(by) as (s, actor):
+    with acting(by) as (s, actor):
         eid = _ent(s, actor, enterprise)
         plan = dqcp.show_plan(s, actor, eid) if dqcp.list_plans(s, actor, eid) else None
         body = dqcp.plan_workbook(plan)
@@ -304,7 +283,7 @@ def evidence_submit_cmd(
     except ValueError:
         _fail(f"--on {on!r} is not a date (YYYY-MM-DD)", 2)
     files = [(f.name, f.read_bytes()) for f in file or []]
-    with _cycle(by) as (s, actor):
+    with acting(by) as (s, actor):
         out = evidence.submit(s, actor, _ent(s, actor, enterprise), year, month,
                               energy=dict(_pairs(energy or [], "--energy")), parameters=params, files=files,
                               note=note, today=today)  # fmt: skip
@@ -329,7 +308,7 @@ def evidence_list_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """The monthly evidence of a year (the latest version of each month)."""
-    with _cycle(by) as (s, actor):
+    with acting(by) as (s, actor):
         eid = _ent(s, actor, enterprise) if enterprise else None
         rows = evidence.list_evidence(s, actor, year, eid, all_versions=all_versions)
     if json_out:
@@ -360,7 +339,7 @@ def evidence_status_cmd(
         today = date.fromisoformat(on) if on else None
     except ValueError:
         _fail(f"--on {on!r} is not a date (YYYY-MM-DD)", 2)
-    with _cycle(by) as (s, actor):
+    with acting(by) as (s, actor):
         eid = _ent(s, actor, enterprise) if enterprise else None
         rows = evidence.monthly_status(s, actor, year, today, enterprise_id=eid)
     if json_out:

@@ -4,38 +4,15 @@ as the user named by ``--by`` (who must be allowed the act, as on the pages); re
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from greenpark.cli.main import JsonOpt, _dump, _fail, _rejected, _url
-from greenpark.cli.mrv import report_app
+from greenpark.cli.main import JsonOpt, _dump, _fail, _rejected
+from greenpark.cli.mrv import acting, report_app
 
 ByOpt = Annotated[str, typer.Option("--by", help="The user acting (must be allowed the act).")]
-
-
-@contextmanager
-def _as(by: str) -> Iterator[tuple[Any, Any]]:
-    """A session and the actor ``by`` on the working park; refusals exit 2."""
-    from greenpark.services.mrv.access import AccessDenied, NotFound, actor_for_user
-    from greenpark.services.park import auth
-    from greenpark.services.park.parks import ParkError, get_park
-    from greenpark.store.db import session_scope
-
-    with session_scope(_url()) as s:
-        try:
-            park = get_park(s)
-            actor = actor_for_user(auth.get_user(s, by, within=park.id), park.id)
-        except (ParkError, auth.AuthError, AccessDenied) as exc:
-            _fail(str(exc), 2)
-        try:
-            yield s, actor
-        except (AccessDenied, NotFound, ValueError) as exc:
-            s.rollback()
-            _fail(str(exc), 2)
 
 
 def _print_report(d: dict[str, Any], json_out: bool) -> None:
@@ -66,27 +43,11 @@ def template_cmd(
     latest version's lines and the Σ of its monthly evidence (a hint column)."""
     from greenpark.services.mrv import report_workbook as rw
     from greenpark.services.mrv import reports as rp
-    from greenpark.services.mrv.access import Actor
-    from greenpark.services.park.auth import Role
 
     if lang not in ("zh", "en"):
         _fail("--lang is zh or en", 2)
-    if by is not None:
-        with _as(by) as (s, actor):
-            body = rw.report_template(s, actor, rp.enterprise_by_code(s, actor, enterprise).id, year, lang)
-    else:
-        from greenpark.services.park.parks import ParkError, get_park
-        from greenpark.store.db import session_scope
-
-        with session_scope(_url()) as s:
-            try:
-                park = get_park(s)
-                actor = Actor(username="cli", role=Role.PARK_STAFF, park_id=park.id)
-                body = rw.report_template(
-                    s, actor, rp.enterprise_by_code(s, actor, enterprise).id, year, lang
-                )
-            except (ParkError, LookupError) as exc:
-                _fail(str(exc), 2)
+    with acting(by) as (s, actor):
+        body = rw.report_template(s, actor, rp.enterprise_by_code(s, actor, enterprise).id, year, lang)
     output.write_bytes(body)
     typer.echo(f"wrote {output}")
 
@@ -104,13 +65,12 @@ def submit_cmd(
     from greenpark.store import models as m
 
     content = file.read_bytes()
-    with _as(by) as (s, actor):
+    with acting(by) as (s, actor):
         try:
             r = rw.submit_workbook(s, actor, file.name, content)
         except rw.ReportWorkbookRejected as exc:
-            s.rollback()
-            _rejected(file, exc.errors)
-        out = rp.submitted_dict(r, s.get(m.Enterprise, r.enterprise_id))
+            _rejected(file, exc.errors)  # its exit rolls the session back
+        out = rp.submitted_dict(r, s.get_one(m.Enterprise, r.enterprise_id))
     _print_report(out, json_out)
 
 
@@ -124,25 +84,10 @@ def list_cmd(
 ) -> None:  # fmt: skip
     """The annual reports, every version, newest first."""
     from greenpark.services.mrv import reports as rp
-    from greenpark.services.mrv.access import Actor
-    from greenpark.services.park.auth import Role
-    from greenpark.services.park.parks import ParkError, get_park
-    from greenpark.store.db import session_scope
 
-    def run(s: Any, actor: Any) -> list[dict[str, Any]]:
+    with acting(by) as (s, actor):
         ent = rp.enterprise_by_code(s, actor, enterprise).id if enterprise else None
-        return rp.list_reports(s, actor, year=year, enterprise_id=ent, status=status)
-
-    if by is not None:
-        with _as(by) as (s, actor):
-            rows = run(s, actor)
-    else:
-        with session_scope(_url()) as s:
-            try:
-                park = get_park(s)
-                rows = run(s, Actor(username="cli", role=Role.PARK_STAFF, park_id=park.id))
-            except (ParkError, LookupError) as exc:
-                _fail(str(exc), 2)
+        rows = rp.list_reports(s, actor, year=year, enterprise_id=ent, status=status)
     if json_out:
         _dump(rows)
         return
@@ -161,23 +106,9 @@ def show_cmd(
 ) -> None:
     """One report: lines, checks, and every version of its enterprise and year."""
     from greenpark.services.mrv import reports as rp
-    from greenpark.services.mrv.access import Actor
-    from greenpark.services.park.auth import Role
-    from greenpark.services.park.parks import ParkError, get_park
-    from greenpark.store.db import session_scope
 
-    if by is not None:
-        with _as(by) as (s, actor):
-            d = rp.report_detail(s, actor, report_id)
-    else:
-        with session_scope(_url()) as s:
-            try:
-                park = get_park(s)
-                d = rp.report_detail(
-                    s, Actor(username="cli", role=Role.PARK_STAFF, park_id=park.id), report_id
-                )
-            except (ParkError, LookupError) as exc:
-                _fail(str(exc), 2)
+    with acting(by) as (s, actor):
+        d = rp.report_detail(s, actor, report_id)
     _print_report(d, json_out)
     if not json_out:
         for ln in d["lines"]:
@@ -201,7 +132,7 @@ def review_cmd(
 
     if accept == return_:
         _fail("give one of --accept or --return", 2)
-    with _as(by) as (s, actor):
+    with acting(by) as (s, actor):
         r = rp.review_report(s, actor, report_id, accept=accept, comment=comment)
         out = rp.summary(r)
     if json_out:

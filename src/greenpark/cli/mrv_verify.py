@@ -6,17 +6,16 @@ Refusals exit 2 with the reason; ``check-statement`` exits 0 for a valid signatu
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date
+from functools import partial
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from sqlalchemy.orm import Session
 
-from greenpark.cli.main import JsonOpt, _dump, _fail, _url
-from greenpark.cli.mrv import verify_app
+from greenpark.cli.main import JsonOpt, _dump, _fail
+from greenpark.cli.mrv import acting, verify_app
 
 body_app = typer.Typer(help="Verification bodies: register, members, public key, list.", no_args_is_help=True)
 verify_app.add_typer(body_app, name="body")
@@ -26,24 +25,10 @@ TodayOpt = Annotated[
     str | None,
     typer.Option("--today", help="The date deadlines are counted from (YYYY-MM-DD; default today)."),
 ]
-T = TypeVar("T")
 
 
-@contextmanager
-def _acting(by: str | None) -> Iterator[tuple[Session, Any]]:
-    """A session and the actor ``by`` on the park of the command; refusals exit 2."""
-    from greenpark.services.mrv.access import AccessDenied, NotFound, actor_for_user
-    from greenpark.services.park import auth
-    from greenpark.services.park.parks import ParkError, get_park
-    from greenpark.store.db import session_scope
-
-    try:
-        with session_scope(_url()) as s:
-            park = get_park(s)
-            actor = actor_for_user(auth.get_user(s, by), park.id) if by else None
-            yield s, actor
-    except (AccessDenied, NotFound, ParkError, auth.AuthError, ValueError) as exc:
-        _fail(str(exc), 2)
+#: A session and the actor; a verification command may be done by a house-wide user too.
+_acting = partial(acting, house_users=True)
 
 
 def _day(text: str | None) -> date | None:
@@ -122,18 +107,9 @@ def body_list(
 ) -> None:
     """The park's verification bodies with their members and public keys."""
     from greenpark.services.mrv import verification as ver
-    from greenpark.store import models as m
 
     with _acting(by) as (s, actor):
-        if actor is not None:
-            rows = ver.bodies(s, actor)
-        else:
-            from sqlalchemy import select
-
-            from greenpark.services.park.parks import get_park
-
-            q = select(m.MrvBody).where(m.MrvBody.park_id == get_park(s).id).order_by(m.MrvBody.code)
-            rows = [ver.body_dict(s, b) for b in s.scalars(q)]
+        rows = ver.bodies(s, actor)
     if json_out:
         _dump(rows)
         return
@@ -150,10 +126,9 @@ def body_key(
 ) -> None:
     """The body's public key (PEM) that checks its statements (public: anyone may have it)."""
     from greenpark.services.mrv import verification as ver
-    from greenpark.services.park.parks import get_park
 
-    with _acting(None) as (s, _actor):
-        pem = ver.body_public_key(s, get_park(s).id, code)
+    with _acting(None) as (s, actor):
+        pem = ver.body_public_key(s, actor.park_id, code)
     if output is None:
         typer.echo(pem, nl=False)
     else:

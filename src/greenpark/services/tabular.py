@@ -10,6 +10,10 @@ Out: text that a spreadsheet would take for a formula (``= + - @``, tab, carriag
 written as text, and characters a workbook cannot hold are dropped, so an exported note can never
 run as a formula nor break an export.
 
+Between the two: an import workbook's sheets and columns (:class:`SheetSpec`, :class:`Col`) — what
+each column holds, for the instructions sheet, and how each cell is checked
+(:func:`read_checked_sheets`); :func:`write_spec_sheet` writes such a sheet back.
+
 The limits are stated in ``docs/security.md``.
 """
 
@@ -19,9 +23,11 @@ import csv
 import io
 import re
 import zipfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from greenpark.i18n import N_, Msg
 
@@ -325,6 +331,181 @@ def _csv(filename: str, content: bytes, exc: type[TableRejected]) -> Sheet:
     return sheet
 
 
+# --------------------------------------------------------------------- checked sheets
+
+
+#: What a code may be: it names a park, a zone or a record in addresses and commands.
+CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+@dataclass(frozen=True)
+class Col:
+    """A column of an import sheet: its name, what it holds (for the instructions) and how a cell
+    is checked. ``kind``: text | code | int | number | date | choice | info (for reading, never
+    imported), or an importer's own (a subclass's :meth:`convert`)."""
+
+    name: str
+    help: str
+    kind: str = "text"
+    required: bool = False
+    max_len: int = 200
+    lo: float | None = None
+    hi: float | None = None
+    choices: tuple[str, ...] = ()
+
+    #: The kinds whose text is not held to ``max_len``.
+    free_length: ClassVar[frozenset[str]] = frozenset({"int", "number", "date"})
+
+    def check(self, raw: Any, fail: Callable[[str], None]) -> Any:
+        """The cell's value as stored, or None (with ``fail`` called) when it is refused."""
+        if self.kind == "info":
+            return None
+        t = cell_text(raw)
+        problem = cell_problem(t) if t else None
+        if problem:
+            fail(problem)
+            return None
+        if not t:
+            if self.required:
+                fail(Msg("is required"))
+            return None
+        if len(t) > self.max_len and self.kind not in self.free_length:
+            fail(Msg("is longer than {n} characters", n=self.max_len))
+            return None
+        return self.convert(t, fail)
+
+    def convert(self, t: str, fail: Callable[[str], None]) -> Any:
+        """A non-empty cell's text as a value of the column's kind, or None (with ``fail`` called)."""
+        if self.kind in ("int", "number"):
+            try:
+                x = float(t.replace(",", ""))
+            except ValueError:
+                fail(Msg("{value} is not a number", value=repr(t)))
+                return None
+            if x != x or (self.lo is not None and x < self.lo) or (self.hi is not None and x > self.hi):
+                fail(Msg("{value} is out of range [{lo}, {hi}]", value=t, lo=self.bound(self.lo),
+                         hi=self.bound(self.hi)))  # fmt: skip
+                return None
+            if self.kind == "int":
+                if not x.is_integer():
+                    fail(Msg("{value} is not a whole number", value=t))
+                    return None
+                return int(x)
+            return x
+        if self.kind == "code":
+            if not CODE.fullmatch(t):
+                fail(Msg("{value} is not a code: letters, digits, and - _ . inside", value=repr(t)))
+                return None
+            return t
+        if self.kind == "date":
+            try:
+                return date.fromisoformat(t[:10])
+            except ValueError:
+                fail(Msg("{value} is not a date (YYYY-MM-DD)", value=repr(t)))
+                return None
+        if self.kind == "choice":
+            if t not in self.choices:
+                fail(Msg("{value} is not one of {choices}", value=repr(t), choices=", ".join(self.choices)))
+                return None
+            return t
+        return t
+
+    def bound(self, x: float | None) -> str:
+        """A range's bound as people write it (10,000,000 rather than 10000000.0)."""
+        if x is None:
+            return "–"
+        return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
+
+
+@dataclass(frozen=True)
+class SheetSpec:
+    """A sheet of an import workbook: its name (English) and Chinese title (either is accepted),
+    what it holds, its columns, and ``key``: the columns that identify a row (a repeated key is an
+    error; none: rows may repeat)."""
+
+    name: str
+    title_zh: str
+    help: str
+    columns: tuple[Col, ...]
+    key: tuple[str, ...] = ()
+
+
+@dataclass
+class SheetRows:
+    """The checked rows of one sheet: (row number, values) with the values converted."""
+
+    spec: SheetSpec
+    #: The sheet's title in the file.
+    sheet: str
+    rows: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    #: The first key column of every row, refused rows too (what other sheets may refer to).
+    named: set[str] = field(default_factory=set)
+
+
+def cell_text(v: Any) -> str:
+    """A cell's value as text: a whole number without ".0", a date as YYYY-MM-DD, stripped."""
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, datetime | date):
+        return v.isoformat()[:10]
+    return str(v).strip()
+
+
+def read_checked_sheets(
+    filename: str, content: bytes, specs: Iterable[SheetSpec], exc: type[TableRejected]
+) -> tuple[dict[str, SheetRows], list[CellError]]:
+    """The sheets of ``specs`` in the file (by name or Chinese title; other sheets are passed over),
+    every cell checked. Returns the sheets read (one that lacks a required column is left out) and
+    every bad cell, for the importer to add its own checks before it refuses the file with ``exc``
+    (which the file's limits raise at once)."""
+    by_name = {s.name: s for s in specs}
+    aliases = {s.title_zh: s.name for s in by_name.values()}
+    errors: list[CellError] = []
+    out: dict[str, SheetRows] = {}
+    for sh in read_sheets(filename, content, exc):
+        name = aliases.get(sh.title.strip(), sh.title.strip().lower())
+        spec = by_name.get(name)
+        if spec is None:
+            continue  # the instructions sheet, or a sheet of the user's own
+        rows = SheetRows(spec, sh.title)
+        known = {c.name for c in spec.columns}
+        for h in sh.header:
+            if h and h not in known:
+                errors.append(CellError(filename, sh.title, 1, h, Msg("unknown column; expected {columns}",
+                                                                      columns=", ".join(c.name for c in spec.columns))))  # fmt: skip
+        missing = [c.name for c in spec.columns if c.required and c.name not in sh.header]
+        for c in missing:
+            errors.append(CellError(filename, sh.title, 1, c, Msg("required column is missing")))
+        if missing:
+            continue
+        seen: dict[tuple[Any, ...], int] = {}
+        for row_no, values in sh.records():
+            if spec.key:  # named, even on a row refused for another cell
+                rows.named.add(cell_text(values.get(spec.key[0])))
+            clean: dict[str, Any] = {}
+            before = len(errors)
+            for col in spec.columns:
+
+                def fail(reason: str, col: Col = col, row_no: int = row_no, title: str = sh.title) -> None:
+                    errors.append(CellError(filename, title, row_no, col.name, reason))
+
+                clean[col.name] = col.check(values.get(col.name), fail)
+            if len(errors) > before:
+                continue
+            if spec.key:
+                key = tuple(clean[k] for k in spec.key)
+                if key in seen:
+                    errors.append(CellError(filename, sh.title, row_no, spec.key[-1],
+                                            Msg("repeats row {row}", row=seen[key])))  # fmt: skip
+                    continue
+                seen[key] = row_no
+            rows.rows.append((row_no, clean))
+        out[name] = rows
+    return out, errors
+
+
 # ------------------------------------------------------------------------------------ out
 
 
@@ -374,6 +555,25 @@ def csv_text(value: Any) -> Any:
         if starts_like_formula(value):
             return "'" + value
     return value
+
+
+def write_spec_sheet(wb: Any, spec: SheetSpec, rows: Iterable[dict[str, Any]], lang: str) -> Any:
+    """A sheet of ``spec`` added to ``wb`` (named in ``lang``): the columns' names in bold, frozen,
+    then ``rows`` (column → value; a date as YYYY-MM-DD text). Returns the sheet."""
+    from openpyxl.styles import Font
+
+    ws = wb.create_sheet(spec.title_zh if lang == "zh" else spec.name)
+    ws.append([c.name for c in spec.columns])
+    for c in ws[1]:
+        c.font = Font(bold=True)
+    for r in rows:
+        ws.append([export_text(_cell(r.get(c.name))) for c in spec.columns])
+    ws.freeze_panes = "A2"
+    return ws
+
+
+def _cell(v: Any) -> Any:
+    return v.isoformat() if isinstance(v, date) else v
 
 
 def table_workbook(title: str, columns: list[str], rows: list[list[Any]]) -> bytes:

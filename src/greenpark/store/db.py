@@ -8,7 +8,7 @@ from pathlib import Path
 from threading import Lock
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from greenpark.store import guard
@@ -95,3 +95,16 @@ def wal_checkpoint(engine: Engine, min_bytes: int = 16 << 20) -> bool:
     with engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
     return True
+
+
+def hold(session: Session, row: Any) -> None:
+    """Take ``row``'s write lock until the transaction ends, and reload it: what the caller checks
+    next is what others committed, so two clicks of one button (or two users) do one thing.
+
+    A no-op ``UPDATE`` of the row: PostgreSQL locks the row (as ``SELECT … FOR UPDATE``); SQLite
+    takes the database's write lock (the busy timeout makes the second caller wait)."""
+    model = type(row)
+    session.execute(
+        update(model).where(model.id == row.id).values(id=model.id).execution_options(synchronize_session=False)
+    )
+    session.refresh(row)

@@ -290,8 +290,8 @@ def submit_evidence_api(
     try:
         parsed = check_json(json.loads(values or "{}"))
         check_text(note, "note")
-    except (json.JSONDecodeError, InputError) as exc:
-        raise HTTPException(422, f"values: {exc}") from None
+    except (ValueError, RecursionError, InputError) as exc:  # bad JSON, a 5 000-digit number, nesting 3 000 deep
+        raise HTTPException(422, f"values: {str(exc)[:200] or 'nested too deep'}") from None
     if (
         not isinstance(parsed, dict)
         or not isinstance(parsed.get("energy", {}), dict)

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
@@ -23,15 +21,16 @@ from sqlalchemy.orm import Session
 
 from greenpark.core.units import conversion_factor
 from greenpark.i18n import N_, Msg, tr
+from greenpark.services import tabular
 from greenpark.services.mrv import reports as rp
 from greenpark.services.mrv.access import Actor, NotFound, enterprise_in_reach
 from greenpark.services.tabular import (
     CellError,
+    SheetSpec,
     TableRejected,
-    cell_problem,
-    export_text,
-    read_sheets,
+    read_checked_sheets,
     workbook_bytes,
+    write_spec_sheet,
 )
 from greenpark.store import models as m
 
@@ -41,23 +40,18 @@ class ReportWorkbookRejected(TableRejected):
 
 
 @dataclass(frozen=True)
-class Col:
-    name: str
-    help: str
-    kind: str = "number"  # text | number | choice | int | info
-    required: bool = False
-    lo: float = 0.0
-    hi: float = rp.QUANTITY_MAX
-    max_len: int = 200
-    choices: tuple[str, ...] = ()
+class Col(tabular.Col):
+    """A column of the report form: a quantity (0 … ``QUANTITY_MAX``) unless it says otherwise; a
+    choice is checked against its list only, and a range's bounds are written as %g."""
 
+    kind: str = "number"
+    lo: float | None = 0.0
+    hi: float | None = rp.QUANTITY_MAX
 
-@dataclass(frozen=True)
-class SheetSpec:
-    name: str
-    title_zh: str
-    help: str
-    columns: tuple[Col, ...]
+    free_length: ClassVar[frozenset[str]] = frozenset({"int", "number", "date", "choice"})
+
+    def bound(self, x: float | None) -> str:
+        return f"{x:g}"
 
 
 _SRC = ("measured", "default")
@@ -120,54 +114,6 @@ def _specs() -> tuple[SheetSpec, ...]:
     )  # fmt: skip
 
 
-def _text(v: Any) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    if isinstance(v, datetime | date):
-        return v.isoformat()[:10]
-    return str(v).strip()
-
-
-def _check(col: Col, raw: Any, fail: Callable[[str], None]) -> Any:
-    if col.kind == "info":
-        return None
-    t = _text(raw)
-    problem = cell_problem(t) if t else None
-    if problem:
-        fail(problem)
-        return None
-    if not t:
-        if col.required:
-            fail(Msg("is required"))
-        return None
-    if col.kind in ("number", "int"):
-        try:
-            x = float(t.replace(",", ""))
-        except ValueError:
-            fail(Msg("{value} is not a number", value=repr(t)))
-            return None
-        if x != x or not col.lo <= x <= col.hi:
-            fail(Msg("{value} is out of range [{lo}, {hi}]", value=t, lo=f"{col.lo:g}", hi=f"{col.hi:g}"))
-            return None
-        if col.kind == "int":
-            if not x.is_integer():
-                fail(Msg("{value} is not a whole number", value=t))
-                return None
-            return int(x)
-        return x
-    if col.kind == "choice":
-        if t not in col.choices:
-            fail(Msg("{value} is not one of {choices}", value=repr(t), choices=", ".join(col.choices)))
-            return None
-        return t
-    if len(t) > col.max_len:
-        fail(Msg("is longer than {n} characters", n=col.max_len))
-        return None
-    return t
-
-
 @dataclass
 class ParsedWorkbook:
     enterprise: str
@@ -181,46 +127,15 @@ class ParsedWorkbook:
 def read_report_workbook(filename: str, content: bytes) -> ParsedWorkbook:
     """The workbook's cells, each checked (English or Chinese sheet names);
     :class:`ReportWorkbookRejected` names every bad cell."""
-    specs = {s.name: s for s in _specs()}
-    aliases = {s.title_zh: s.name for s in specs.values()}
-    errors: list[CellError] = []
-    rows: dict[str, list[tuple[int, dict[str, Any]]]] = {}
-    titles: dict[str, str] = {}
-    for sh in read_sheets(filename, content, ReportWorkbookRejected):
-        name = aliases.get(sh.title.strip(), sh.title.strip().lower())
-        spec = specs.get(name)
-        if spec is None:
-            continue  # the instructions sheet, or one of the user's own
-        titles[name] = sh.title
-        known = {c.name for c in spec.columns}
-        for h in sh.header:
-            if h and h not in known:
-                errors.append(CellError(filename, sh.title, 1, h, Msg("unknown column; expected {columns}",
-                                                                      columns=", ".join(known))))  # fmt: skip
-        missing = [c.name for c in spec.columns if c.required and c.name not in sh.header]
-        for c in missing:
-            errors.append(CellError(filename, sh.title, 1, c, Msg("required column is missing")))
-        if missing:
-            continue
-        out: list[tuple[int, dict[str, Any]]] = []
-        for row_no, values in sh.records():
-            clean: dict[str, Any] = {}
-            before = len(errors)
-            for col in spec.columns:
-
-                def fail(reason: str, col: Col = col, row_no: int = row_no, title: str = sh.title) -> None:
-                    errors.append(CellError(filename, title, row_no, col.name, reason))
-
-                clean[col.name] = _check(col, values.get(col.name), fail)
-            if len(errors) == before:
-                out.append((row_no, clean))
-        rows[name] = out
-    basic = rows.get("basic", [])
-    if "basic" not in titles and not errors:
+    sheets, errors = read_checked_sheets(filename, content, _specs(), ReportWorkbookRejected)
+    basic = sheets["basic"].rows if "basic" in sheets else []
+    if "basic" not in sheets and not errors:
         errors.append(CellError(filename, "", 0, "", Msg("the workbook has no sheet 'basic' (基本信息)")))
-    elif "basic" in titles and len(basic) != 1 and not errors:
+    elif "basic" in sheets and len(basic) != 1 and not errors:
         errors.append(
-            CellError(filename, titles["basic"], 2, "year", Msg("the sheet 'basic' needs exactly one row"))
+            CellError(
+                filename, sheets["basic"].sheet, 2, "year", Msg("the sheet 'basic' needs exactly one row")
+            )
         )
     if errors:
         raise ReportWorkbookRejected(errors)
@@ -229,25 +144,25 @@ def read_report_workbook(filename: str, content: bytes) -> ParsedWorkbook:
     where: dict[tuple[str, int], tuple[str, int]] = {}
 
     def put(section: str, lst: list[Any], item: Any, sheet: str, row_no: int) -> None:
-        where[(section, len(lst))] = (titles[sheet], row_no)
+        where[(section, len(lst))] = (sheets[sheet].sheet, row_no)
         lst.append(item)
 
-    for row_no, r in rows.get("combustion", []):
+    def rows(sheet: str) -> list[tuple[int, dict[str, Any]]]:
+        return sheets[sheet].rows if sheet in sheets else []
+
+    for row_no, r in rows("combustion"):
         put("combustion", inp.combustion, rp.CombustionIn(
             r["carrier"], r["quantity"], r["ncv_source"], r["ncv_gj_per_unit"], r["carbon_content_source"],
             r["carbon_content_tc_per_gj"], r["oxidation_source"], r["oxidation_fraction"]), "combustion", row_no)  # fmt: skip
-    for row_no, r in rows.get("process", []):
+    for row_no, r in rows("process"):
         put("process", inp.process, rp.ProcessIn(r["source"], r["quantity"], r["factor_source"], r["factor"]),
             "process", row_no)  # fmt: skip
-    for row_no, r in rows.get("purchased", []):
+    for row_no, r in rows("purchased"):
         p = rp.PurchasedIn(r["quantity"], r["item"] or "", r["factor_source"], r["factor"])
         put(r["kind"], inp.electricity if r["kind"] == "electricity" else inp.heat, p, "purchased", row_no)
-    for row_no, r in rows.get("output", []):
+    for row_no, r in rows("output"):
         put("output", inp.output, rp.OutputIn(r["product"], r["quantity"], r["unit"]), "output", row_no)
-    return ParsedWorkbook(b["enterprise"] or "", b["year"], inp, where, titles["basic"])
-
-
-_FIELD_COLUMN = {("electricity", "factor_source"): "factor_source"}
+    return ParsedWorkbook(b["enterprise"] or "", b["year"], inp, where, sheets["basic"].sheet)
 
 
 def submit_workbook(session: Session, actor: Actor, filename: str, content: bytes) -> m.MrvReport:
@@ -360,13 +275,7 @@ def _write(rows: dict[str, list[dict[str, Any]]], lang: str, name: str, year: in
     info.column_dimensions["B"].width = 26
     info.column_dimensions["C"].width = 100
     for spec in specs:
-        ws = wb.create_sheet(spec.title_zh if lang == "zh" else spec.name)
-        ws.append([c.name for c in spec.columns])
-        for c in ws[1]:
-            c.font = Font(bold=True)
-        for r in rows.get(spec.name, []):
-            ws.append([export_text(r.get(c.name)) for c in spec.columns])
-        ws.freeze_panes = "A2"
+        ws = write_spec_sheet(wb, spec, rows.get(spec.name, []), lang)
         last = 1000
         for i, col in enumerate(spec.columns, start=1):
             letter = ws.cell(1, i).column_letter

@@ -55,6 +55,7 @@ from greenpark.services.mrv import evidence, log, notify
 from greenpark.services.mrv.access import Actor, NotFound, enterprise_in_reach, readable_enterprises, require
 from greenpark.services.mrv.rules import shipped_rules
 from greenpark.store import models as m
+from greenpark.store.db import hold
 from greenpark.store.models import utcnow
 
 #: Defaults of fuel combustion: NCV, carbon content, oxidation (provincial guideline / NDRC guidelines).
@@ -566,6 +567,10 @@ def _totals(r: m.MrvReport) -> dict[str, float]:
                                        "total_excl_purchased_co2_t", "total_co2_t", "energy_tce")}  # fmt: skip
 
 
+#: The stages of a verification after its conclusion: the year's figures are final (an appeal may revise them).
+CONCLUDED_STAGES = ("concluded", "notified", "appealed", "closed")
+
+
 def submit_report(
     session: Session,
     actor: Actor,
@@ -581,6 +586,16 @@ def submit_report(
     earlier versions (but a verified one) become superseded. Who: ``report.submit``."""
     require(session, actor, "report.submit", enterprise_id)
     ent = enterprise_in_reach(session, actor, enterprise_id)
+    done = session.scalar(
+        select(m.MrvVerification.stage).where(
+            m.MrvVerification.enterprise_id == ent.id, m.MrvVerification.year == year,
+            m.MrvVerification.stage.in_(CONCLUDED_STAGES),
+        )
+    )  # fmt: skip
+    if done is not None:
+        raise ValueError(
+            Msg("the verification of {year} is concluded: a correction goes through an appeal", year=year)
+        )
     comp = compute(inp, report_defaults(session, year))
     earlier = list(session.scalars(
         select(m.MrvReport).where(m.MrvReport.enterprise_id == ent.id, m.MrvReport.year == year)
@@ -630,6 +645,7 @@ def review_report(
     figures are not touched. Who: ``report.review`` (zone staff: their zone's enterprises)."""
     r = report_in_reach(session, actor, report_id)
     require(session, actor, "report.review", r.enterprise_id)
+    hold(session, r)
     comment = comment.strip()
     if r.status != "submitted":
         raise ValueError(f"only a submitted report can be reviewed; this one is {r.status}")

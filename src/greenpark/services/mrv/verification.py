@@ -44,6 +44,7 @@ from greenpark.services.mrv.access import (
 from greenpark.services.park import audit
 from greenpark.services.park.auth import Role
 from greenpark.store import models as m
+from greenpark.store.db import hold
 from greenpark.store.models import utcnow
 
 #: Labels of the checklist items (rules.yaml doc_review_items, site_visit_items; 2021 guide 4.2).
@@ -375,6 +376,7 @@ def assign(
     report = _latest_report(session, enterprise_id, year)
     if report is None:
         raise ValueError(Msg("{enterprise} has no report for {year}", enterprise=ent.name, year=year))
+    hold(session, report)  # two assignments at once: the second sees the first
     if report.status != "accepted":
         raise ValueError(Msg("the latest report of {enterprise} for {year} (version {version}) is {status}, not accepted",
                              enterprise=ent.name, year=year, version=report.version, status=report.status))  # fmt: skip
@@ -409,6 +411,7 @@ def assign(
 def _officer_v(session: Session, actor: Actor, vid: int, act: str) -> m.MrvVerification:
     v = verification_in_reach(session, actor, vid)
     require(session, actor, act, v.enterprise_id)
+    hold(session, v)
     return v
 
 
@@ -507,7 +510,8 @@ def close_due(session: Session, today: date | None = None) -> list[int]:
     day = _today(today)
     q = select(m.MrvVerification).where(m.MrvVerification.stage.in_(("notified", "appealed")))
     closed = []
-    for v in session.scalars(q):
+    for v in list(session.scalars(q)):
+        hold(session, v)  # a close by hand meanwhile
         why = _closable(session, v, day)
         if why is not None:
             _close(session, "system", v, why)
@@ -521,6 +525,7 @@ def close_due(session: Session, today: date | None = None) -> list[int]:
 def _verifier_v(session: Session, actor: Actor, vid: int, stages: tuple[str, ...]) -> m.MrvVerification:
     require(session, actor, "verification.work")
     v = verification_in_reach(session, actor, vid)
+    hold(session, v)
     if v.stage == "assigned" and "assigned" not in stages:
         raise ValueError(Msg("declare any conflict of interest first"))
     if v.stage not in stages:
@@ -635,7 +640,10 @@ def _ncr(session: Session, actor: Actor, ncr_id: int) -> tuple[m.MrvNonConformit
     n = session.get(m.MrvNonConformity, ncr_id)
     if n is None:
         raise NotFound("no such non-conformity")
-    return n, verification_in_reach(session, actor, n.verification_id)
+    v = verification_in_reach(session, actor, n.verification_id)
+    hold(session, n)
+    session.refresh(v)
+    return n, v
 
 
 def answer_ncr(
@@ -737,7 +745,7 @@ def conclude(
     """The conclusion (核查结论): ``pass`` or ``fail``, the verified total and the reason for every
     difference from the initially reported total; refused while a non-conformity is open or
     answered but not closed or estimated. The final report is the enterprise's latest version of
-    the year; on ``pass`` it becomes ``verified`` and the figure flows into the park inventory.
+    the year, which the park must have accepted; on ``pass`` it becomes ``verified`` and the figure flows into the park inventory.
     The statement (.docx in ``lang``) is built and signed with the body's key. Who: a verifier of
     the body, after the site visit."""
     v = _verifier_v(session, actor, vid, ("site_visit",))
@@ -755,6 +763,9 @@ def conclude(
     initial = session.get(m.MrvReport, v.initial_report_id)
     final = _latest_report(session, v.enterprise_id, v.year)
     assert initial is not None and final is not None
+    if final.status != "accepted":  # a version sent during the verification counts once the park accepted it
+        raise ValueError(Msg("version {version} of the report is {status}: the park reviews it before the conclusion",
+                             version=final.version, status=final.status))  # fmt: skip
     reported = initial.total_co2_t
     if abs(verified - reported) >= 0.5 and not diffs:
         raise ValueError(Msg("the verified total differs from the reported {reported} t: give the reason for each difference",
@@ -843,6 +854,7 @@ def file_appeal(
     working days after filing. Who: the enterprise (or an officer for it)."""
     v = verification_in_reach(session, actor, vid)
     require(session, actor, "appeal.file", v.enterprise_id)
+    hold(session, v)
     if v.stage != "notified" or v.appeal_due_date is None:
         raise ValueError(
             Msg("only a notified result can be appealed (this verification is {stage})", stage=v.stage)

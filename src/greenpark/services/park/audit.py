@@ -143,6 +143,10 @@ ENTITY_LABELS: dict[str, str] = {
     "app_user": N_("User"), "api_token": N_("API token"), "user_session": N_("Session"), "park": N_("Park"),
     "zone": N_("Zone"), "enterprise": N_("Enterprise"), "monitoring_point": N_("Environmental monitoring point"),
     "plan_measure": N_("Plan measure"), "published_table": N_("Published table"),
+    # the reporting and verification cycle (services/mrv)
+    "mrv_body": N_("Verification body"), "mrv_body_member": N_("Verifier of a body"),
+    "mrv_dqcp": N_("Data quality control plan"), "mrv_evidence": N_("Monthly evidence"),
+    "mrv_unit_decision": N_("Key-unit decision"), "mrv_deadlines": N_("Reporting deadlines"),
 }  # fmt: skip
 #: Longest record key kept (the column's length); a longer key is kept, and asked for, cut to it.
 KEY_MAX = 200
@@ -156,7 +160,9 @@ ACTION_LABELS: dict[str, str] = {
     "end_session": N_("session ended"),
 }  # fmt: skip
 #: The batches that are greenpark's words, not a file's name: a change made on a page, or by an API call.
-BATCH_LABELS: dict[str, str] = {"form": N_("form on a page"), "api": N_("API call")}
+BATCH_LABELS: dict[str, str] = {
+    "form": N_("form on a page"), "api": N_("API call"), "mrv": N_("reporting and verification cycle"),
+}  # fmt: skip
 #: The columns of a history export, in order (message ids).
 EXPORT_COLUMNS = (
     ("at_utc", N_("Time (UTC)")), ("actor", N_("Who")), ("action_label", N_("Action")),

@@ -13,9 +13,8 @@ filled with a park's records, so that a park can be exported, edited and importe
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -31,11 +30,13 @@ from greenpark.services.park.published import published_table, published_tables,
 from greenpark.services.plan.indicators import METHODS, parse_target_text, report
 from greenpark.services.tabular import (
     CellError,
+    Col,
+    SheetRows,
+    SheetSpec,
     TableRejected,
-    cell_problem,
-    export_text,
-    read_sheets,
+    read_checked_sheets,
     workbook_bytes,
+    write_spec_sheet,
 )
 from greenpark.store import models as m
 
@@ -51,8 +52,6 @@ TAGS: dict[str, str] = {
     "key_polluter_noise": "噪声重点排污单位",
 }
 _TAG_ALIASES = {zh: code for code, zh in TAGS.items()}
-#: What a code may be: it names a park, a zone or a record in addresses and commands.
-_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 PROFILE_LISTS = ("coal_coefficient", "combustion", "grid_sets", "heat", "equal_value")
 #: The accounting profile a new park starts from (the template's): national sets of the current
@@ -88,28 +87,26 @@ PROFILE_HELP: dict[str, str] = {
 
 
 @dataclass(frozen=True)
-class Col:
-    """A column of a sheet: its name, what it holds (for the instructions), how it is checked."""
+class _Tags(Col):
+    """An enterprise's tags, separated by commas (:data:`TAGS`: the codes or their Chinese names);
+    stored as the sorted codes."""
 
-    name: str
-    help: str
-    kind: str = "text"  # text | code | int | number | date | choice | tags
-    required: bool = False
-    max_len: int = 200
-    lo: float | None = None
-    hi: float | None = None
-    choices: tuple[str, ...] = ()
+    kind: str = "tags"
 
-
-@dataclass(frozen=True)
-class SheetSpec:
-    name: str
-    title_zh: str
-    help: str
-    columns: tuple[Col, ...]
-    #: Columns that identify a row (a repeated key is an error).
-    key: tuple[str, ...]
-    single: bool = False
+    def convert(self, t: str, fail: Callable[[str], None]) -> Any:
+        tags = []
+        for part in t.replace("，", ",").replace("、", ",").split(","):
+            p = part.strip()
+            if not p:
+                continue
+            code = _TAG_ALIASES.get(p, p)
+            if code not in TAGS:
+                fail(
+                    Msg("unknown tag {value}; known: {known}", value=repr(p), known=", ".join(TAGS.values()))
+                )
+                return None
+            tags.append(code)
+        return ",".join(sorted(set(tags)))
 
 
 _YEAR_LO, _YEAR_HI = 1949, 2100
@@ -122,7 +119,7 @@ SHEETS: tuple[SheetSpec, ...] = (
         Col("grid_region", N_("grid region (e.g. central_china)"), max_len=64),
         Col("area_km2", N_("area in km²"), "number", lo=0, hi=1e6),
         Col("source_ref", N_("where the figures come from (e.g. the plan's section)")),
-    ), ("code",), single=True),
+    ), ("code",)),
     SheetSpec("profile", "核算口径", N_("the accounting profile: one parameter per row"), (
         Col("parameter", N_("parameter"), "choice", required=True, choices=tuple(DEFAULT_PROFILE)),
         Col("value", N_("value"), max_len=2000),
@@ -141,7 +138,7 @@ SHEETS: tuple[SheetSpec, ...] = (
         Col("industry_code", N_("industry code (GB/T 4754)"), max_len=8),
         Col("zone", N_("zone code"), max_len=64),
         Col("land_area_mu", N_("land area (mu)"), "number", lo=0, hi=1e7),
-        Col("tags", N_("tags, separated by commas: 重点用能单位, 重点碳排放单位, 重点排污单位 …"), "tags", max_len=400),
+        _Tags("tags", N_("tags, separated by commas: 重点用能单位, 重点碳排放单位, 重点排污单位 …"), max_len=400),
         Col("note", N_("note"), max_len=2000),
     ), ("code",)),
     SheetSpec("indicators", "指标", N_("the plan's indicators"), (
@@ -218,22 +215,10 @@ SHEETS: tuple[SheetSpec, ...] = (
     ), ("table", "row", "column")),
 )  # fmt: skip
 SPECS = {s.name: s for s in SHEETS}
-_ALIASES = {s.title_zh: s.name for s in SHEETS}
 
 
 class ParkWorkbookRejected(TableRejected):
     """An onboarding workbook was refused; nothing was created or changed."""
-
-
-@dataclass
-class _Rows:
-    """The checked rows of one sheet: (row number, values) with the values converted."""
-
-    spec: SheetSpec
-    sheet: str
-    rows: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
-    #: The first key column of every row, refused rows too (what other sheets may refer to).
-    named: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -251,129 +236,10 @@ class OnboardResult:
 # --------------------------------------------------------------------------- reading and checking
 
 
-def _text(v: Any) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    if isinstance(v, datetime):
-        return v.date().isoformat()
-    if isinstance(v, date):
-        return v.isoformat()
-    return str(v).strip()
-
-
-def _bound(x: float | None) -> str:
-    """A range's bound as people write it (10,000,000 rather than 10000000.0)."""
-    if x is None:
-        return "–"
-    return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
-
-
-def _check(col: Col, raw: Any, fail: Callable[[Msg], None]) -> Any:
-    """The cell's value as stored, or None (with ``fail`` called) when it is refused."""
-    t = _text(raw)
-    problem = cell_problem(t) if t else None
-    if problem:
-        fail(problem)  # type: ignore[arg-type]
-        return None
-    if not t:
-        if col.required:
-            fail(Msg("is required"))
-        return None
-    if len(t) > col.max_len and col.kind in ("text", "code", "tags", "choice"):
-        fail(Msg("is longer than {n} characters", n=col.max_len))
-        return None
-    if col.kind in ("int", "number"):
-        try:
-            x = float(t.replace(",", ""))
-        except ValueError:
-            fail(Msg("{value} is not a number", value=repr(t)))
-            return None
-        if x != x or (col.lo is not None and x < col.lo) or (col.hi is not None and x > col.hi):
-            fail(Msg("{value} is out of range [{lo}, {hi}]", value=t, lo=_bound(col.lo), hi=_bound(col.hi)))
-            return None
-        if col.kind == "int":
-            if not x.is_integer():
-                fail(Msg("{value} is not a whole number", value=t))
-                return None
-            return int(x)
-        return x
-    if col.kind == "code":
-        if not _CODE.fullmatch(t):
-            fail(Msg("{value} is not a code: letters, digits, and - _ . inside", value=repr(t)))
-            return None
-        return t
-    if col.kind == "date":
-        try:
-            return date.fromisoformat(t[:10])
-        except ValueError:
-            fail(Msg("{value} is not a date (YYYY-MM-DD)", value=repr(t)))
-            return None
-    if col.kind == "choice":
-        if t not in col.choices:
-            fail(Msg("{value} is not one of {choices}", value=repr(t), choices=", ".join(col.choices)))
-            return None
-        return t
-    if col.kind == "tags":
-        tags = []
-        for part in t.replace("，", ",").replace("、", ",").split(","):
-            p = part.strip()
-            if not p:
-                continue
-            code = _TAG_ALIASES.get(p, p)
-            if code not in TAGS:
-                fail(
-                    Msg("unknown tag {value}; known: {known}", value=repr(p), known=", ".join(TAGS.values()))
-                )
-                return None
-            tags.append(code)
-        return ",".join(sorted(set(tags)))
-    return t
-
-
-def read_park_workbook(filename: str, content: bytes) -> dict[str, _Rows]:
+def read_park_workbook(filename: str, content: bytes) -> dict[str, SheetRows]:
     """Every sheet greenpark knows, its cells checked one by one (English or Chinese sheet names);
     :class:`ParkWorkbookRejected` lists every bad cell."""
-    errors: list[CellError] = []
-    out: dict[str, _Rows] = {}
-    for sh in read_sheets(filename, content, ParkWorkbookRejected):
-        name = _ALIASES.get(sh.title.strip(), sh.title.strip().lower())
-        spec = SPECS.get(name)
-        if spec is None:
-            continue  # the instructions sheet, or a sheet of the user's own
-        rows = _Rows(spec, sh.title)
-        known = {c.name for c in spec.columns}
-        for h in sh.header:
-            if h and h not in known:
-                errors.append(CellError(filename, sh.title, 1, h, Msg("unknown column; expected {columns}",
-                                                                      columns=", ".join(c.name for c in spec.columns))))  # fmt: skip
-        missing = [c.name for c in spec.columns if c.required and c.name not in sh.header]
-        for c in missing:
-            errors.append(CellError(filename, sh.title, 1, c, Msg("required column is missing")))
-        if missing:
-            continue
-        seen: dict[tuple[Any, ...], int] = {}
-        for row_no, values in sh.records():
-            rows.named.add(_text(values.get(spec.key[0])))  # named, even on a row refused for another cell
-            clean: dict[str, Any] = {}
-            before = len(errors)
-            for col in spec.columns:
-
-                def fail(reason: Msg, col: Col = col, row_no: int = row_no, title: str = sh.title) -> None:
-                    errors.append(CellError(filename, title, row_no, col.name, reason))
-
-                clean[col.name] = _check(col, values.get(col.name), fail)
-            if len(errors) > before:
-                continue
-            key = tuple(clean[k] for k in spec.key)
-            if key in seen:
-                errors.append(CellError(filename, sh.title, row_no, spec.key[-1],
-                                        Msg("repeats row {row}", row=seen[key])))  # fmt: skip
-                continue
-            seen[key] = row_no
-            rows.rows.append((row_no, clean))
-        out[name] = rows
+    out, errors = read_checked_sheets(filename, content, SHEETS, ParkWorkbookRejected)
     if "park" not in out and not errors:
         errors.append(CellError(filename, "", 0, "", Msg("the workbook has no sheet 'park' (园区)")))
     elif "park" in out and len(out["park"].rows) != 1 and not errors:
@@ -385,7 +251,7 @@ def read_park_workbook(filename: str, content: bytes) -> dict[str, _Rows]:
     return out
 
 
-def _check_references(filename: str, sheets: dict[str, _Rows], errors: list[CellError]) -> None:
+def _check_references(filename: str, sheets: dict[str, SheetRows], errors: list[CellError]) -> None:
     """Cross-sheet checks: zones named by enterprises and points, indicators named by targets."""
     zones = sheets["zones"].named if "zones" in sheets else set()
     indicators = sheets["indicators"].named if "indicators" in sheets else set()
@@ -403,7 +269,7 @@ def _check_references(filename: str, sheets: dict[str, _Rows], errors: list[Cell
                                             code=repr(r["indicator"]))))  # fmt: skip
 
 
-def _profile(session: Session, filename: str, sheets: dict[str, _Rows], park_row: dict[str, Any],
+def _profile(session: Session, filename: str, sheets: dict[str, SheetRows], park_row: dict[str, Any],
              current: dict[str, Any] | None, errors: list[CellError]) -> dict[str, Any]:  # fmt: skip
     """The accounting profile as the inventory reads it: the workbook's parameters over the park's
     current profile (or the defaults), every factor set checked against the library."""
@@ -574,7 +440,7 @@ def create_park(
     return OnboardResult(code, created, {k: v for k, v in w.changed.items() if v}, batch)
 
 
-def _save_indicators(session: Session, park: m.Park, sheets: dict[str, _Rows], w: _Writer) -> None:
+def _save_indicators(session: Session, park: m.Park, sheets: dict[str, SheetRows], w: _Writer) -> None:
     inds = {i.code: i for i in session.scalars(select(m.Indicator).where(m.Indicator.park_id == park.id))}
     for _n, r in sheets["indicators"].rows if "indicators" in sheets else []:
         i = inds.get(r["code"])
@@ -615,12 +481,12 @@ def _save_indicators(session: Session, park: m.Park, sheets: dict[str, _Rows], w
 
 
 #: When the plan's projects start unless a row says otherwise: the plan period's first day.
-def _plan_start(sheets: dict[str, _Rows]) -> date:
+def _plan_start(sheets: dict[str, SheetRows]) -> date:
     years = [r["year"] for _n, r in sheets["targets"].rows] if "targets" in sheets else []
     return date(min(years), 1, 1) if years else date(datetime.now().year, 1, 1)
 
 
-def _save_tasks(session: Session, park: m.Park, sheets: dict[str, _Rows], w: _Writer) -> None:
+def _save_tasks(session: Session, park: m.Park, sheets: dict[str, SheetRows], w: _Writer) -> None:
     for _n, r in sheets["tasks"].rows if "tasks" in sheets else []:
         key = (r["group_seq"], r["action_seq"], r["measure_seq"])
         t = session.scalars(
@@ -656,7 +522,7 @@ def _save_tasks(session: Session, park: m.Park, sheets: dict[str, _Rows], w: _Wr
 
 
 def _save_points(
-    session: Session, park: m.Park, sheets: dict[str, _Rows], zones: dict[str, m.Zone], w: _Writer
+    session: Session, park: m.Park, sheets: dict[str, SheetRows], zones: dict[str, m.Zone], w: _Writer
 ) -> None:
     points = {
         p.code: p
@@ -785,21 +651,7 @@ def write_workbook(rows: dict[str, list[dict[str, Any]]], lang: str = "zh") -> b
     info.column_dimensions["B"].width = 22
     info.column_dimensions["C"].width = 90
     for spec in SHEETS:
-        ws = wb.create_sheet(spec.title_zh if lang == "zh" else spec.name)
-        ws.append([c.name for c in spec.columns])
-        for c in ws[1]:
-            c.font = Font(bold=True)
-        for r in rows.get(spec.name, []):
-            ws.append([export_text(_cell(r.get(c.name))) for c in spec.columns])
-        ws.freeze_panes = "A2"
+        ws = write_spec_sheet(wb, spec, rows.get(spec.name, []), lang)
         for i, col in enumerate(spec.columns, start=1):
             ws.column_dimensions[ws.cell(1, i).column_letter].width = min(40, max(10, len(col.name) + 4))
     return workbook_bytes(wb)
-
-
-def _cell(v: Any) -> Any:
-    if v is None:
-        return None
-    if isinstance(v, date):
-        return v.isoformat()
-    return v
