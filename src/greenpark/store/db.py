@@ -105,6 +105,9 @@ def hold(session: Session, row: Any) -> None:
     takes the database's write lock (the busy timeout makes the second caller wait)."""
     model = type(row)
     session.execute(
-        update(model).where(model.id == row.id).values(id=model.id).execution_options(synchronize_session=False)
+        update(model)
+        .where(model.id == row.id)
+        .values(id=model.id)
+        .execution_options(synchronize_session=False)
     )
     session.refresh(row)

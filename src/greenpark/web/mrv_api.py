@@ -290,7 +290,8 @@ def submit_evidence_api(
     try:
         parsed = check_json(json.loads(values or "{}"))
         check_text(note, "note")
-    except (ValueError, RecursionError, InputError) as exc:  # bad JSON, a 5 000-digit number, nesting 3 000 deep
+    # bad JSON, a 5 000-digit number, nesting 3 000 deep: a reason, not a 500
+    except (ValueError, RecursionError, InputError) as exc:
         raise HTTPException(422, f"values: {str(exc)[:200] or 'nested too deep'}") from None
     if (
         not isinstance(parsed, dict)
