@@ -183,8 +183,9 @@ def test_the_whole_cycle_by_service_calls(cycle: Cycle, inventory_flow: list[int
 
     with session_scope(c.url) as s:
         v1 = c.actor(s, "ver1")
-        # the enterprise corrects its report during verification: the final report is version 2
-        _report(s, c.park_id, c.ent, 2, 30_100.0, status="submitted")
+        # the enterprise corrects its report during verification and the park accepts the correction:
+        # the final report is version 2
+        _report(s, c.park_id, c.ent, 2, 30_100.0, status="accepted")
         with pytest.raises(ValueError, match="reason for each difference"):
             ver.conclude(s, v1, vid, conclusion="pass", verified_total_co2_t=30_520, differences=[])
         with pytest.raises(ValueError, match="reason"):
@@ -579,3 +580,26 @@ def test_two_clicks_at_once_do_one_thing(cycle: Cycle) -> None:
             )
         ).all()
         assert len(notified) == 1
+
+
+def test_what_the_probe_slipped_in_is_refused(cycle: Cycle) -> None:
+    """A body code that breaks its own address, a site visit dated 0001-01-01, and a verification
+    that exists but is out of reach answering differently from one that does not."""
+    vid = _assigned(cycle)
+    with session_scope(cycle.url) as s:
+        staff = cycle.actor(s, "staff2")
+        for code in ("a/b", "X<b>S", "‮RTL"):
+            with pytest.raises(ValueError, match="letters, digits"):
+                ver.add_body(s, staff, code=code, name="某机构")
+        v1 = cycle.actor(s, "ver1")
+        ver.declare(s, v1, vid, statement_text="无利益冲突", no_conflict=True)
+        ver.doc_review(s, v1, vid, _doc_items())
+        with pytest.raises(ValueError, match="not after the reporting year"):
+            ver.site_visit(s, v1, vid, visit_date=date(1, 1, 1), team="甲", record="乙", items=_site_items())
+    with session_scope(cycle.url) as s:
+        outsider = cycle.actor(s, "ent_south")  # S1's user: N1's verification is not in reach
+        with pytest.raises(NotFound) as there:
+            ver.detail(s, outsider, vid)
+        with pytest.raises(NotFound) as nowhere:
+            ver.detail(s, outsider, vid + 1000)
+        assert str(there.value) == str(nowhere.value)

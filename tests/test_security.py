@@ -524,3 +524,35 @@ def test_upload_routes_are_parsed_off_the_event_loop() -> None:
             uploads.append(route.path)
             assert not inspect.iscoroutinefunction(route.endpoint), f"{route.path} parses on the event loop"
     assert len(uploads) >= 10, uploads
+
+
+def test_workbooks_are_parsed_a_few_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Eight uploads at once wait for a parsing slot instead of taking the server's memory (the
+    issue-13 probe: eight small zip bombs took 3 GiB)."""
+    import threading
+    import time
+
+    from greenpark.services import tabular
+
+    running, most = 0, 0
+    lock = threading.Lock()
+
+    def parse(filename: str, content: bytes, exc: type[Exception]) -> list[object]:
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        time.sleep(0.05)
+        with lock:
+            running -= 1
+        return []
+
+    monkeypatch.setattr(tabular, "_xlsx_parsed", parse)
+    threads = [
+        threading.Thread(target=tabular._xlsx, args=("f.xlsx", b"", tabular.TableRejected)) for _ in range(8)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert most == 2

@@ -13,7 +13,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, Path, Request, Response, UploadFile
+from fastapi import APIRouter, File, Form, HTTPException, Path, Request, Response, UploadFile
 from fastapi.responses import HTMLResponse
 from pydantic import Field
 
@@ -250,7 +250,9 @@ def answer_ncr_api(
     a worker thread."""
     actor = mrv_actor(p)
     text = check_text(response, "response")
-    got = [upload(f, attachments.MAX_BYTES) for f in (files or [])[: attachments.MAX_FILES]]
+    if len(files or []) > attachments.MAX_FILES:
+        raise HTTPException(422, f"at most {attachments.MAX_FILES} files per answer")
+    got = [upload(f, attachments.MAX_BYTES) for f in files or []]
     with mrv_errors():
         n = ver.answer_ncr(db, actor, ncr_id, response=text, files=got)
         return {"id": n.id, "number": n.number, "status": n.status}

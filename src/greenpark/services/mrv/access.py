@@ -122,5 +122,8 @@ def verification_in_reach(session: Session, actor: Actor, verification_id: int) 
         raise NotFound("no such verification")
     if actor.role == Role.VERIFIER and v.body_id not in body_ids(session, actor):
         raise NotFound("no such verification")
-    enterprise_in_reach(session, actor, v.enterprise_id)
+    try:
+        enterprise_in_reach(session, actor, v.enterprise_id)
+    except NotFound:  # the same words as for an id that does not exist
+        raise NotFound("no such verification") from None
     return v

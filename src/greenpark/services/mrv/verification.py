@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import date
 from typing import Any
 
@@ -153,6 +154,8 @@ def add_body(
     """Register a verification body with a new signing key. Who: park officers (``body.manage``)."""
     require(session, actor, "body.manage")
     code = _text(code, Msg("Code"), limit=64)
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", code):
+        raise ValueError(Msg("a body's code is letters, digits, '-', '_' or '.' (it is part of its address)"))
     name = _text(name, Msg("Name"), limit=200)
     uscc = _text(uscc, "USCC", required=False, limit=18)
     if session.scalars(select(m.MrvBody.id).where(m.MrvBody.park_id == actor.park_id, m.MrvBody.code == code)).first():  # fmt: skip
@@ -608,6 +611,10 @@ def site_visit(
     (rules.yaml ``site_visit_items``). Who: a verifier of the body, after the document review."""
     v = _verifier_v(session, actor, vid, ("doc_review", "site_visit"))
     checked = _checklist(items, list(rules.shipped_rules()["site_visit_items"]), Msg("Site visit"))
+    if not v.year < visit_date.year <= _today(None).year + 1:
+        raise ValueError(
+            Msg("the site visit's date {day} is not after the reporting year", day=visit_date.isoformat())
+        )
     v.site_visit_date, v.site_visit_team = visit_date, _text(team, Msg("The site team"), limit=400)
     v.site_visit_record = _text(record, Msg("The site visit record"))
     v.site_visit_json = json.dumps(checked, ensure_ascii=False)
