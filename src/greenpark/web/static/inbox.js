@@ -26,6 +26,15 @@
   const kindBadge = (k, overdue) => html`<span class="status${overdue ? ' critical' : ''}">${_(KIND[k] || k)}</span>`;
   const channel = (name, st) => (st ? html`<span class="note">${name}: ${CHANNEL[st] ? _(CHANNEL[st]) : st}</span> ` : '');
 
+  // a task's or a message's title from its message id in the reader's language, each value in it
+  // (an enterprise's name, a year, a date) shown as data, as it is
+  function title(x) {
+    if (!x.msgid) return x.title;
+    const parts = _(x.msgid).split(/\{(\w+)\}/);
+    const params = x.params || {};
+    return html`${parts.map((p, i) => (i % 2 === 0 ? p : Object.prototype.hasOwnProperty.call(params, p) ? html`<span translate="no">${String(params[p])}</span>` : `{${p}}`))}`;
+  }
+
   async function send(url, method, body) {
     const r = await GP.fetch(url, { method, headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, body: JSON.stringify(body) });
     const data = await r.json().catch(() => ({}));
@@ -44,10 +53,10 @@
       return;
     }
     GP.setHTML(tasks, d.tasks.length
-      ? d.tasks.map((t) => html`<tr class="${t.overdue ? 'overdue' : ''}"><td><a href="${t.link}">${t.title}</a></td><td>${kindBadge(t.overdue ? 'overdue' : t.kind, t.overdue)}</td><td class="${t.overdue ? 'bad' : ''}">${t.due || '–'}</td></tr>`)
+      ? d.tasks.map((t) => html`<tr class="${t.overdue ? 'overdue' : ''}"><td><a href="${t.link}">${title(t)}</a></td><td>${kindBadge(t.overdue ? 'overdue' : t.kind, t.overdue)}</td><td class="${t.overdue ? 'bad' : ''}">${t.due || '–'}</td></tr>`)
       : html`<tr class="empty"><td colspan="3" class="note">${_(T.t0)}</td></tr>`);
     GP.setHTML(msgs, d.messages.length
-      ? d.messages.map((x) => html`<tr class="${x.read ? '' : 'unread'}"><td>${x.created_utc.slice(0, 16).replace('T', ' ')}</td><td>${x.read ? '' : html`<b>•</b> `}${x.link ? html`<a href="${x.link}">${x.title}</a>` : x.title}</td><td>${kindBadge(x.kind, x.kind === 'overdue')}</td><td>${channel(_(T.t1), x.email_status)}${channel(_(T.t2), x.robot_status)}</td></tr>`)
+      ? d.messages.map((x) => html`<tr class="${x.read ? '' : 'unread'}"><td>${x.created_utc.slice(0, 16).replace('T', ' ')}</td><td>${x.read ? '' : html`<b>•</b> `}${x.link ? html`<a href="${x.link}">${title(x)}</a>` : title(x)}</td><td>${kindBadge(x.kind, x.kind === 'overdue')}</td><td>${channel(_(T.t1), x.email_status)}${channel(_(T.t2), x.robot_status)}</td></tr>`)
       : html`<tr class="empty"><td colspan="4" class="note">${_(T.t3)}</td></tr>`);
     document.getElementById('inbox-unread').textContent = d.unread ? _(T.t4, { n: d.unread }) : '';
   }

@@ -16,11 +16,19 @@
   const SECTION = { combustion: N_('Fuel combustion'), process: N_('Process emissions'), electricity: N_('Purchased electricity'), heat: N_('Purchased heat'), output: N_('Output') };
   const SRC = { measured: N_('measured'), default: N_('default') };
   const W = { version: N_('version {version}'), remove: N_('Remove'), open: N_('Open'), row: N_('row {row}') };
-  const state = { defaults: null, role: '', year: null };
+  const state = { defaults: null, role: '', year: null, carriers: {} };
 
   const body = () => document.body.dataset;
   const badge = (code, words, classes) => html`<span class="status ${classes[code] || ''}">${_(words[code] || code)}</span>`;
   const t = (v) => GP.fmt(v, 0); // whole tonnes, as the guidelines report them
+  // a line's or a check's item: a carrier's name (a fuel, electricity, heat), a process source's
+  // name when the year's defaults are loaded, else as the enterprise wrote it (a meter, a product)
+  const itemName = (section, code) => {
+    const c = state.carriers[code];
+    if (c && section !== 'output') return GP.zh() ? c.name_zh : c.name_en;
+    const p = section === 'process' && state.defaults && state.defaults.process[code];
+    return p ? (GP.zh() ? p.name_zh : p.name_en) : code;
+  };
   const entName = (e) => (e ? html`<span translate="no">${e.name}</span> <span class="note" translate="no">${e.code}</span>` : '');
 
   async function send(url, opts) {
@@ -58,7 +66,7 @@
     };
     const src = (v, s, d) => (v === null || v === undefined ? '' : html`${GP.fmt(v, d)} <span class="note">${_(SRC[s] || s)}</span>`);
     return html`<table class="data"><thead><tr><th>${w.section}</th><th>${w.item}</th><th class="num">${w.qty}</th><th>${w.ncv}</th><th>${w.cc}</th><th>${w.of}</th><th>${w.factor}</th><th>${w.ref}</th><th class="num">${w.co2}</th><th class="num">${w.tce}</th></tr></thead>
-      <tbody>${lines.map((ln) => html`<tr><td>${_(SECTION[ln.section] || ln.section)}</td><td translate="no">${GP.label('carrier', ln.item)}</td>
+      <tbody>${lines.map((ln) => html`<tr><td>${_(SECTION[ln.section] || ln.section)}</td><td translate="no">${itemName(ln.section, ln.item)}</td>
         <td class="num">${GP.fmt(ln.quantity, 3)} ${GP.unit(ln.unit)}</td>
         <td>${src(ln.ncv_gj_per_unit, ln.ncv_source, 3)}</td><td>${src(ln.carbon_content_tc_per_gj, ln.carbon_content_source, 5)}</td><td>${src(ln.oxidation_fraction, ln.oxidation_source, 2)}</td>
         <td>${ln.factor === null ? '' : html`${GP.fmt(ln.factor, 5)} <span class="note">${GP.unit(ln.factor_unit)}</span>`}</td>
@@ -68,7 +76,7 @@
   function checksTable(checks) {
     const w = { check: _('Check'), item: _('Item'), result: _('Result'), rep: _('Reported'), ref: _('Reference'), diff: _('Difference'), tol: _('Tolerance'), reason: _('A reason for the change is asked for.') };
     return html`<table class="data"><thead><tr><th>${w.check}</th><th>${w.item}</th><th>${w.result}</th><th class="num">${w.rep}</th><th class="num">${w.ref}</th><th class="num">${w.diff}</th><th class="num">${w.tol}</th></tr></thead>
-      <tbody>${checks.map((c) => html`<tr><td>${_(CHECK[c.check] || c.check)}</td><td translate="no">${GP.label('carrier', c.item)}</td><td>${badge(c.result, RESULT, RESULT_CLASS)}${c.detail && c.detail.ask_reason ? html`<br><span class="note warn">${w.reason}</span>` : ''}${c.detail && c.detail.missing_months && c.detail.missing_months.length ? html`<br><span class="note" translate="no">${c.detail.missing_months.join(', ')}</span>` : ''}</td>
+      <tbody>${checks.map((c) => html`<tr><td>${_(CHECK[c.check] || c.check)}</td><td translate="no">${itemName('', c.item)}</td><td>${badge(c.result, RESULT, RESULT_CLASS)}${c.detail && c.detail.ask_reason ? html`<br><span class="note warn">${w.reason}</span>` : ''}${c.detail && c.detail.missing_months && c.detail.missing_months.length ? html`<br><span class="note" translate="no">${c.detail.missing_months.join(', ')}</span>` : ''}</td>
         <td class="num">${GP.fmt(c.reported, 2)}</td><td class="num">${GP.fmt(c.reference, 2)}</td><td class="num">${GP.pct(c.difference_fraction)}</td><td class="num">${GP.pct(c.tolerance)}</td></tr>`)}</tbody></table>`;
   }
 
@@ -176,7 +184,9 @@
     } catch (e) { state.defaults = null; }
     const note = document.getElementById('form-defaults');
     const d = state.defaults;
-    note.textContent = d ? _('Grid emission factor: {ref}. Heat: {heat}. Energy in tce at the calorific equivalent.', { ref: d.grid_factor_ref, heat: d.heat_factor_ref }) : _('No defaults for this year.');
+    // the factors' references are data (a set, its source document), shown as they are
+    const w = { grid: _('Grid emission factor'), heat: _('Purchased heat'), tce: _('Energy in tce at the calorific equivalent.'), none: _('No defaults for this year.') };
+    GP.setHTML(note, d ? html`${w.grid} <span translate="no">${d.grid_factor_ref}</span> · ${w.heat} <span translate="no">${d.heat_factor_ref}</span> · ${w.tce}` : w.none);
     ['combustion', 'process', 'electricity', 'heat'].forEach((s) => document.querySelectorAll(`#sec-${s} tbody tr`).forEach((tr) => {
       const cell = tr.querySelector('.grid-factor');
       if (cell && d) cell.textContent = GP.fmt(d.grid_factor_tco2_per_mwh, 4);
@@ -215,7 +225,7 @@
     if (data && Array.isArray(data.errors)) {
       const items = data.errors.map((e) => (e.section
         ? html`<li>${_(SECTION[e.section] || e.section)} · ${_(W.row, { row: e.row })} · <code translate="no">${e.field}</code>: ${e.text}</li>`
-        : html`<li><span translate="no">${e.sheet || ''}</span> ${e.row ? _(W.row, { row: e.row }) : ''} <code translate="no">${e.column || ''}</code>: ${e.text || e.reason}</li>`));
+        : html`<li class="cell-error" data-sheet="${e.sheet || ''}" data-row="${e.row || ''}" data-column="${e.column || ''}">${e.text || e.reason}</li>`)); // the text names file, sheet, row and column
       GP.setHTML(box, html`<div class="card bad"><p>${head}</p><ul>${items}</ul></div>`);
     } else {
       const detail = data && data.detail ? (typeof data.detail === 'string' ? data.detail : JSON.stringify(data.detail)) : String(status);
@@ -259,7 +269,11 @@
 
   GP.pages.mrv_reports = async (arg) => {
     state.role = body().role;
+    const opts = await GP.api('/api/mrv/options');
+    opts.carriers.forEach((c) => { state.carriers[c.code] = c; });
     const lastYear = new Date().getFullYear() - 1;
+    const asked = new URLSearchParams(location.search).get('year'); // the inbox's links name the year
+    if (/^\d{4}$/.test(asked || '')) document.getElementById('filter-year').value = asked;
     document.getElementById('report-filter').addEventListener('submit', (ev) => { ev.preventDefault(); loadList(); });
     document.getElementById('review-accept').addEventListener('click', () => review('accept'));
     document.getElementById('review-return').addEventListener('click', () => review('return'));

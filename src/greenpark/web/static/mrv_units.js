@@ -36,7 +36,7 @@
   function unitRow(u) {
     const reasons = u.reasons.map((c) => {
       const d = (c === 'designated' || c === 'exempted') ? Object.values(u.decisions).find((x) => (c === 'designated') === x.included) : null;
-      return html`<li>${label(REASON, c)}${d ? html`: <span class="note">${d.reason}</span>` : ''}</li>`;
+      return html`<li>${label(REASON, c)}${d ? html`: <span class="note" translate="no">${d.reason}</span>` : ''}</li>`;
     });
     return html`<tr data-enterprise="${u.enterprise}">
       <td><span translate="no">${u.name}</span><br><span class="note" translate="no">${u.enterprise}</span></td>
@@ -51,7 +51,7 @@
 
   function decisionRow(d) {
     return html`<tr><td>${d.decided_utc.replace('T', ' ')}</td><td translate="no">${d.enterprise}</td><td>${label(KIND, d.kind)}</td>
-      <td>${label(DECISION, d.decision)}</td><td>${d.reason}</td><td translate="no">${d.decided_by}</td></tr>`;
+      <td>${label(DECISION, d.decision)}</td><td translate="no">${d.reason}</td><td translate="no">${d.decided_by}</td></tr>`;
   }
 
   async function load() {

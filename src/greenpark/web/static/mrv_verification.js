@@ -289,9 +289,13 @@
     const sel = document.getElementById('ver-year');
     const now = new Date().getFullYear();
     const years = [now - 1, now - 2, now - 3, now];
-    state.year = years[0];
+    // the inbox's "assign a body" task links here with its report's year
+    const asked = Number(new URLSearchParams(location.search).get('year'));
+    if (Number.isInteger(asked) && asked >= 1900 && asked <= 2200 && !years.includes(asked)) years.push(asked);
+    state.year = years.includes(asked) ? asked : years[0];
     if (sel) {
       GP.setHTML(sel, years.map((y) => html`<option value="${y}">${y}</option>`));
+      sel.value = String(state.year);
       sel.addEventListener('change', async () => { state.year = Number(sel.value); await loadOfficer(); });
     }
     bindOfficer();
