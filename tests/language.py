@@ -28,6 +28,10 @@ ALLOWED = set(
         "COD",
         "NH₃",
         "API",
+        "Webhook",  # the group robots' own word (企业微信 / 钉钉: Webhook地址)
+        "SMTP",  # the mail protocols by their names, as Chinese mail settings name them
+        "STARTTLS",
+        "SSL/TLS",
         "Excel",
         "CSV",
         "AQI",
