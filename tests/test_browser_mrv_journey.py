@@ -288,7 +288,7 @@ def test_one_year_end_to_end(site: DemoServer, page: Any, tmp_path: Path) -> Non
     name, co2_after = _inventory(page)
     assert name == ent and co2_after != co2_before
     said = page.inner_text("#inv-checks")
-    assert f"{YEAR}年数据经第三方核查（verified: {body_name}, statement" in said, said
+    assert f"{YEAR}年数据经第三方核查（核查机构{body_name}，核查声明" in said, said
     assert f"核查排放量 {verified:,} 吨二氧化碳" in said, said
     page.click("#inv-table tbody tr[data-carrier=electricity]")
     records = page.locator("#lineage-records tbody tr")

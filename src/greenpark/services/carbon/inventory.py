@@ -22,6 +22,7 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from greenpark.core import carbon, energy, intensity
+from greenpark.core.mrv import lineage_parts
 from greenpark.core.units import conversion_factor, rate_conversion_factor
 from greenpark.i18n import Msg
 from greenpark.services.carbon.factors import FactorLibrary, FactorRef, check_factor_sets
@@ -945,6 +946,10 @@ def _verified_checks(
         total = f["verified_total_co2_t"]
         mine = inv_co2.get(f["enterprise"])
         ref = "; ".join(f["lineage"])
+        ref_zh = "；".join(
+            f"核查机构{parts[0]}，核查声明{parts[1]}，报告第{parts[2]}版" if parts else raw
+            for raw, parts in ((x, lineage_parts(x)) for x in f["lineage"])
+        )
         total_zh = f"核查排放量 {total:,.0f} 吨二氧化碳" if total is not None else "核查排放量未知"
         total_en = f"verified total {total:,.0f} t CO2" if total is not None else "verified total unknown"
         mine_zh = f"，清单按园区核算口径计算为 {mine:,.0f} 吨" if mine is not None else ""
@@ -955,7 +960,7 @@ def _verified_checks(
         )
         checks.append(_check(
             "verified.figures", "info",
-            f"{f['name']}（{f['enterprise']}）{year}年数据经第三方核查（{ref}）：{total_zh}{mine_zh}。",
+            f"{f['name']}（{f['enterprise']}）{year}年数据经第三方核查（{ref_zh}）：{total_zh}{mine_zh}。",
             f"{f['name']} ({f['enterprise']}): the {year} figures are verified ({ref}): {total_en}{mine_en}.",
             enterprise=f["enterprise"], lineage=f["lineage"], verified_total_co2_t=total, inventory_co2_t=mine,
             statement_sha256=f["statement_sha256"],
