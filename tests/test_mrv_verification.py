@@ -603,3 +603,26 @@ def test_what_the_probe_slipped_in_is_refused(cycle: Cycle) -> None:
         with pytest.raises(NotFound) as nowhere:
             ver.detail(s, outsider, vid + 1000)
         assert str(there.value) == str(nowhere.value)
+
+
+def test_a_verifier_reads_only_the_years_it_was_assigned(cycle: Cycle) -> None:
+    """The probe read the enterprise's report of another year through its assignment of 2025."""
+    from greenpark.services.mrv import reports as rp
+
+    vid = _assigned(cycle)
+    with session_scope(cycle.url) as s:
+        old = m.MrvReport(park_id=cycle.park_id, enterprise_id=cycle.ent, year=YEAR - 1, version=1, status="accepted",
+                          total_co2_t=29_000.0, submitted_by="ent_north")  # fmt: skip
+        s.add(old)
+        s.flush()
+        v1 = cycle.actor(s, "ver1")
+        assert {r["year"] for r in rp.list_reports(s, v1)} == {YEAR}
+        with pytest.raises(NotFound):
+            rp.report_in_reach(s, v1, old.id)
+        assert ver.detail(s, v1, vid)["year"] == YEAR
+        # the officer and the enterprise read every year
+        assert {r["year"] for r in rp.list_reports(s, cycle.actor(s, "staff2"), enterprise_id=cycle.ent)} == {
+            YEAR,
+            YEAR - 1,
+        }
+        assert rp.report_in_reach(s, cycle.actor(s, "ent_north"), old.id).id == old.id

@@ -93,6 +93,21 @@ def readable_enterprises(session: Session, actor: Actor) -> frozenset[int]:
     return frozenset()
 
 
+def assigned_years(session: Session, actor: Actor) -> frozenset[tuple[int, int]] | None:
+    """A verifier's reach in time: the (enterprise, year) pairs assigned to its bodies; ``None``
+    for every other role (its reach is whole enterprises)."""
+    if actor.role != Role.VERIFIER:
+        return None
+    bodies = body_ids(session, actor)
+    if not bodies:
+        return frozenset()
+    q = select(m.MrvVerification.enterprise_id, m.MrvVerification.year).where(
+        m.MrvVerification.park_id == actor.park_id, m.MrvVerification.body_id.in_(bodies),
+        m.MrvVerification.stage != "withdrawn",
+    )  # fmt: skip
+    return frozenset((e, y) for e, y in session.execute(q))
+
+
 def enterprise_in_reach(session: Session, actor: Actor, enterprise_id: int) -> m.Enterprise:
     """The enterprise, if the actor may read its cycle records; :class:`NotFound` otherwise (an
     enterprise of another park, zone or owner is not shown to exist)."""

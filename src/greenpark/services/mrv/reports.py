@@ -52,7 +52,14 @@ from greenpark.data import load_carriers
 from greenpark.i18n import N_, Msg
 from greenpark.services.carbon.factors import FactorLibrary, FactorRef
 from greenpark.services.mrv import evidence, log, notify
-from greenpark.services.mrv.access import Actor, NotFound, enterprise_in_reach, readable_enterprises, require
+from greenpark.services.mrv.access import (
+    Actor,
+    NotFound,
+    assigned_years,
+    enterprise_in_reach,
+    readable_enterprises,
+    require,
+)
 from greenpark.services.mrv.rules import shipped_rules
 from greenpark.store import models as m
 from greenpark.store.db import hold
@@ -684,6 +691,9 @@ def report_in_reach(session: Session, actor: Actor, report_id: int) -> m.MrvRepo
         enterprise_in_reach(session, actor, r.enterprise_id)
     except NotFound:
         raise NotFound("no such report") from None
+    years = assigned_years(session, actor)
+    if years is not None and (r.enterprise_id, r.year) not in years:  # a verifier: its assignments' years
+        raise NotFound("no such report")
     return r
 
 
@@ -725,7 +735,10 @@ def list_reports(session: Session, actor: Actor, *, year: int | None = None, ent
     if status is not None:
         q = q.where(m.MrvReport.status == status)
     q = q.order_by(m.MrvReport.year.desc(), m.Enterprise.code, m.MrvReport.version.desc())
-    return [summary(r, e) for r, e in session.execute(q)]
+    years = assigned_years(session, actor)
+    return [
+        summary(r, e) for r, e in session.execute(q) if years is None or (r.enterprise_id, r.year) in years
+    ]
 
 
 def _line_dict(ln: m.MrvReportLine) -> dict[str, Any]:
