@@ -167,6 +167,11 @@ def test_measured_parameters_process_heat_and_rounding(world: World) -> None:
         assert {(p[0], p[1], p[2]) for p in problems} >= {
             ("combustion", 0, "ncv_gj_per_unit"), ("combustion", 1, "ncv_gj_per_unit"),
             ("electricity", 0, "factor_source")}  # fmt: skip
+        # an empty row of the form (the walkthrough stored a 0 t report from one) is not a line
+        empty = rp.ReportInput(electricity=[rp.PurchasedIn(0.0)])
+        assert [(p[0], p[2]) for p in rp.input_problems(empty, rp.report_defaults(s, 2022))] == [
+            ("electricity", "quantity")
+        ]
 
 
 def test_the_grid_factor_of_the_year_with_carry_forward(world: World) -> None:

@@ -53,7 +53,7 @@ T_REVIEW = N_("Review the {year} report of {enterprise} (version {version})")
 T_ASSIGN = N_("Assign a verification body for the {year} report of {enterprise}")
 T_NOTIFY = N_("Notify {enterprise} of its {year} verification result")
 T_APPEAL = N_("Decide the appeal of {enterprise} on its {year} verification")
-T_OVERDUE = N_("{n} enterprises are overdue with monthly evidence or reports for {year}")
+T_OVERDUE = N_("Overdue monthly evidence or reports of {year}: enterprises {n}")
 T_DECLARE = N_("Declare conflicts of interest for verifying {enterprise} ({year})")
 T_DOC_REVIEW = N_("Document review of {enterprise} ({year})")
 T_SITE = N_("Site visit and conclusion for {enterprise} ({year})")
@@ -203,15 +203,15 @@ def _officer_tasks(session: Session, actor: Actor, today: date) -> list[dict[str
                 p = {"year": v.year, "enterprise": names.get(v.enterprise_id, "")}
                 out.append(_task("assigned", T_APPEAL, p, a.decision_due_date, today,
                                  f"/mrv/verification?id={v.id}", v.enterprise_id))  # fmt: skip
-    late: set[int] = set()
-    for y in (year, today.year):
+    for y in sorted({year, today.year}):  # last year's reports and this year's months, each on its board
         board = status.status(session, actor, y, today)
-        late |= {r["enterprise_id"] for r in board["months"] if r["missing"]}
+        late = {r["enterprise_id"] for r in board["months"] if r["missing"]}
         late |= {r["enterprise_id"] for r in board["reports"] if r["overdue"]}
-    if late:
-        out.append(_task("overdue", T_OVERDUE, {"n": len(late), "year": today.year}, None, today,
-                         f"/mrv/status?year={year}"))  # fmt: skip
-        out[-1]["overdue"] = True
+        if late:
+            out.append(
+                _task("overdue", T_OVERDUE, {"n": len(late), "year": y}, None, today, f"/mrv/status?year={y}")
+            )
+            out[-1]["overdue"] = True
     return out
 
 

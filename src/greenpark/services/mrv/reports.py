@@ -177,7 +177,10 @@ def report_defaults(session: Session, year: int) -> Defaults:
         fuels[code] = FuelDefaults(
             unit=unit,
             ncv_gj_per_unit=ncv.value * rate_conversion_factor(ncv.unit, f"GJ/{unit}") if ncv else None,
-            carbon_content_tc_per_gj=cc.value * rate_conversion_factor(cc.unit, "tC/GJ") if cc else None,
+            # 15.3 tC/TJ is 0.0153 tC/GJ, not 0.015300000000000001 (the table's own digits are enough)
+            carbon_content_tc_per_gj=float(f"{cc.value * rate_conversion_factor(cc.unit, 'tC/GJ'):.12g}")
+            if cc
+            else None,
             oxidation_fraction=of.value if of else None,
             coal_tce_per_unit=coef.value * rate_conversion_factor(coef.unit, f"tce/{unit}") if coef else None,
             ref=next((_ref_text(r) for r in (ncv, cc, of) if r is not None), ""),
@@ -305,6 +308,13 @@ def input_problems(inp: ReportInput, defaults: Defaults) -> list[tuple[str, int,
     def qty(section: str, i: int, q: float) -> None:
         if not _in_range(q, 0.0, QUANTITY_MAX):
             bad(section, i, "quantity", Msg("the quantity must be in [0, {hi}]", hi=f"{QUANTITY_MAX:g}"))
+        elif not q:  # an empty row of the form is not a line of the report
+            bad(
+                section,
+                i,
+                "quantity",
+                Msg("a line needs a quantity above 0 (remove the row if there is none)"),
+            )
 
     for i, c in enumerate(inp.combustion):
         fd = defaults.fuels.get(c.carrier)
