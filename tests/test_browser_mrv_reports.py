@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
+from playwright.sync_api import expect
 
 from tests.browser_helpers import DemoServer, demo_server, open_menu, shot, sign_in
 from tests.language import problems
@@ -137,6 +138,17 @@ def test_report_form_excel_review_and_correction(site: DemoServer, page: Any, tm
     page.click("#lang-switch")
     page.wait_for_selector("body[data-lang='en'][data-ready='1']")
     assert page.inner_text("h1") == "Annual GHG reports"
+    # the list's search box narrows it (the walkthrough found it did nothing)
+    search = page.locator("#reports-table").locator(
+        "xpath=preceding-sibling::div[contains(@class,'table-bar')][1]//input"
+    )
+    shown = page.locator("#reports-table tbody tr:visible")
+    before = shown.count()
+    assert before >= 2  # the demo's E04 and this enterprise
+    search.fill(ent_code)
+    expect(shown).to_have_count(1)
+    search.fill("")
+    expect(shown).to_have_count(before)
     mine = page.locator("#reports-table tbody tr", has_text=ent_code).filter(has_text=str(YEAR))
     mine.locator("button.open-report").click()
     page.wait_for_selector("#review-form:not([hidden])")

@@ -48,7 +48,7 @@
     const rows = await GP.api('/api/mrv/reports?' + q);
     const w = { open: _('Open'), none: _('No reports yet.') };
     const tb = document.querySelector('#reports-table tbody');
-    if (!rows.length) { GP.setHTML(tb, html`<tr class="empty"><td colspan="8" class="note">${w.none}</td></tr>`); return; }
+    if (!rows.length) { GP.setHTML(tb, html`<tr class="empty"><td colspan="8" class="note">${w.none}</td></tr>`); GP.table(tb.parentElement); return; }
     GP.setHTML(tb, rows.map((r) => html`<tr data-report="${r.id}">
       <td>${entName(r.enterprise)}</td><td class="num">${r.year}</td><td class="num">${r.version}</td>
       <td data-export="${r.status}">${badge(r.status, STATUS, STATUS_CLASS)}</td>
@@ -57,6 +57,7 @@
       <td><span translate="no">${r.submitted_by}</span> <span class="note">${r.submitted_utc.slice(0, 10)}</span></td>
       <td><button type="button" class="secondary open-report" data-id="${r.id}">${w.open}</button></td></tr>`));
     tb.querySelectorAll('button.open-report').forEach((b) => b.addEventListener('click', () => showReport(b.dataset.id)));
+    GP.table(tb.parentElement); // search, sort, count and export of what is shown
   }
 
   function linesTable(lines) {
