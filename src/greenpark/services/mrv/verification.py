@@ -285,11 +285,16 @@ def summary(session: Session, v: m.MrvVerification) -> dict[str, Any]:
     ent = session.get(m.Enterprise, v.enterprise_id)
     body = session.get(m.MrvBody, v.body_id)
     open_ncrs = sum(1 for n in _ncrs(session, v.id) if n.status in ("open", "answered"))
+    reported = v.reported_total_co2_t
+    if reported is None:  # before the conclusion: the total of the report assigned
+        reported = session.scalar(
+            select(m.MrvReport.total_co2_t).where(m.MrvReport.id == v.initial_report_id)
+        )
     return {
         "id": v.id, "enterprise_id": v.enterprise_id, "enterprise": ent.name if ent else "",
         "enterprise_code": ent.code if ent else "", "year": v.year, "stage": v.stage,
         "body": body.code if body else "", "body_name": body.name if body else "", "due_date": _d(v.due_date),
-        "conclusion": v.conclusion, "reported_total_co2_t": v.reported_total_co2_t,
+        "conclusion": v.conclusion, "reported_total_co2_t": reported,
         "verified_total_co2_t": v.verified_total_co2_t, "open_ncrs": open_ncrs,
         "appeal_due_date": _d(v.appeal_due_date), "assigned_utc": _iso(v.assigned_utc),
     }  # fmt: skip

@@ -8,8 +8,8 @@
   const _ = GP._;
   const N_ = (s) => s;
   const html = GP.html;
-  const STATUS = { on_time: N_('submitted on time'), late: N_('submitted late'), missing: N_('missing, overdue'), not_due: N_('not yet due') };
-  const COLOUR = { on_time: '#d9f2e3', late: '#fde8cf', missing: '#f8d7d3', not_due: '#eef2f0' };
+  const STATUS = { on_time: N_('submitted on time'), late: N_('submitted late'), missing: N_('missing, overdue'), not_due: N_('not yet due'), not_required: N_('not given (not required)') };
+  const COLOUR = { on_time: '#d9f2e3', late: '#fde8cf', missing: '#f8d7d3', not_due: '#eef2f0', not_required: '#eef2f0' };
   const PARAMETER = {
     fuel_quantity: N_('fuel quantity'), ncv: N_('net calorific value'), carbon_content: N_('carbon content'),
     oxidation_rate: N_('oxidation rate'), purchased_electricity: N_('purchased electricity'), purchased_heat: N_('purchased heat'),
@@ -42,8 +42,10 @@
     const [st, rows] = await Promise.all([GP.api('/api/mrv/evidence/status?' + q), GP.api('/api/mrv/evidence?' + q)]);
     const ent = st.enterprises[0];
     const grid = document.getElementById('ev-grid');
-    GP.setHTML(grid, ent ? html`${ent.months.map((c) => html`<div role="listitem" data-month="${c.month}" data-status="${c.status}" style="background:${COLOUR[c.status]};border-radius:6px;padding:6px;${c.status === 'missing' ? 'border:2px solid #c0392b' : ''}">
-        <b>${monthName(c.month)}</b><br><span class="${c.status === 'missing' ? 'bad' : ''}">${label(STATUS, c.status)}</span>
+    // a month nobody asked for is not overdue: shown grey, not red, where the register does not oblige
+    const shown = (c) => (c.status === 'missing' && !(ent && ent.obliged) ? 'not_required' : c.status);
+    GP.setHTML(grid, ent ? html`${ent.months.map((c) => html`<div role="listitem" data-month="${c.month}" data-status="${c.status}" style="background:${COLOUR[shown(c)]};border-radius:6px;padding:6px;${shown(c) === 'missing' ? 'border:2px solid #c0392b' : ''}">
+        <b>${monthName(c.month)}</b><br><span class="${shown(c) === 'missing' ? 'bad' : ''}">${label(STATUS, shown(c))}</span>
         <br><span class="note">${_('due {date}', { date: c.due_date })}</span>${c.version ? html`<br><span class="note">${_('version {n}', { n: c.version })}</span>` : ''}</div>`)}` : '');
     const obliged = ent && ent.obliged;
     document.getElementById('ev-note').textContent = ent
