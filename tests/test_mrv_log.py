@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, select, update
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete, select, text, update
 from typer.testing import CliRunner
 
 from greenpark.cli.main import app
@@ -166,3 +168,98 @@ def test_an_empty_log_verifies(fresh_url: str, monkeypatch: pytest.MonkeyPatch) 
     assert verify(fresh_url)["ok"] is True
     res = runner.invoke(app, ["audit", "sign"])
     assert res.exit_code == 0 and "empty" in res.output
+
+
+# --------------------------------------------------------------------------- the fast walk
+
+_text = st.text(max_size=40)  # any characters: quotes, backslashes, control characters, CJK
+_int_or_none = st.none() | st.integers(min_value=-(2**31), max_value=2**31 - 1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    seq=st.integers(min_value=1, max_value=2**31 - 1), at=st.datetimes(), park=_int_or_none, ent=_int_or_none,
+    actor=_text, action=_text, entity=_text, entity_id=_int_or_none, payload=_text,
+)  # fmt: skip
+def test_the_fast_hash_is_the_reference_hash(seq, at, park, ent, actor, action, entity, entity_id, payload) -> None:  # type: ignore[no-untyped-def]  # fmt: skip
+    # the reference: core.mrv.log_entry_sha256 over the canonical fields (what append writes)
+    want = log_entry_sha256(
+        log.GENESIS, log._fields(seq, at, park, ent, actor, action, entity, entity_id, payload)
+    )
+    sqlite_text = at.isoformat(sep=" ", timespec="microseconds")  # the time as SQLite stores it
+    for stored in (at, sqlite_text):
+        got = log.entry_sha256(log.GENESIS, seq, stored, park, ent, actor, action, entity, entity_id, payload)
+        assert got == want
+
+
+def test_values_of_unexpected_types_go_through_the_reference_and_a_bad_time_never_matches() -> None:
+    at = datetime(2025, 3, 1, 8, 0, 0, 5)
+    for seq, entity_id in ((3, 4.0), (3, "4"), (3, True)):  # what a column edited by hand could hold
+        want = log_entry_sha256(log.GENESIS, log._fields(seq, at, 1, None, "a", "b", "c", entity_id, "{}"))
+        assert log.entry_sha256(log.GENESIS, seq, at, 1, None, "a", "b", "c", entity_id, "{}") == want
+    assert (
+        log.entry_sha256(log.GENESIS, 3, "2025-02-30 08:00:00.000005x", 1, None, "a", "b", "c", 4, "{}")
+        is None
+    )
+    assert log.entry_sha256(log.GENESIS, 3, 1234, 1, None, "a", "b", "c", 4, "{}") is None
+
+
+M = 12  # a log of M entries walked in two ranges: seq <= 6 here, seq > 6 in a second process
+
+
+def _tamper(s, how: str) -> None:  # type: ignore[no-untyped-def]
+    e = m.MrvLogEntry
+    if how == "edit the first of the second range":
+        entry(s, 7).actor = "someone-else"
+    elif how == "edit the last of the first range":
+        entry(s, 6).payload_json = "{}"
+    elif how == "edit one deep in the second range":
+        entry(s, 10).entity_id = 99
+    elif how == "delete the first of the second range":
+        s.execute(delete(e).where(e.seq == 7))
+    elif how == "delete the last of the first range":
+        s.execute(delete(e).where(e.seq == 6))
+    elif how == "swap across the ranges":
+        s.execute(update(e).where(e.seq == 5).values(seq=-5))
+        s.execute(update(e).where(e.seq == 9).values(seq=5))
+        s.execute(update(e).where(e.seq == -5).values(seq=9))
+    elif how == "a row before the first":
+        s.execute(update(e).where(e.seq == 1).values(seq=0))
+    elif how == "delete the signed tail":
+        s.execute(delete(e).where(e.seq >= M - 1))
+
+
+@pytest.mark.parametrize(
+    "how",
+    [None, "edit the first of the second range", "edit the last of the first range",
+     "edit one deep in the second range", "delete the first of the second range",
+     "delete the last of the first range", "swap across the ranges", "a row before the first",
+     "delete the signed tail"],
+)  # fmt: skip
+def test_walking_in_two_processes_gives_the_answer_of_one_walk(fresh_url: str, how: str | None) -> None:
+    with session_scope(fresh_url) as s:
+        for i in range(1, M + 1):
+            log.append(s, actor=f"user{i}", action="evidence.submit", entity="evidence", entity_id=i,
+                       payload={"month": i, "note": "月度存证\n\"引号\""})  # fmt: skip
+        log.sign_head(s)
+    if how is not None:
+        with session_scope(fresh_url) as s:
+            _tamper(s, how)
+    with session_scope(fresh_url) as s:
+        one, two = log.verify(s, processes=1), log.verify(s, processes=2)
+    assert one == two
+    assert one["ok"] is (how is None)
+    if how is None:
+        assert one["entries"] == M and one["signed_heads"] == 1
+
+
+def test_an_unreadable_time_is_caught(fresh_url: str, backend: str) -> None:
+    if backend != "sqlite":
+        pytest.skip("PostgreSQL refuses a timestamp that is not one")
+    with session_scope(fresh_url) as s:
+        for i in range(1, 4):
+            log.append(s, actor="a", action="report.submit", entity="report", entity_id=i)
+        s.execute(update(m.MrvLogEntry).where(m.MrvLogEntry.seq == 2).values(at_utc=text("'yesterday'")))
+    out = verify(fresh_url)
+    assert out["ok"] is False and out["first_bad"]["seq"] == 2
+    assert "does not match its hash" in out["first_bad"]["reason"]

@@ -246,3 +246,45 @@ def test_cli_units_json_and_designate(house: House, monkeypatch: pytest.MonkeyPa
     assert json.loads(res.stdout)["decision"] == "designate"
     res = runner.invoke(cli_app, [*args[:-4], "--by", "ent_north", "--park", CODE, "--reason", "x"])
     assert res.exit_code == 2, res.output
+
+
+def test_figures_from_records_follow_the_records(house: House) -> None:
+    # the register remembers each enterprise's inventory figures until the park's data changes
+    with session_scope(house.url) as s:
+        park = s.get(m.Park, house.park_id)
+        north = next(z for z in park.zones if z.code == "north")  # type: ignore[union-attr]
+        r1 = m.Enterprise(park_id=house.park_id, zone_id=north.id, code="R1", name="测试企业R1", tags="")
+        s.add(r1)
+        s.flush()
+        house.ids["R1"] = r1.id
+        s.add(m.ActivityRecord(natural_key=f"{house.park_id}|test|R1|{YEAR}|a", park_id=house.park_id,
+                               zone_id=north.id, enterprise_id=r1.id, year=YEAR, boundary="all",
+                               energy_tce=6_000.0, sector="industry", source_ref="test"))  # fmt: skip
+        park.data_revision += 1  # type: ignore[union-attr]
+    with session_scope(house.url) as s:
+        row = rows_by_code(register.register_rows(s, house.park_id, YEAR))["R1"]
+        again = rows_by_code(register.register_rows(s, house.park_id, YEAR))["R1"]
+    assert row == again
+    assert (row["source"], row["energy_tce"], row["reasons"]) == ("records", 6_000.0, ["energy_designable"])
+    with session_scope(house.url) as s:  # 6 000 more tce: over the threshold
+        s.add(m.ActivityRecord(natural_key=f"{house.park_id}|test|R1|{YEAR}|b", park_id=house.park_id,
+                               zone_id=north.id, enterprise_id=house.ids["R1"], year=YEAR, boundary="all",
+                               energy_tce=6_000.0, sector="transport", source_ref="test"))  # fmt: skip
+        s.get(m.Park, house.park_id).data_revision += 1  # type: ignore[union-attr]
+    with session_scope(house.url) as s:
+        row = rows_by_code(register.register_rows(s, house.park_id, YEAR))["R1"]
+    assert (row["energy_tce"], row["reasons"], row["kinds"]) == (12_000.0, ["energy_over_threshold"], ["key_energy_user"])  # fmt: skip
+    with session_scope(house.url) as s:  # a report of it takes over from the records
+        s.add(m.MrvReport(park_id=house.park_id, enterprise_id=house.ids["R1"], year=YEAR, version=1,
+                          status="submitted", energy_tce=3_000.0, total_co2_t=7_000.0, submitted_by="test"))  # fmt: skip
+    with session_scope(house.url) as s:
+        row = rows_by_code(register.register_rows(s, house.park_id, YEAR, every=True))["R1"]
+    assert (row["source"], row["energy_tce"], row["reasons"]) == ("report", 3_000.0, [])
+
+
+def test_the_obligations_alone_are_the_registers(house: House) -> None:
+    with session_scope(house.url) as s:
+        rows = register.register_rows(s, house.park_id, YEAR)
+        alone = register.unit_obligations(s, house.park_id, YEAR)
+    assert alone == {r["enterprise_id"]: frozenset(r["obligations"]) for r in rows if r["obligations"]}
+    assert house.ids["E12"] in alone and house.ids["T1"] not in alone  # T1 was exempted above

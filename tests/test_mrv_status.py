@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 from greenpark.cli.main import app as cli_app
 from greenpark.demo import load_reference
+from greenpark.i18n import render, tr
 from greenpark.services.mrv import status
 from greenpark.services.mrv.access import AccessDenied, Actor, actor_for_user
 from greenpark.services.park import auth
@@ -217,3 +218,15 @@ def test_the_command_line_board(cycle: Cycle, monkeypatch: pytest.MonkeyPatch, t
         cli_app, ["mrv", "status", "--park", CODE, "--year", "2025", "--today", TODAY.isoformat()]
     )
     assert res.exit_code == 0 and "N1" in res.output
+
+
+def test_the_board_as_json_has_its_labels_in_the_readers_language(cycle: Cycle) -> None:
+    with session_scope(cycle.url) as s:
+        board = status.status(s, actor(s, cycle, "staff2"), 2025, TODAY)
+    for lang in ("zh", "en"):
+        got = json.loads(status.board_json(board, lang))
+        assert got == json.loads(
+            json.dumps(render(board, lang), ensure_ascii=False)
+        )  # what LocalizedJSON writes
+        assert by_code(got["reports"])["N1"]["stage_label"] == tr(status.STAGE_LABELS["returned"], lang)
+    assert tr(status.STAGE_LABELS["returned"], "zh") != "returned"

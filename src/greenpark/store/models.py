@@ -1036,7 +1036,11 @@ class MrvEvidence(Base):
     """One month's evidence (月度存证) of an enterprise; a resubmission is a new version."""
 
     __tablename__ = "mrv_evidence"
-    __table_args__ = (UniqueConstraint("enterprise_id", "year", "month", "version"),)
+    __table_args__ = (
+        UniqueConstraint("enterprise_id", "year", "month", "version"),
+        # covers the status board's months of a park and year, grouped by enterprise and month
+        Index("ix_mrv_evidence_scope", "park_id", "year", "enterprise_id", "month", "late"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     park_id: Mapped[int] = mapped_column(ForeignKey("park.id"), index=True)
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), index=True)

@@ -27,16 +27,17 @@ Who may: everyone who may read an enterprise's cycle records reads its row
 from __future__ import annotations
 
 import re
-from collections import defaultdict
-from collections.abc import Iterable
+from collections import OrderedDict, defaultdict
+from collections.abc import Iterable, Sequence
 from datetime import date
+from threading import Lock
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from greenpark.core.mrv import key_unit_reason
-from greenpark.services.carbon.inventory_cache import cached_inventory
+from greenpark.services.carbon.inventory_cache import cached_inventory, fingerprint
 from greenpark.services.mrv import log, rules
 from greenpark.services.mrv.access import Actor, enterprise_in_reach, readable_enterprises, require
 from greenpark.services.park.audit import Changes
@@ -58,10 +59,44 @@ REASONS = (
 REASON_MAX = 2_000
 
 
-def _figures(
-    session: Session, park: m.Park, ents: list[m.Enterprise], year: int
-) -> dict[int, dict[str, Any]]:
-    """Energy, CO₂ and their source for each enterprise (see the module's order)."""
+#: Energy and CO₂ from an enterprise's activity records (enterprise code, year, the records'
+#: own tce, and the inventory cache's fingerprint of the park's data and factor sets → the
+#: figures): the register reads a thousand enterprises at once, and even a cached inventory costs
+#: a query to look up.
+_RECORD_FIGURES: OrderedDict[tuple[Any, ...], tuple[float | None, float | None]] = OrderedDict()
+_RECORD_FIGURES_SIZE = 20_000
+_LOCK = Lock()
+
+
+def _record_figures(
+    session: Session, park: m.Park, year: int, wanted: dict[int, tuple[str, float | None]]
+) -> dict[int, tuple[float | None, float | None]]:
+    """Energy (tce) and CO₂ (t) of each enterprise (id → (code, the sum of its records' tce)) by
+    the carbon inventory of its scope; if the inventory cannot be computed, the records' tce and
+    no CO₂."""
+    fp = fingerprint(session, park)
+    out: dict[int, tuple[float | None, float | None]] = {}
+    for eid, (code, tce_sum) in wanted.items():
+        key = (*fp, code, year, tce_sum)
+        with _LOCK:
+            hit = _RECORD_FIGURES.get(key)
+        if hit is None:
+            try:
+                totals = cached_inventory(session, park, code, year)["totals"]
+                hit = (totals["energy_tce_calorific"], totals["co2_t"])
+            except (ParkError, ValueError, KeyError):  # no inventory for it: the records' own tce
+                hit = (float(tce_sum) if tce_sum is not None else None, None)
+            with _LOCK:
+                _RECORD_FIGURES[key] = hit
+                while len(_RECORD_FIGURES) > _RECORD_FIGURES_SIZE:
+                    _RECORD_FIGURES.popitem(last=False)
+        out[eid] = hit
+    return out
+
+
+def _figures(session: Session, park: m.Park, ents: Sequence[Any], year: int) -> dict[int, dict[str, Any]]:
+    """Energy, CO₂ and their source for each enterprise (rows with ``id`` and ``code``; see the
+    module's order)."""
     ids = [e.id for e in ents]
     out: dict[int, dict[str, Any]] = {
         i: {"energy_tce": None, "co2_t": None, "source": "none", "report_id": None} for i in ids
@@ -69,12 +104,12 @@ def _figures(
     if not ids:
         return out
     r = m.MrvReport
-    reports = session.scalars(
-        select(r)
+    reports = session.execute(
+        select(r.enterprise_id, r.id, r.status, r.energy_tce, r.total_co2_t)
         .where(r.park_id == park.id, r.year == year, r.status.in_(("verified", "accepted", "submitted")))
         .order_by(r.enterprise_id, r.version)
     )
-    best: dict[int, m.MrvReport] = {}
+    best: dict[int, Any] = {}
     for rep in reports:
         if rep.enterprise_id not in out:
             continue
@@ -90,27 +125,17 @@ def _figures(
             "report_id": rep.id,
         }
     ar = m.ActivityRecord
-    with_records = dict(
-        session.execute(
-            select(ar.enterprise_id, func.sum(ar.energy_tce))
-            .where(
-                ar.park_id == park.id, ar.year == year, ar.boundary == "all", ar.enterprise_id.is_not(None)
-            )
-            .group_by(ar.enterprise_id)
-        ).all()
-    )
+    with_records = session.execute(
+        select(ar.enterprise_id, func.sum(ar.energy_tce))
+        .where(ar.park_id == park.id, ar.year == year, ar.boundary == "all", ar.enterprise_id.is_not(None))
+        .group_by(ar.enterprise_id)
+    ).all()
     codes = {e.id: e.code for e in ents}
-    for rec_id, tce_sum in with_records.items():
-        if rec_id is None or rec_id not in out or rec_id in best:
-            continue
-        eid = int(rec_id)
-        out[eid] = {"energy_tce": None, "co2_t": None, "source": "records", "report_id": None}
-        try:
-            totals = cached_inventory(session, park, codes[eid], year)["totals"]
-            out[eid]["energy_tce"] = totals["energy_tce_calorific"]
-            out[eid]["co2_t"] = totals["co2_t"]
-        except (ParkError, ValueError, KeyError):  # no inventory for it: the records' own tce
-            out[eid]["energy_tce"] = float(tce_sum) if tce_sum is not None else None
+    wanted = {
+        int(eid): (codes[eid], tce_sum) for eid, tce_sum in with_records if eid in out and eid not in best
+    }
+    for eid, (energy_tce, co2_t) in _record_figures(session, park, year, wanted).items():
+        out[eid] = {"energy_tce": energy_tce, "co2_t": co2_t, "source": "records", "report_id": None}
     return out
 
 
@@ -128,6 +153,61 @@ def _decision_dict(x: m.MrvUnitDecision, code: str = "") -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _classify(
+    e: Any, f: dict[str, Any], decisions: dict[tuple[int, str], m.MrvUnitDecision], ku: dict[str, Any]
+) -> tuple[list[str], list[str], dict[str, m.MrvUnitDecision]]:
+    """An enterprise's reasons, kinds and latest decisions by kind (see the module)."""
+    by_measure = {
+        "key_energy_user": (
+            "energy",
+            key_unit_reason(f["energy_tce"], ku["key_energy_user"]["threshold_tce"],
+                            ku["key_energy_user"].get("designable_from_tce")),
+        ),
+        "key_carbon_emitter": (
+            "co2",
+            key_unit_reason(f["co2_t"], ku["key_carbon_emitter"]["threshold_co2_t"],
+                            ku["key_carbon_emitter"].get("designable_from_co2_t")),
+        ),
+    }  # fmt: skip
+    tags = {t.strip() for t in (e.tags or "").split(",") if t.strip()}
+    reasons: list[str] = []
+    kinds: list[str] = []
+    latest: dict[str, m.MrvUnitDecision] = {}
+    for kind in KINDS:
+        measure, found = by_measure[kind]
+        if found is not None:
+            reasons.append(f"{measure}_{found}")
+        tagged = kind in tags
+        if tagged and "tagged_in_enterprise_file" not in reasons:
+            reasons.append("tagged_in_enterprise_file")
+        dec = decisions.get((e.id, kind))
+        if dec is not None:
+            latest[kind] = dec
+            reasons.append("designated" if dec.included else "exempted")
+            member = dec.included
+        else:
+            member = found == "over_threshold" or tagged
+        if member:
+            kinds.append(kind)
+    return reasons, kinds, latest
+
+
+def _inputs(
+    session: Session, park_id: int, year: int, enterprise_ids: Iterable[int] | None
+) -> tuple[list[Any], dict[int, dict[str, Any]], dict[tuple[int, str], m.MrvUnitDecision]]:
+    """The enterprises (rows: id, code, name, zone_id, tags), their figures and the latest decisions."""
+    park = session.get(m.Park, park_id)
+    if park is None:
+        raise LookupError("no such park")
+    e_ = m.Enterprise
+    q = select(e_.id, e_.code, e_.name, e_.zone_id, e_.tags).where(e_.park_id == park_id).order_by(e_.code)
+    ents = list(session.execute(q))
+    if enterprise_ids is not None:
+        wanted = set(enterprise_ids)
+        ents = [e for e in ents if e.id in wanted]
+    return ents, _figures(session, park, ents, year), _latest_decisions(session, park_id, year)
+
+
 def register_rows(
     session: Session,
     park_id: int,
@@ -142,62 +222,41 @@ def register_rows(
 
     Each row: ``enterprise`` (code), ``enterprise_id``, ``name``, ``zone_id``, ``energy_tce``, ``co2_t``,
     ``source``, ``report_id``, ``reasons``, ``kinds``, ``obligations``, ``decisions`` (the latest per kind)."""
-    park = session.get(m.Park, park_id)
-    if park is None:
-        raise LookupError("no such park")
-    q = select(m.Enterprise).where(m.Enterprise.park_id == park_id).order_by(m.Enterprise.code)
-    ents = list(session.scalars(q))
-    if enterprise_ids is not None:
-        wanted = set(enterprise_ids)
-        ents = [e for e in ents if e.id in wanted]
+    ents, figures, decisions = _inputs(session, park_id, year, enterprise_ids)
     shipped = rules.shipped_rules()
     ku, obligations = shipped["key_units"], shipped["obligations"]
-    figures = _figures(session, park, ents, year)
-    decisions = _latest_decisions(session, park_id, year)
     rows = []
     for e in ents:
         f = figures[e.id]
-        by_measure = {
-            "key_energy_user": (
-                "energy",
-                key_unit_reason(f["energy_tce"], ku["key_energy_user"]["threshold_tce"],
-                                ku["key_energy_user"].get("designable_from_tce")),
-            ),
-            "key_carbon_emitter": (
-                "co2",
-                key_unit_reason(f["co2_t"], ku["key_carbon_emitter"]["threshold_co2_t"],
-                                ku["key_carbon_emitter"].get("designable_from_co2_t")),
-            ),
-        }  # fmt: skip
-        tags = {t.strip() for t in (e.tags or "").split(",") if t.strip()}
-        reasons: list[str] = []
-        kinds: list[str] = []
-        latest: dict[str, dict[str, Any]] = {}
-        for kind in KINDS:
-            measure, found = by_measure[kind]
-            if found is not None:
-                reasons.append(f"{measure}_{found}")
-            tagged = kind in tags
-            if tagged and "tagged_in_enterprise_file" not in reasons:
-                reasons.append("tagged_in_enterprise_file")
-            dec = decisions.get((e.id, kind))
-            if dec is not None:
-                latest[kind] = _decision_dict(dec, e.code)
-                reasons.append("designated" if dec.included else "exempted")
-                member = dec.included
-            else:
-                member = found == "over_threshold" or tagged
-            if member:
-                kinds.append(kind)
+        reasons, kinds, latest = _classify(e, f, decisions, ku)
         if not reasons and not every:
             continue
         obl = list(dict.fromkeys(o for k in kinds for o in obligations.get(k, [])))
         rows.append({
             "enterprise": e.code, "enterprise_id": e.id, "name": e.name, "zone_id": e.zone_id, "year": year,
             "energy_tce": f["energy_tce"], "co2_t": f["co2_t"], "source": f["source"], "report_id": f["report_id"],
-            "reasons": list(dict.fromkeys(reasons)), "kinds": kinds, "obligations": obl, "decisions": latest,
+            "reasons": list(dict.fromkeys(reasons)), "kinds": kinds, "obligations": obl,
+            "decisions": {k: _decision_dict(d, e.code) for k, d in latest.items()},
         })  # fmt: skip
     return rows
+
+
+def unit_obligations(session: Session, park_id: int, year: int) -> dict[int, frozenset[str]]:
+    """Each enterprise's obligations for the year (enterprise id → obligations; enterprises without
+    any left out): the ``obligations`` of :func:`register_rows` without building its rows — the
+    status board asks on every call, and a thousand rows kept alive cost it garbage collections."""
+    ents, figures, decisions = _inputs(session, park_id, year, None)
+    shipped = rules.shipped_rules()
+    ku, obligations = shipped["key_units"], shipped["obligations"]
+    of_kinds: dict[tuple[str, ...], frozenset[str]] = {}
+    out: dict[int, frozenset[str]] = {}
+    for e in ents:
+        kinds = tuple(_classify(e, figures[e.id], decisions, ku)[1])
+        if kinds not in of_kinds:
+            of_kinds[kinds] = frozenset(o for k in kinds for o in obligations.get(k, []))
+        if of_kinds[kinds]:
+            out[e.id] = of_kinds[kinds]
+    return out
 
 
 def register(session: Session, actor: Actor, year: int, *, every: bool = False) -> list[dict[str, Any]]:

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Integer, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from greenpark.core.mrv import evidence_due_date
@@ -59,23 +61,45 @@ def obligations(session: Session, park_id: int, year: int) -> dict[int, frozense
     """Each enterprise's obligations for the year (enterprise id → obligations) from the key-unit
     register (:func:`.register.register_rows`: thresholds, tags of the enterprise file, officers'
     decisions); enterprises without any are left out."""
-    from greenpark.services.mrv.register import register_rows
+    from greenpark.services.mrv.register import unit_obligations
 
-    return {r["enterprise_id"]: frozenset(r["obligations"]) for r in register_rows(session, park_id, year) if r["obligations"]}  # fmt: skip
+    return unit_obligations(session, park_id, year)
+
+
+def evidence_masks(
+    session: Session, park_id: int, enterprise_ids: Iterable[int], year: int
+) -> dict[int, tuple[int, int]]:
+    """Enterprise → (the months with evidence, the months handed in late) as bit masks (bit ``m``
+    for month ``m``), for the enterprises with evidence. A month is late as :func:`.evidence.evidence_grid`
+    judges it (by its first submission: a later version can only be later). Grouped in the database
+    to a row an enterprise — the board reads 12 000 months at once."""
+    wanted = set(enterprise_ids)
+    if not wanted:
+        return {}
+    e = m.MrvEvidence
+    per_month = (
+        select(e.enterprise_id, e.month, func.min(case((e.late.is_(True), 1), else_=0)).label("late"))
+        .where(e.park_id == park_id, e.year == year, e.month.between(1, 12))
+        .group_by(e.enterprise_id, e.month)
+        .subquery()
+    )
+    bit = literal(1, Integer).op("<<")(per_month.c.month)
+    q = select(per_month.c.enterprise_id, func.sum(bit), func.sum(per_month.c.late * bit)).group_by(
+        per_month.c.enterprise_id
+    )
+    return {ent: (int(handed), int(late)) for ent, handed, late in session.execute(q) if ent in wanted}
 
 
 def evidence_months(session: Session, park_id: int, enterprise_ids: list[int] | frozenset[int], year: int,
                     today: date) -> dict[tuple[int, int], bool]:  # fmt: skip
-    """(enterprise, month) → handed in on time (True) or late (False), for the months with evidence.
-    As :func:`.evidence.evidence_grid` judges it (by the month's first submission: a later version
-    can only be later), in one grouped query — the board reads 12 000 months at once."""
-    if not enterprise_ids:
-        return {}
-    e = m.MrvEvidence
-    q = (select(e.enterprise_id, e.month, func.min(case((e.late.is_(True), 1), else_=0)))
-         .where(e.park_id == park_id, e.year == year).group_by(e.enterprise_id, e.month))  # fmt: skip
-    wanted = set(enterprise_ids)
-    return {(ent, mo): late == 0 for ent, mo, late in session.execute(q) if ent in wanted}
+    """(enterprise, month) → handed in on time (True) or late (False), for the months with evidence
+    (:func:`evidence_masks`)."""
+    return {
+        (ent, mo): not late >> mo & 1
+        for ent, (handed, late) in evidence_masks(session, park_id, enterprise_ids, year).items()
+        for mo in range(1, 13)
+        if handed >> mo & 1
+    }
 
 
 def month_state(handed_in: bool | None, due: date, today: date) -> str:
@@ -99,35 +123,44 @@ def status(session: Session, actor: Actor, year: int, today: date) -> dict[str, 
     Returns ``{"year", "today", "deadlines", "months": [{enterprise_id, code, name, zone, cells:
     [{month, state, due}], late, missing}], "reports": [{enterprise_id, code, name, zone, stage,
     report_id, version, verification_id, due, overdue, why}], "counts": {"months": {state: n},
-    "stages": {stage: n}, "overdue": n}}``."""
+    "stages": {stage: n}, "overdue": n}}``. Equal cells are one dict shared by the rows: read them,
+    do not change them."""
     _check_reader(actor)
     readable = access.readable_enterprises(session, actor)
     dl = rules.deadlines(session, actor.park_id)
     obl = obligations(session, actor.park_id, year)
-    q = select(m.Enterprise).where(m.Enterprise.park_id == actor.park_id).order_by(m.Enterprise.code)
-    ents = {e.id: e for e in session.scalars(q) if e.id in readable}
+    e_ = m.Enterprise
+    q = select(e_.id, e_.code, e_.name, e_.zone_id).where(e_.park_id == actor.park_id).order_by(e_.code)
+    ents = {e.id: e for e in session.execute(q) if e.id in readable}
     zones = {k: v for k, v in session.execute(select(m.Zone.id, m.Zone.code).where(m.Zone.park_id == actor.park_id))}  # fmt: skip
 
-    handed = evidence_months(session, actor.park_id, list(ents), year, today)
-    with_evidence = {ent for ent, _m in handed}
-    month_ents = [i for i in ents if "monthly_evidence" in obl.get(i, ()) or i in with_evidence]
+    masks = evidence_masks(session, actor.park_id, ents, year)
+    month_ents = [i for i in ents if "monthly_evidence" in obl.get(i, ()) or i in masks]
     dues = [month_due(year, mo, int(dl["evidence_days_after_month_end"])) for mo in range(1, 13)]
+    due_iso = [d.isoformat() for d in dues]
+    # a month without evidence is missing or not yet due, the same for every enterprise; the 48
+    # possible cells are made once and shared by the rows (12 000 dicts made a call slower by half)
+    unhanded = [month_state(None, due, today) for due in dues]
+    cell = {(mo, st): {"month": mo, "state": st, "due": due_iso[mo - 1]} for mo in range(1, 13) for st in MONTH_STATES}  # fmt: skip
     months, month_counts = [], dict.fromkeys(MONTH_STATES, 0)
     for i in month_ents:
         e = ents[i]
-        cells = []
-        for mo in range(1, 13):
-            st = month_state(handed.get((i, mo)), dues[mo - 1], today)
+        handed, late = masks.get(i, (0, 0))
+        states = [
+            unhanded[mo - 1] if not handed >> mo & 1 else "late" if late >> mo & 1 else "on_time"
+            for mo in range(1, 13)
+        ]
+        for st in states:
             month_counts[st] += 1
-            cells.append({"month": mo, "state": st, "due": dues[mo - 1].isoformat()})
         months.append({"enterprise_id": i, "code": e.code, "name": e.name, "zone": zones.get(e.zone_id or 0, ""),
-                       "cells": cells, "late": sum(c["state"] == "late" for c in cells),
-                       "missing": sum(c["state"] == "missing" for c in cells)})  # fmt: skip
+                       "cells": [cell[mo, st] for mo, st in enumerate(states, 1)],
+                       "late": states.count("late"), "missing": states.count("missing")})  # fmt: skip
 
     stages = report_stages(session, actor.park_id, list(ents), year, today, dl)
     report_ents = [i for i in ents if "annual_report" in obl.get(i, ()) or i in stages]
     reports, stage_counts, overdue = [], dict.fromkeys(STAGES, 0), 0
     report_due = month_day(str(dl["report_due_month_day"]), year + 1)
+    labels = {k: Msg(v) for k, v in STAGE_LABELS.items()}
     for i in report_ents:
         e = ents[i]
         s = stages.get(i) or {"stage": "no_report", "report_id": None, "version": None, "verification_id": None,
@@ -136,7 +169,7 @@ def status(session: Session, actor: Actor, year: int, today: date) -> dict[str, 
         stage_counts[s["stage"]] += 1
         overdue += bool(s["overdue"])
         reports.append({"enterprise_id": i, "code": e.code, "name": e.name, "zone": zones.get(e.zone_id or 0, ""),
-                        "stage_label": Msg(STAGE_LABELS[s["stage"]]), **s})  # fmt: skip
+                        "stage_label": labels[s["stage"]], **s})  # fmt: skip
     overdue += month_counts["missing"]
     return {"year": year, "today": today.isoformat(), "deadlines": dl, "stages": list(STAGES),
             "months": months, "reports": reports,
@@ -161,13 +194,14 @@ def report_stages(session: Session, park_id: int, enterprise_ids: list[int], yea
     for ent, v_id, stage, v_due in session.execute(qv):
         if ent not in verif or verif[ent][0] < v_id:
             verif[ent] = (v_id, stage, v_due)
-    vids = [x[0] for x in verif.values()]
     appeal_due: dict[int, date] = {}
     ncr_late: set[int] = set()
-    if vids:
+    if verif:
+        # the park's and year's verifications as a subquery: a list of a thousand ids is slow to send
+        vids = select(v.id).where(v.park_id == park_id, v.year == year).scalar_subquery()
         a = m.MrvAppeal
         q_appeals = select(a.verification_id, a.decision_due_date).where(a.verification_id.in_(vids), a.decided_utc.is_(None))  # fmt: skip
-        appeal_due = {k: v for k, v in session.execute(q_appeals)}
+        appeal_due = {k: d for k, d in session.execute(q_appeals)}
         n = m.MrvNonConformity
         ncr_late = set(session.scalars(select(n.verification_id).where(
             n.verification_id.in_(vids), n.status == "open", n.due_date.is_not(None), n.due_date < today)))  # fmt: skip
@@ -204,6 +238,18 @@ def report_stages(session: Session, park_id: int, enterprise_ids: list[int], yea
         out[ent] = {"stage": stage, "report_id": rid, "version": version, "verification_id": vid,
                     "due": due.isoformat(), "overdue": bool(why), "why": why}  # fmt: skip
     return out
+
+
+def board_json(board: dict[str, Any], lang: str) -> bytes:
+    """The board as the API's JSON (as :class:`~greenpark.web.i18n.LocalizedJSON` writes it), its
+    messages — the stages' labels — in ``lang``. Only the labels are rendered, once a stage: walking
+    the board's 12 000 cells and 1 000 rows for messages took as long as building it."""
+    from greenpark.i18n import render, tr
+
+    labels = {k: tr(v, lang) for k, v in STAGE_LABELS.items()}
+    out = {k: v if k in ("months", "reports") else render(v, lang) for k, v in board.items()}
+    out["reports"] = [{**r, "stage_label": labels[r["stage"]]} for r in board["reports"]]
+    return json.dumps(out, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
 
 
 EXPORT_MONTH_HEADER = (N_("Enterprise code"), N_("Enterprise"), N_("Zone"))
