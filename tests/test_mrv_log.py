@@ -145,14 +145,18 @@ def test_a_forged_head_signature_is_caught(url: str) -> None:
     assert out["ok"] is False and "signature" in out["first_bad"]["reason"]
 
 
-def test_the_head_is_signed_every_hundred_entries_and_on_demand(
+def test_the_head_is_signed_at_every_entry_and_every_hundredth_is_kept(
     fresh_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("GREENPARK_DATABASE_URL", fresh_url)
     with session_scope(fresh_url) as s:
         for i in range(log.SIGN_EVERY + 1):
             log.append(s, actor="a", action="report.submit", entity="report", entity_id=i)
-        assert [h.seq for h in s.scalars(select(m.MrvLogHead))] == [log.SIGN_EVERY]
+        # every hundredth head is kept; the newest is signed too
+        assert [h.seq for h in s.scalars(select(m.MrvLogHead).order_by(m.MrvLogHead.seq))] == [
+            log.SIGN_EVERY,
+            log.SIGN_EVERY + 1,
+        ]
     res = runner.invoke(app, ["audit", "sign", "--json"])
     assert res.exit_code == 0 and json.loads(res.output)["seq"] == log.SIGN_EVERY + 1
     assert verify(fresh_url) == {
@@ -263,3 +267,27 @@ def test_an_unreadable_time_is_caught(fresh_url: str, backend: str) -> None:
     out = verify(fresh_url)
     assert out["ok"] is False and out["first_bad"]["seq"] == 2
     assert "does not match its hash" in out["first_bad"]["reason"]
+
+
+@pytest.mark.parametrize(
+    "how", ["cut the newest entry", "rewrite the newest and recompute", "drop the newest head too"]
+)
+def test_the_newest_entries_are_covered_too(fresh_url: str, how: str) -> None:
+    """The probe rewrote or cut entries after the last hundredth head unseen; every entry is now
+    under a signed head."""
+    with session_scope(fresh_url) as s:
+        for i in range(1, log.SIGN_EVERY + 6):
+            log.append(s, actor="a", action="report.submit", entity="report", entity_id=i, payload={"i": i})
+    with session_scope(fresh_url) as s:
+        last = s.scalars(select(m.MrvLogEntry).order_by(m.MrvLogEntry.seq.desc())).first()
+        assert last is not None
+        if how == "cut the newest entry":
+            s.delete(last)
+        else:
+            fields = log._fields(last.seq, last.at_utc, last.park_id, last.enterprise_id, last.actor, last.action,
+                                 last.entity, last.entity_id, '{"i": 0}')  # fmt: skip
+            last.payload_json, last.sha256 = '{"i": 0}', log_entry_sha256(last.prev_sha256, fields)
+            if how == "drop the newest head too":
+                s.execute(delete(m.MrvLogHead).where(m.MrvLogHead.seq == last.seq))
+    out = verify(fresh_url)
+    assert out["ok"] is False, (how, out)

@@ -1,7 +1,7 @@
 """The cycle's tamper-evident log: every state change, submission, upload, comment and figure is
 appended as an entry carrying the hash of the one before (:func:`greenpark.core.mrv.log_entry_sha256`);
-the head is signed with the house key (:mod:`.keys`) every :data:`SIGN_EVERY` entries and on
-demand. :func:`verify` walks the chain: an edited, deleted or reordered row breaks it, and a
+the head is signed with the house key (:mod:`.keys`) at every entry (the newest signature replaces
+the one before it; every :data:`SIGN_EVERY`-th is kept), so no entry is outside a signed head. :func:`verify` walks the chain: an edited, deleted or reordered row breaks it, and a
 chain recomputed after an edit no longer matches the signed heads. It hashes every entry again —
 a million in a few seconds: the canonical bytes are written out directly (:func:`entry_sha256`,
 the same bytes as the reference), the rows read with the driver's cursor, and a long log split
@@ -27,7 +27,7 @@ from datetime import datetime
 from json.encoder import encode_basestring as _quote
 from typing import Any
 
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, delete, func, select, text
 from sqlalchemy.orm import Session
 
 from greenpark.core.mrv import log_entry_sha256
@@ -80,17 +80,25 @@ def append(
     )  # fmt: skip
     session.add(entry)
     session.flush()
-    last_head = session.scalar(select(func.max(m.MrvLogHead.seq))) or 0
-    if seq - last_head >= SIGN_EVERY:
-        sign_head(session)
+    # the head is signed at every entry: the tip's signature replaces the one before it, but every
+    # SIGN_EVERY-th stays (so the newest entries cannot be rewritten or cut off unseen)
+    if (seq - 1) % SIGN_EVERY:
+        session.execute(delete(m.MrvLogHead).where(m.MrvLogHead.seq == seq - 1))
+    sign_head(session)
     return entry
 
 
 def sign_head(session: Session) -> m.MrvLogHead | None:
-    """Sign the current head (seq and hash) with the house key; None for an empty log."""
+    """Sign the current head (seq and hash) with the house key (the head already signed, if it is);
+    None for an empty log."""
     last = session.execute(select(m.MrvLogEntry.seq, m.MrvLogEntry.sha256).order_by(m.MrvLogEntry.seq.desc()).limit(1)).first()  # fmt: skip
     if last is None:
         return None
+    signed = session.scalars(
+        select(m.MrvLogHead).where(m.MrvLogHead.seq == last[0], m.MrvLogHead.sha256 == last[1])
+    ).first()
+    if signed is not None:
+        return signed
     key = keys.house_key()
     head = m.MrvLogHead(
         seq=last[0], sha256=last[1], public_key_pem=keys.public_pem(key),
@@ -309,6 +317,10 @@ def verify(session: Session, *, processes: int | None = None) -> dict[str, Any]:
             return bad(seq, None, f"the log was signed up to entry {seq} but ends at {expected_seq - 1}")
         if hashes_at[seq] != sha:
             return bad(seq, None, f"the chain no longer matches the head signed at entry {seq}")
+    newest = heads[-1][0] if heads else 0
+    if expected_seq - 1 > newest:  # greenpark signs the head at every entry it appends
+        return bad(newest + 1, newest + 1,
+                   f"entries {newest + 1}–{expected_seq - 1} are not covered by a signed head (written outside greenpark?)")  # fmt: skip
     return {"ok": True, "entries": n, "signed_heads": len(heads), "first_bad": None}
 
 
