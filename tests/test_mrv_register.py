@@ -54,11 +54,11 @@ def make_house(url: str) -> House:
             s.add(e)
             s.flush()
             h.ids[code] = e.id
-        # E12: 12 000 tce in its records (given in tce only); E6: 6 000 tce in a submitted report
+        # E12: 12 000 tce in its records (given in tce only); E6: 6 000 tce in a report the park accepted
         s.add(m.ActivityRecord(natural_key=f"{park.id}|test|E12|{YEAR}", park_id=park.id, zone_id=north.id,
                                enterprise_id=h.ids["E12"], year=YEAR, boundary="all", energy_tce=12_000.0,
                                sector="industry", source_ref="test"))  # fmt: skip
-        s.add(m.MrvReport(park_id=park.id, enterprise_id=h.ids["E6"], year=YEAR, version=1, status="submitted",
+        s.add(m.MrvReport(park_id=park.id, enterprise_id=h.ids["E6"], year=YEAR, version=1, status="accepted",
                           energy_tce=6_000.0, total_co2_t=15_000.0, submitted_by="test"))  # fmt: skip
         # N1: records say 380 000 MWh, but its verified report (v2) holds: 9 000 tce, 20 000 t
         for version, status, tce in ((1, "superseded", 9_500.0), (2, "verified", 9_000.0)):
@@ -274,9 +274,15 @@ def test_figures_from_records_follow_the_records(house: House) -> None:
     with session_scope(house.url) as s:
         row = rows_by_code(register.register_rows(s, house.park_id, YEAR))["R1"]
     assert (row["energy_tce"], row["reasons"], row["kinds"]) == (12_000.0, ["energy_over_threshold"], ["key_energy_user"])  # fmt: skip
-    with session_scope(house.url) as s:  # a report of it takes over from the records
+    with session_scope(house.url) as s:  # a report awaiting review does not count (the walkthrough's 0 t)
         s.add(m.MrvReport(park_id=house.park_id, enterprise_id=house.ids["R1"], year=YEAR, version=1,
-                          status="submitted", energy_tce=3_000.0, total_co2_t=7_000.0, submitted_by="test"))  # fmt: skip
+                          status="submitted", energy_tce=0.0, total_co2_t=0.0, submitted_by="test"))  # fmt: skip
+    with session_scope(house.url) as s:
+        row = rows_by_code(register.register_rows(s, house.park_id, YEAR, every=True))["R1"]
+    assert (row["source"], row["energy_tce"]) == ("records", 12_000.0)
+    with session_scope(house.url) as s:  # a report the park accepted takes over from the records
+        s.add(m.MrvReport(park_id=house.park_id, enterprise_id=house.ids["R1"], year=YEAR, version=2,
+                          status="accepted", energy_tce=3_000.0, total_co2_t=7_000.0, submitted_by="test"))  # fmt: skip
     with session_scope(house.url) as s:
         row = rows_by_code(register.register_rows(s, house.park_id, YEAR, every=True))["R1"]
     assert (row["source"], row["energy_tce"], row["reasons"]) == ("report", 3_000.0, [])

@@ -4,7 +4,8 @@ Every enterprise's yearly energy (tce) and CO₂ (t) come from the data greenpar
 (``source`` says which):
 
 1. ``verified_report`` — its latest verified annual report (:class:`MrvReport` ``verified``);
-2. ``report`` — else its latest accepted or submitted report;
+2. ``report`` — else its latest report the park accepted (one awaiting review, or returned, does
+   not count: an unreviewed 0 t would otherwise move the enterprise out of the register);
 3. ``records`` — else its activity records of the year: energy and CO₂ of the enterprise scope by
    the carbon inventory (:func:`~greenpark.services.carbon.inventory_cache.cached_inventory`, the
    park's accounting profile and current factor sets); if the inventory cannot be computed, the sum
@@ -106,7 +107,7 @@ def _figures(session: Session, park: m.Park, ents: Sequence[Any], year: int) -> 
     r = m.MrvReport
     reports = session.execute(
         select(r.enterprise_id, r.id, r.status, r.energy_tce, r.total_co2_t)
-        .where(r.park_id == park.id, r.year == year, r.status.in_(("verified", "accepted", "submitted")))
+        .where(r.park_id == park.id, r.year == year, r.status.in_(("verified", "accepted")))
         .order_by(r.enterprise_id, r.version)
     )
     best: dict[int, Any] = {}
