@@ -158,6 +158,8 @@ def test_zone_staff_see_their_zone_and_others_may_not_read_the_board(cycle: Cycl
         assert {r["code"] for r in north["months"]} == {"N1"} and {r["code"] for r in north["reports"]} == {
             "N1"
         }
+        # the zone by its names, for people (the walkthrough found the code "core" on the board)
+        assert north["months"][0]["zone_name"] == {"zh": "北区", "en": "North zone"}
         for user in ("ent_north", "verifier1"):
             with pytest.raises(AccessDenied):
                 status.status(s, actor(s, cycle, user), 2025, TODAY)

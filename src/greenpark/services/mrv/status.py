@@ -133,6 +133,9 @@ def status(session: Session, actor: Actor, year: int, today: date) -> dict[str, 
     q = select(e_.id, e_.code, e_.name, e_.zone_id).where(e_.park_id == actor.park_id).order_by(e_.code)
     ents = {e.id: e for e in session.execute(q) if e.id in readable}
     zones = {k: v for k, v in session.execute(select(m.Zone.id, m.Zone.code).where(m.Zone.park_id == actor.park_id))}  # fmt: skip
+    # the zone's names, for people (核心区, not core)
+    zone_names = {k: {"zh": zh, "en": en} for k, zh, en in session.execute(
+        select(m.Zone.id, m.Zone.name_zh, m.Zone.name_en).where(m.Zone.park_id == actor.park_id))}  # fmt: skip
 
     masks = evidence_masks(session, actor.park_id, ents, year)
     month_ents = [i for i in ents if "monthly_evidence" in obl.get(i, ()) or i in masks]
@@ -153,6 +156,7 @@ def status(session: Session, actor: Actor, year: int, today: date) -> dict[str, 
         for st in states:
             month_counts[st] += 1
         months.append({"enterprise_id": i, "code": e.code, "name": e.name, "zone": zones.get(e.zone_id or 0, ""),
+                       "zone_name": zone_names.get(e.zone_id or 0, {"zh": "", "en": ""}),
                        "cells": [cell[mo, st] for mo, st in enumerate(states, 1)],
                        "late": states.count("late"), "missing": states.count("missing")})  # fmt: skip
 
@@ -169,6 +173,7 @@ def status(session: Session, actor: Actor, year: int, today: date) -> dict[str, 
         stage_counts[s["stage"]] += 1
         overdue += bool(s["overdue"])
         reports.append({"enterprise_id": i, "code": e.code, "name": e.name, "zone": zones.get(e.zone_id or 0, ""),
+                       "zone_name": zone_names.get(e.zone_id or 0, {"zh": "", "en": ""}),
                         "stage_label": labels[s["stage"]], **s})  # fmt: skip
     overdue += month_counts["missing"]
     return {"year": year, "today": today.isoformat(), "deadlines": dl, "stages": list(STAGES),
@@ -260,10 +265,10 @@ def _tables(board: dict[str, Any], lang: str) -> list[tuple[str, list[str], list
 
     head = [tr(h, lang) for h in EXPORT_MONTH_HEADER]
     months = [f"{board['year']}-{mo:02d}" for mo in range(1, 13)]
-    month_rows = [[r["code"], r["name"], r["zone"], *[tr(MONTH_LABELS[c["state"]], lang) for c in r["cells"]]]
+    month_rows = [[r["code"], r["name"], r["zone_name"][lang] or r["zone"], *[tr(MONTH_LABELS[c["state"]], lang) for c in r["cells"]]]
                   for r in board["months"]]  # fmt: skip
     stage_head = [*head, tr(N_("Stage"), lang), tr(N_("Report version"), lang), tr(N_("Due"), lang), tr(N_("Overdue"), lang)]  # fmt: skip
-    report_rows = [[r["code"], r["name"], r["zone"], tr(STAGE_LABELS[r["stage"]], lang), r["version"], r["due"],
+    report_rows = [[r["code"], r["name"], r["zone_name"][lang] or r["zone"], tr(STAGE_LABELS[r["stage"]], lang), r["version"], r["due"],
                     tr(N_("yes"), lang) if r["overdue"] else ""] for r in board["reports"]]  # fmt: skip
     return [(tr(N_("Monthly evidence"), lang), [*head, *months], month_rows),
             (tr(N_("Annual reports"), lang), stage_head, report_rows)]  # fmt: skip

@@ -19,16 +19,17 @@
   function draw() {
     const q = document.getElementById('st-filter').value.trim().toLowerCase();
     const onlyLate = document.getElementById('st-overdue').checked;
-    const hit = (r) => !q || `${r.code} ${r.name} ${r.zone}`.toLowerCase().includes(q);
+    const zoneName = (r) => (r.zone_name && (GP.zh() ? r.zone_name.zh : r.zone_name.en)) || r.zone;
+    const hit = (r) => !q || `${r.code} ${r.name} ${r.zone} ${zoneName(r)}`.toLowerCase().includes(q);
     const months = board.months.filter((r) => hit(r) && (!onlyLate || r.missing));
     const reports = board.reports.filter((r) => hit(r) && (!onlyLate || r.overdue));
     const mb = document.getElementById('st-months').tBodies[0];
     GP.setHTML(mb, months.length
-      ? months.map((r) => html`<tr><td><span translate="no">${r.name}</span><br><span class="note" translate="no">${r.code}</span></td><td translate="no">${r.zone}</td>${r.cells.map((c) => html`<td class="num${c.state === 'missing' ? ' bad' : ''}" style="background:${COLOUR[c.state]}" title="${_(STATE[c.state])} · ${c.due}" data-state="${c.state}">${MARK[c.state]}</td>`)}<td class="num">${r.late}</td><td class="num${r.missing ? ' bad' : ''}">${r.missing}</td></tr>`)
+      ? months.map((r) => html`<tr><td><span translate="no">${r.name}</span><br><span class="note" translate="no">${r.code}</span></td><td translate="no">${zoneName(r)}</td>${r.cells.map((c) => html`<td class="num${c.state === 'missing' ? ' bad' : ''}" style="background:${COLOUR[c.state]}" title="${_(STATE[c.state])} · ${c.due}" data-state="${c.state}">${MARK[c.state]}</td>`)}<td class="num">${r.late}</td><td class="num${r.missing ? ' bad' : ''}">${r.missing}</td></tr>`)
       : html`<tr class="empty"><td colspan="16" class="note">${_(T.t0)}</td></tr>`);
     const rb = document.getElementById('st-reports').tBodies[0];
     GP.setHTML(rb, reports.length
-      ? reports.map((r) => html`<tr class="${r.overdue ? 'overdue' : ''}" data-stage="${r.stage}"><td><span translate="no">${r.name}</span><br><span class="note" translate="no">${r.code}</span></td><td translate="no">${r.zone}</td><td>${r.stage_label}</td><td class="num">${r.version ?? '–'}</td><td class="${r.overdue ? 'bad' : ''}">${r.due}</td><td class="${r.overdue ? 'bad' : ''}">${r.overdue ? _(WHY[r.why] || 'overdue') : ''}</td></tr>`)
+      ? reports.map((r) => html`<tr class="${r.overdue ? 'overdue' : ''}" data-stage="${r.stage}"><td><span translate="no">${r.name}</span><br><span class="note" translate="no">${r.code}</span></td><td translate="no">${zoneName(r)}</td><td>${r.stage_label}</td><td class="num">${r.version ?? '–'}</td><td class="${r.overdue ? 'bad' : ''}">${r.due}</td><td class="${r.overdue ? 'bad' : ''}">${r.overdue ? _(WHY[r.why] || 'overdue') : ''}</td></tr>`)
       : html`<tr class="empty"><td colspan="6" class="note">${_(T.t0)}</td></tr>`);
     const c = board.counts;
     document.getElementById('st-summary').textContent = _(T.t1, { n: board.months.length, r: board.reports.length, o: c.overdue });
