@@ -123,7 +123,8 @@ def tasks(session: Session, actor: Actor, today: date) -> list[dict[str, Any]]:
         out = _verifier_tasks(session, actor, today)
     else:
         out = []
-    return sorted(out, key=lambda t: (not t["overdue"], t["due"] or "9999"))
+    # overdue first, then what came back to be corrected, then by due date
+    return sorted(out, key=lambda t: (not t["overdue"], t["kind"] != "returned", t["due"] or "9999"))
 
 
 def _enterprise_tasks(session: Session, actor: Actor, today: date) -> list[dict[str, Any]]:

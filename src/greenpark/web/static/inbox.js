@@ -21,7 +21,7 @@
     t11: N_('sent'),
     t12: N_('empty: keep the stored one'),
   };
-  const KIND = { due: N_('due'), returned: N_('returned'), assigned: N_('to do'), overdue: N_('overdue'), reminder: N_('reminder'), notice: N_('notice') };
+  const KIND = { due: N_('to do'), returned: N_('returned'), assigned: N_('to do'), overdue: N_('overdue'), reminder: N_('reminder'), notice: N_('notice') };
   const CHANNEL = { sent: N_('sent'), off: N_('not set up') };
   const kindBadge = (k, overdue) => html`<span class="status${overdue ? ' critical' : ''}">${_(KIND[k] || k)}</span>`;
   const channel = (name, st) => (st ? html`<span class="note">${name}: ${CHANNEL[st] ? _(CHANNEL[st]) : st}</span> ` : '');
