@@ -39,13 +39,13 @@
       return html`<li>${label(REASON, c)}${d ? html`: <span class="note" translate="no">${d.reason}</span>` : ''}</li>`;
     });
     return html`<tr data-enterprise="${u.enterprise}">
-      <td><span translate="no">${u.name}</span><br><span class="note" translate="no">${u.enterprise}</span></td>
+      <td data-export="${u.name} (${u.enterprise})"><span translate="no">${u.name}</span><br><span class="note" translate="no">${u.enterprise}</span></td>
       <td class="num" data-sort="${u.energy_tce ?? ''}" data-export="${u.energy_tce ?? ''}">${GP.fmt(u.energy_tce, 0)}</td>
       <td class="num" data-sort="${u.co2_t ?? ''}" data-export="${u.co2_t ?? ''}">${GP.fmt(u.co2_t, 0)}</td>
-      <td data-export="${u.source}">${label(SOURCE, u.source)}</td>
-      <td data-export="${u.reasons.join(', ')}"><ul class="checks">${reasons}</ul></td>
-      <td data-export="${u.kinds.join(', ')}">${u.kinds.length ? GP.join(u.kinds.map((k) => html`<span class="status">${label(KIND, k)}</span>`), ' ') : '–'}</td>
-      <td data-export="${u.obligations.join(', ')}">${GP.list(u.obligations.map((o) => label(OBLIGATION, o))) || '–'}</td>
+      <td data-export="${label(SOURCE, u.source)}">${label(SOURCE, u.source)}</td>
+      <td data-export="${u.reasons.map((c) => label(REASON, c)).join('；')}"><ul class="checks">${reasons}</ul></td>
+      <td data-export="${u.kinds.map((k) => label(KIND, k)).join('；')}">${u.kinds.length ? GP.join(u.kinds.map((k) => html`<span class="status">${label(KIND, k)}</span>`), ' ') : '–'}</td>
+      <td data-export="${u.obligations.map((o) => label(OBLIGATION, o)).join('；')}">${GP.list(u.obligations.map((o) => label(OBLIGATION, o))) || '–'}</td>
     </tr>`;
   }
 
