@@ -43,9 +43,9 @@
       <td class="num" data-sort="${u.energy_tce ?? ''}" data-export="${u.energy_tce ?? ''}">${GP.fmt(u.energy_tce, 0)}</td>
       <td class="num" data-sort="${u.co2_t ?? ''}" data-export="${u.co2_t ?? ''}">${GP.fmt(u.co2_t, 0)}</td>
       <td data-export="${label(SOURCE, u.source)}">${label(SOURCE, u.source)}</td>
-      <td data-export="${u.reasons.map((c) => label(REASON, c)).join('；')}"><ul class="checks">${reasons}</ul></td>
-      <td data-export="${u.kinds.map((k) => label(KIND, k)).join('；')}">${u.kinds.length ? GP.join(u.kinds.map((k) => html`<span class="status">${label(KIND, k)}</span>`), ' ') : '–'}</td>
-      <td data-export="${u.obligations.map((o) => label(OBLIGATION, o)).join('；')}">${GP.list(u.obligations.map((o) => label(OBLIGATION, o))) || '–'}</td>
+      <td data-export="${u.reasons.map((c) => label(REASON, c)).join(GP.zh() ? '；' : '; ')}"><ul class="checks">${reasons}</ul></td>
+      <td data-export="${u.kinds.map((k) => label(KIND, k)).join(GP.zh() ? '；' : '; ')}">${u.kinds.length ? GP.join(u.kinds.map((k) => html`<span class="status">${label(KIND, k)}</span>`), ' ') : '–'}</td>
+      <td data-export="${u.obligations.map((o) => label(OBLIGATION, o)).join(GP.zh() ? '；' : '; ')}">${GP.list(u.obligations.map((o) => label(OBLIGATION, o))) || '–'}</td>
     </tr>`;
   }
 
