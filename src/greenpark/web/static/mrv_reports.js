@@ -15,7 +15,8 @@
   const CHECK = { evidence_sum: N_('annual = sum of the months'), evidence_months: N_('months with evidence'), previous_year: N_('against the previous year'), metered: N_('against metered energy') };
   const SECTION = { combustion: N_('Fuel combustion'), process: N_('Process emissions'), electricity: N_('Purchased electricity'), heat: N_('Purchased heat'), output: N_('Output') };
   const SRC = { measured: N_('measured'), default: N_('default') };
-  const W = { version: N_('version {version}'), remove: N_('Remove'), open: N_('Open'), row: N_('row {row}') };
+  const W = { version: N_('version {version}'), remove: N_('Remove'), open: N_('Open'), row: N_('row {row}'), copy: N_('Start the next version from this one'), copied: N_('The form below holds this version: correct it and submit.') };
+  const say = (id, text) => { const el = document.getElementById(id); if (el) el.textContent = text; };
   const state = { defaults: null, role: '', year: null, carriers: {} };
 
   const body = () => document.body.dataset;
@@ -106,7 +107,10 @@
       ${d.review_comment ? html`<p class="warn">${w.comment}: <span translate="no">${d.review_comment}</span></p>` : ''}
       <h3>${w.lines}</h3>${linesTable(d.lines)}
       <h3>${w.checks}</h3>${checksTable(d.checks)}
-      <h3>${w.history}</h3><ul>${history}</ul>`);
+      <h3>${w.history}</h3><ul>${history}</ul>
+      ${document.getElementById('report-form') && d.status !== 'verified' ? html`<p><button type="button" class="secondary" id="copy-to-form">${_(W.copy)}</button> <span class="note" id="copy-note"></span></p>` : ''}`);
+    const copy = document.getElementById('copy-to-form');
+    if (copy) copy.addEventListener('click', () => intoForm(d).catch((e) => say('copy-note', e.message)));
     box.querySelectorAll('button.open-report').forEach((b) => b.addEventListener('click', () => showReport(b.dataset.id)));
     document.getElementById('review-form').hidden = !d.may_review;
     document.getElementById('review-message').textContent = '';
@@ -174,6 +178,45 @@
     tr.querySelector('.remove-row').addEventListener('click', () => tr.remove());
     tr.querySelectorAll('select').forEach((s) => s.addEventListener('change', () => fillDefaults(tr, section)));
     fillDefaults(tr, section);
+  }
+
+  // a returned (or any earlier) version into the form, to be corrected as the next version
+  async function intoForm(d) {
+    const set = (id, v) => { const el = document.getElementById(id); if (el) el.value = v ?? ''; };
+    set('form-year', d.year);
+    if (d.enterprise && document.getElementById('form-enterprise')) set('form-enterprise', d.enterprise.code);
+    set('form-contact', d.contact); set('form-guideline', d.guideline); set('form-note', d.note);
+    await loadDefaults();
+    clearForm();
+    for (const ln of d.lines) {
+      const section = ln.section;
+      if (!document.getElementById(`sec-${section}`)) continue;
+      addRow(section);
+      const tr = document.querySelector(`#sec-${section} tbody`).lastElementChild;
+      const put = (n, v) => { const el = tr.querySelector(`[name=${n}]`); if (el && v !== null && v !== undefined) el.value = v; };
+      put(section === 'combustion' ? 'carrier' : section === 'process' ? 'source' : section === 'output' ? 'product' : 'item', ln.item);
+      put('quantity', ln.quantity);
+      if (section === 'output') put('unit', ln.unit);
+      if (section === 'combustion') {
+        [['ncv_source', 'ncv_gj_per_unit'], ['carbon_content_source', 'carbon_content_tc_per_gj'], ['oxidation_source', 'oxidation_fraction']].forEach(([src, val]) => {
+          put(src, ln[src] || 'default'); fillDefaults(tr, section);
+          if (ln[src] === 'measured') put(val, ln[val]);
+        });
+      } else if (section === 'process' || section === 'heat') {
+        const measured = !ln.factor_ref; // a default factor names where it comes from
+        put('factor_source', measured ? 'measured' : 'default'); fillDefaults(tr, section);
+        if (measured) put('factor', ln.factor);
+      }
+    }
+    say('copy-note', _(W.copied));
+    document.getElementById('report-entry').scrollIntoView({ block: 'start' });
+  }
+
+  function clearForm() {
+    ['combustion', 'process', 'electricity', 'heat', 'output'].forEach((s) => {
+      const tb = document.querySelector(`#sec-${s} tbody`);
+      if (tb) GP.setHTML(tb, '');
+    });
   }
 
   async function loadDefaults() {
@@ -246,6 +289,7 @@
     const box = document.getElementById('form-errors');
     const r = await send('/api/mrv/reports', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(collect()) });
     if (!r.ok) { showErrors(box, r.data, r.status); return; }
+    clearForm(); // a second click would otherwise send the same figures as another version
     await submitted(box, r.data);
   }
 
