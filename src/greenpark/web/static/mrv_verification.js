@@ -12,6 +12,8 @@
     assigned: N_('assigned'), declared: N_('declared'), doc_review: N_('document review'), site_visit: N_('site visit'),
     concluded: N_('concluded'), notified: N_('notified'), appealed: N_('appealed'), closed: N_('closed'), withdrawn: N_('withdrawn'),
   };
+  // a time as people read it: 2026-12-03 15:33 UTC, not 2026-12-03T15:33:29Z
+  const utc = (iso) => (iso ? `${String(iso).slice(0, 10)} ${String(iso).slice(11, 16)} UTC` : '');
   const NCR_STATUS = { open: N_('open'), answered: N_('answered'), closed: N_('closed'), estimated: N_('settled by estimate') };
   const RESULT = { conforms: N_('conforms'), nonconform: N_('does not conform'), na: N_('not applicable') };
   const CONCLUSION = { pass: N_('Pass (通过)'), fail: N_('Fail (不通过)') };
@@ -103,7 +105,7 @@
         <label>${w.reasoning} <input name="reasoning" required maxlength="20000"></label><button>${w.settle}</button></form>`;
     }
     const closed = n.status === 'closed' ? html`<p>${w.closedNote} <span translate="no">${n.close_note}</span></p>` : '';
-    const est = n.status === 'estimated' ? html`<p>${w.estimated} ${GP.fmt(n.estimate_co2_t, 0)} t — <span translate="no">${n.estimate_reasoning}</span></p>` : '';
+    const est = n.status === 'estimated' ? html`<p>${w.estimated} ${GP.fmt(n.estimate_co2_t, 0)} ${_('t CO₂')} — <span translate="no">${n.estimate_reasoning}</span></p>` : '';
     const answer = n.response ? html`<p>${w.answer}: <span translate="no">${n.response}</span></p>` : '';
     return html`<li class="ncr" data-ncr="${n.id}"><b>#${n.number}</b> <span class="status">${_(NCR_STATUS[n.status])}</span>
       ${n.clause ? html`<span class="note">${w.clause} <span translate="no">${n.clause}</span></span>` : ''} <span translate="no">${n.description}</span>
@@ -129,7 +131,7 @@
       revisedTotal: _('Revised total (t CO₂)'), decide: _('Decide'), decideBy: _('Decide by {date}', { date: d.appeal ? d.appeal.decision_due_date : '' }),
       close: _('Close the verification'), log: _('Log'), who: _('Who'), action: _('Action'), time: _('Time'), sha: _('SHA-256'),
     };
-    const rep = (r) => (r ? html`${w.version} ${r.version} · ${GP.fmt(r.total_co2_t, 0)} t · ${r.submitted_utc.slice(0, 10)}` : '–');
+    const rep = (r) => (r ? html`${w.version} ${r.version} · ${GP.fmt(r.total_co2_t, 0)} ${_('t CO₂')} · ${r.submitted_utc.slice(0, 10)}` : '–');
     const working = ['declared', 'doc_review', 'site_visit'].includes(d.stage);
     const v = isVerifier();
     const labels = d.item_labels;
@@ -141,7 +143,7 @@
       parts.push(html`<h3>${w.decl}</h3><form id="ver-declare" class="inline-form"><label>${w.declText} <textarea name="statement" required maxlength="20000" rows="3"></textarea></label>
         <button name="ok" value="1">${w.declareOk}</button> <button name="conflict" value="1" class="secondary">${w.declareConflict}</button></form>`);
     } else if (d.coi_declared_by) {
-      parts.push(html`<h3>${w.decl}</h3><p><span translate="no">${d.coi_statement}</span> <span class="note"><span translate="no">${d.coi_declared_by}</span> ${d.coi_declared_utc}</span></p>`);
+      parts.push(html`<h3>${w.decl}</h3><p><span translate="no">${d.coi_statement}</span> <span class="note"><span translate="no">${d.coi_declared_by}</span> ${utc(d.coi_declared_utc)}</span></p>`);
     }
     // document review
     if (working && v) {
@@ -197,8 +199,8 @@
     }
     if (d.appeal) {
       const a = d.appeal;
-      parts.push(html`<h3>${w.appeal}</h3><p><span translate="no">${a.grounds}</span> <span class="note"><span translate="no">${a.filed_by}</span> ${a.filed_utc} · ${w.decideBy}</span></p>
-        ${a.decision ? html`<p>${w.decision}: <b>${_(a.decision)}</b> ${a.revised_total_co2_t !== null ? GP.fmt(a.revised_total_co2_t, 0) + ' t' : ''} — <span translate="no">${a.decision_note}</span></p>` : ''}`);
+      parts.push(html`<h3>${w.appeal}</h3><p><span translate="no">${a.grounds}</span> <span class="note"><span translate="no">${a.filed_by}</span> ${utc(a.filed_utc)} · ${w.decideBy}</span></p>
+        ${a.decision ? html`<p>${w.decision}: <b>${_(a.decision)}</b> ${a.revised_total_co2_t !== null ? GP.fmt(a.revised_total_co2_t, 0) + ' ' + _('t CO₂') : ''} — <span translate="no">${a.decision_note}</span></p>` : ''}`);
       if (!a.decision && isStaff()) {
         parts.push(html`<form id="ver-decide" class="inline-form"><label>${w.decision} <select name="decision"><option value="upheld">${w.upheld}</option><option value="revised">${w.revised}</option></select></label>
           <label>${w.revisedTotal} <input name="revised_total_co2_t" type="number" min="0" step="any"></label><label>${w.reason} <input name="note" required maxlength="20000"></label><button>${w.decide}</button></form>`);
@@ -207,7 +209,7 @@
     if (isStaff() && (d.stage === 'notified' && !d.appeal_open || (d.stage === 'appealed' && d.appeal && d.appeal.decision))) {
       parts.push(html`<p><button id="ver-close" class="secondary">${w.close}</button></p>`);
     }
-    const log = d.log.map((e) => html`<tr><td>${e.at_utc}</td><td><span translate="no">${e.actor}</span></td><td><code>${e.action}</code></td><td><code translate="no">${e.sha256.slice(0, 16)}</code></td></tr>`);
+    const log = d.log.map((e) => html`<tr><td>${utc(e.at_utc)}</td><td><span translate="no">${e.actor}</span></td><td><code>${e.action}</code></td><td><code translate="no">${e.sha256.slice(0, 16)}</code></td></tr>`);
     parts.push(html`<details><summary>${w.log} (${d.log.length})</summary><table class="data"><thead><tr><th>${w.time}</th><th>${w.who}</th><th>${w.action}</th><th>${w.sha}</th></tr></thead><tbody>${log}</tbody></table></details>`);
     return parts;
   }
@@ -274,7 +276,7 @@
     GP.setHTML(document.getElementById('ver-assign-body'), opts);
     GP.setHTML(document.getElementById('ver-member-body'), opts);
     const ents = await GP.api('/api/mrv/verifications/assignable?year=' + state.year);
-    GP.setHTML(document.getElementById('ver-assign-ent'), ents.map((e) => html`<option value="${e.enterprise_id}" translate="no">${e.name} (${GP.fmt(e.total_co2_t, 0)} t)</option>`));
+    GP.setHTML(document.getElementById('ver-assign-ent'), ents.map((e) => html`<option value="${e.enterprise_id}" translate="no">${e.name} (${GP.fmt(e.total_co2_t, 0)} ${_('t CO₂')})</option>`));
   }
 
   function bindOfficer() {
