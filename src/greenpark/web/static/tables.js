@@ -73,7 +73,7 @@
       const shown = paged ? list.slice(st.page * PAGE, (st.page + 1) * PAGE) : list;
       const body = table.tBodies[0];
       body.replaceChildren(...shown);
-      st.count.textContent = st.query ? _('{n} of {total} rows', { n: list.length, total: st.rows.length }) : _('{total} rows', { total: st.rows.length });
+      st.count.textContent = st.query ? _('{n} of {total} rows', { n: list.length, total: st.rows.length }) : st.rows.length === 1 ? _('1 row') : _('{total} rows', { total: st.rows.length });
       if (st.pager) {
         st.pager.replaceChildren();
         if (paged) {
