@@ -121,7 +121,7 @@ def test_a_report_checked_by_hand(world: World) -> None:
         el = next(ln for ln in r.lines if ln.section == "electricity")
         assert el.factor == pytest.approx(0.5703) and el.co2_t == pytest.approx(570.3)
         assert "grid-mee-enterprise" in r.grid_factor_ref and "2022" in r.grid_factor_ref
-        assert "carried forward" in r.grid_factor_ref
+        assert r.year == 2023 and " 2022: 0.5703" in r.grid_factor_ref  # the factor's own year, carried forward
         assert (r.combustion_co2_t, r.process_co2_t, r.electricity_co2_t, r.heat_co2_t) == (310, 0, 570, 0)
         assert (r.total_excl_purchased_co2_t, r.total_co2_t) == (310, 880)
         assert r.energy_tce == pytest.approx(145.71 + 122.9)
@@ -184,7 +184,7 @@ def test_the_grid_factor_of_the_year_with_carry_forward(world: World) -> None:
         assert d22.grid_factor_tco2_per_mwh == pytest.approx(0.5703) and d22.grid_factor_year == 2022
         d25 = rp.report_defaults(s, 2025)
         assert d25.grid_factor_tco2_per_mwh == pytest.approx(0.5703) and d25.grid_factor_year == 2022
-        assert "2025 not yet published, 2022 carried forward" in d25.grid_factor_ref
+        assert " 2022: 0.5703" in d25.grid_factor_ref  # the year of the factor used, said on the page
         assert d25.grid_factor_tco2_per_mwh != pytest.approx(0.5257)  # not the plan's 2012 regional factor
         with pytest.raises(ValueError, match="no grid factor"):
             rp.report_defaults(s, 2015)

@@ -191,8 +191,8 @@ def report_defaults(session: Session, year: int) -> Defaults:
     grid_ref = (
         f"{_ref_text(grid)} {GRID_REGION} {grid.year}: {grid.value:g} {grid.unit} ({grid.source_table})"
     )
-    if grid.year != year:
-        grid_ref += f"; {year} not yet published, {grid.year} carried forward"
+    # a year not yet published carries the latest earlier factor: the reference names its year (the
+    # page says so in the reader's language; the stored text stays language-free data)
     heat = lib.lookup([HEAT_SET], "heat", "heat_factor")
     if heat is None:
         raise ValueError(f"the factor set {HEAT_SET} has no heat factor")

@@ -16,6 +16,11 @@
   const SECTION = { combustion: N_('Fuel combustion'), process: N_('Process emissions'), electricity: N_('Purchased electricity'), heat: N_('Purchased heat'), output: N_('Output') };
   const SRC = { measured: N_('measured'), default: N_('default') };
   const W = { version: N_('version {version}'), remove: N_('Remove'), open: N_('Open'), row: N_('row {row}'), copy: N_('Start the next version from this one'), copied: N_('The form below holds this version: correct it and submit.') };
+  // the grid factor's reference names the year of the factor used (data); a later report year carries it forward
+  const carried = (ref, year) => {
+    const m = /\b(\d{4}):/.exec(ref || '');
+    return m && Number(m[1]) !== Number(year) ? ' ' + _('({year} has no published grid factor yet: that of {factor_year} is used)', { year, factor_year: m[1] }) : '';
+  };
   const say = (id, text) => { const el = document.getElementById(id); if (el) el.textContent = text; };
   const state = { defaults: null, role: '', year: null, carriers: {} };
 
@@ -103,7 +108,7 @@
         <tr><td>${w.el}</td><td class="num">${t(tt.electricity_co2_t)}</td></tr><tr><td>${w.heat}</td><td class="num">${t(tt.heat_co2_t)}</td></tr>
         <tr><th>${w.excl}</th><th class="num">${t(tt.total_excl_purchased_co2_t)}</th></tr><tr><th>${w.total}</th><th class="num" id="report-total">${t(tt.total_co2_t)}</th></tr>
         <tr><td>${w.energy}</td><td class="num">${GP.fmt(tt.energy_tce, 2)}</td></tr></tbody></table>
-      ${d.grid_factor_ref ? html`<p class="note">${w.grid}: <span translate="no">${d.grid_factor_ref}</span></p>` : ''}
+      ${d.grid_factor_ref ? html`<p class="note">${w.grid}: <span translate="no">${d.grid_factor_ref}</span>${carried(d.grid_factor_ref, d.year)}</p>` : ''}
       ${d.review_comment ? html`<p class="warn">${w.comment}: <span translate="no">${d.review_comment}</span></p>` : ''}
       <h3>${w.lines}</h3>${linesTable(d.lines)}
       <h3>${w.checks}</h3>${checksTable(d.checks)}
@@ -230,7 +235,7 @@
     const d = state.defaults;
     // the factors' references are data (a set, its source document), shown as they are
     const w = { grid: _('Grid emission factor'), heat: _('Purchased heat'), tce: _('Energy in tce at the calorific equivalent.'), none: _('No defaults for this year.') };
-    GP.setHTML(note, d ? html`${w.grid} <span translate="no">${d.grid_factor_ref}</span> · ${w.heat} <span translate="no">${d.heat_factor_ref}</span> · ${w.tce}` : w.none);
+    GP.setHTML(note, d ? html`${w.grid} <span translate="no">${d.grid_factor_ref}</span>${carried(d.grid_factor_ref, year)} · ${w.heat} <span translate="no">${d.heat_factor_ref}</span> · ${w.tce}` : w.none);
     ['combustion', 'process', 'electricity', 'heat'].forEach((s) => document.querySelectorAll(`#sec-${s} tbody tr`).forEach((tr) => {
       const cell = tr.querySelector('.grid-factor');
       if (cell && d) cell.textContent = GP.fmt(d.grid_factor_tco2_per_mwh, 4);
