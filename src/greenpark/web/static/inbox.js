@@ -28,11 +28,17 @@
 
   // a task's or a message's title from its message id in the reader's language, each value in it
   // (an enterprise's name, a year, a date) shown as data, as it is
+  // the values that are greenpark's own codes, said in the reader's language
+  const CODED = {
+    conclusion: { pass: N_('passed'), fail: N_('not passed') },
+    decision: { upheld: N_('upheld'), revised: N_('revised') },
+  };
   function title(x) {
     if (!x.msgid) return x.title;
     const parts = _(x.msgid).split(/\{(\w+)\}/);
     const params = x.params || {};
-    return html`${parts.map((p, i) => (i % 2 === 0 ? p : Object.prototype.hasOwnProperty.call(params, p) ? html`<span translate="no">${String(params[p])}</span>` : `{${p}}`))}`;
+    const value = (p) => (CODED[p] && CODED[p][params[p]] ? _(CODED[p][params[p]]) : html`<span translate="no">${String(params[p])}</span>`);
+    return html`${parts.map((p, i) => (i % 2 === 0 ? p : Object.prototype.hasOwnProperty.call(params, p) ? value(p) : `{${p}}`))}`;
   }
 
   async function send(url, method, body) {
