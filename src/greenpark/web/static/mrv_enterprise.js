@@ -102,10 +102,10 @@
     const sel = (name, codes, words, value) => html`<select name="${name}">${codes.map((c) => html`<option value="${c}" ${c === value ? 'selected' : ''}>${label(words, c)}</option>`)}</select>`;
     const input = (name, size, max) => html`<input name="${name}" size="${size}" maxlength="${max}" value="${p[name] || ''}">`;
     return html`<tr>
-      <td>${sel('parameter', opts.parameters, PARAMETER, p.parameter)}</td><td>${input('item', 10, 64)}</td><td>${input('unit', 6, 32)}</td>
-      <td>${sel('method', opts.methods, METHOD, p.method)}</td><td>${input('meter', 12, 200)}</td><td>${input('accuracy', 6, 64)}</td>
-      <td>${input('calibration', 10, 200)}</td><td>${input('monitoring_frequency', 8, 64)}</td><td>${input('recording_frequency', 8, 64)}</td>
-      <td>${input('missing_data_rule', 20, 2000)}</td><td>${input('department', 8, 200)}</td>
+      <td>${sel('parameter', opts.parameters, PARAMETER, p.parameter)}</td><td>${input('item', 7, 64)}</td><td>${input('unit', 4, 32)}</td>
+      <td>${sel('method', opts.methods, METHOD, p.method)}</td><td>${input('meter', 7, 200)}</td><td>${input('accuracy', 4, 64)}</td>
+      <td>${input('calibration', 7, 200)}</td><td>${input('monitoring_frequency', 5, 64)}</td><td>${input('recording_frequency', 5, 64)}</td>
+      <td>${input('missing_data_rule', 12, 2000)}</td><td>${input('department', 5, 200)}</td>
       <td><button type="button" class="secondary" data-remove>${_('Remove')}</button></td></tr>`;
   }
 
