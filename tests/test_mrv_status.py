@@ -232,3 +232,13 @@ def test_the_board_as_json_has_its_labels_in_the_readers_language(cycle: Cycle) 
         )  # what LocalizedJSON writes
         assert by_code(got["reports"])["N1"]["stage_label"] == tr(status.STAGE_LABELS["returned"], lang)
     assert tr(status.STAGE_LABELS["returned"], "zh") != "returned"
+
+
+def test_a_report_handed_in_after_its_deadline_is_marked_late(cycle: Cycle) -> None:
+    """The walkthrough: a report sent in December for a 31 March deadline showed nothing."""
+    with session_scope(cycle.url) as s:
+        s.get(m.MrvReport, cycle.ids["report.N1.2025"]).submitted_utc = datetime(2026, 2, 1)  # type: ignore[union-attr]
+        s.get(m.MrvReport, cycle.ids["report.S1.2025"]).submitted_utc = datetime(2026, 4, 2)  # type: ignore[union-attr]
+    with session_scope(cycle.url) as s:
+        rows = by_code(status.status(s, actor(s, cycle, "staff2"), 2025, date(2026, 4, 10))["reports"])
+    assert (rows["N1"]["submitted_late"], rows["S1"]["submitted_late"]) == (False, True)

@@ -169,7 +169,7 @@ def status(session: Session, actor: Actor, year: int, today: date) -> dict[str, 
         e = ents[i]
         s = stages.get(i) or {"stage": "no_report", "report_id": None, "version": None, "verification_id": None,
                               "due": report_due.isoformat(), "overdue": today > report_due,
-                              "why": "report_overdue" if today > report_due else ""}  # fmt: skip
+                              "why": "report_overdue" if today > report_due else "", "submitted_late": False}  # fmt: skip
         stage_counts[s["stage"]] += 1
         overdue += bool(s["overdue"])
         reports.append({"enterprise_id": i, "code": e.code, "name": e.name, "zone": zones.get(e.zone_id or 0, ""),
@@ -184,13 +184,19 @@ def status(session: Session, actor: Actor, year: int, today: date) -> dict[str, 
 def report_stages(session: Session, park_id: int, enterprise_ids: list[int], year: int, today: date,
                   dl: dict[str, Any]) -> dict[int, dict[str, Any]]:  # fmt: skip
     """Where each enterprise's report of ``year`` stands (only enterprises with a report):
-    enterprise id → {stage, report_id, version, verification_id, due, overdue, why}."""
+    enterprise id → {stage, report_id, version, verification_id, due, overdue, why, submitted_late}
+    (``submitted_late``: the year's first version came after the report's deadline)."""
     if not enterprise_ids:
         return {}
     r, v = m.MrvReport, m.MrvVerification
     latest: dict[int, tuple[int, int, str]] = {}
-    q = select(r.enterprise_id, r.id, r.version, r.status).where(r.park_id == park_id, r.year == year)
-    for ent, r_id, r_version, st in session.execute(q):
+    first: dict[int, date] = {}  # when the year's first version came in
+    q = select(r.enterprise_id, r.id, r.version, r.status, r.submitted_utc).where(
+        r.park_id == park_id, r.year == year
+    )
+    for ent, r_id, r_version, st, at in session.execute(q):
+        if at is not None and (ent not in first or at.date() < first[ent]):
+            first[ent] = at.date()
         if ent in latest and latest[ent][1] >= r_version:
             continue
         latest[ent] = (r_id, r_version, st)
@@ -241,7 +247,8 @@ def report_stages(session: Session, park_id: int, enterprise_ids: list[int], yea
         if stage not in STAGES:
             stage = "submitted"
         out[ent] = {"stage": stage, "report_id": rid, "version": version, "verification_id": vid,
-                    "due": due.isoformat(), "overdue": bool(why), "why": why}  # fmt: skip
+                    "due": due.isoformat(), "overdue": bool(why), "why": why,
+                    "submitted_late": ent in first and first[ent] > report_due}  # fmt: skip
     return out
 
 
@@ -269,7 +276,8 @@ def _tables(board: dict[str, Any], lang: str) -> list[tuple[str, list[str], list
                   for r in board["months"]]  # fmt: skip
     stage_head = [*head, tr(N_("Stage"), lang), tr(N_("Report version"), lang), tr(N_("Due"), lang), tr(N_("Overdue"), lang)]  # fmt: skip
     report_rows = [[r["code"], r["name"], r["zone_name"][lang] or r["zone"], tr(STAGE_LABELS[r["stage"]], lang), r["version"], r["due"],
-                    tr(N_("yes"), lang) if r["overdue"] else ""] for r in board["reports"]]  # fmt: skip
+                    tr(N_("yes"), lang) if r["overdue"] else tr(N_("submitted late"), lang) if r["submitted_late"] else ""]
+                   for r in board["reports"]]  # fmt: skip
     return [(tr(N_("Monthly evidence"), lang), [*head, *months], month_rows),
             (tr(N_("Annual reports"), lang), stage_head, report_rows)]  # fmt: skip
 

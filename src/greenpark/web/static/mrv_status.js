@@ -29,7 +29,7 @@
       : html`<tr class="empty"><td colspan="16" class="note">${_(T.t0)}</td></tr>`);
     const rb = document.getElementById('st-reports').tBodies[0];
     GP.setHTML(rb, reports.length
-      ? reports.map((r) => html`<tr class="${r.overdue ? 'overdue' : ''}" data-stage="${r.stage}"><td><span translate="no">${r.name}</span><br><span class="note" translate="no">${r.code}</span></td><td translate="no">${zoneName(r)}</td><td>${r.stage_label}</td><td class="num">${r.version ?? '–'}</td><td class="${r.overdue ? 'bad' : ''}">${r.due}</td><td class="${r.overdue ? 'bad' : ''}">${r.overdue ? _(WHY[r.why] || 'overdue') : ''}</td></tr>`)
+      ? reports.map((r) => html`<tr class="${r.overdue ? 'overdue' : ''}" data-stage="${r.stage}"><td><span translate="no">${r.name}</span><br><span class="note" translate="no">${r.code}</span></td><td translate="no">${zoneName(r)}</td><td>${r.stage_label}</td><td class="num">${r.version ?? '–'}</td><td class="${r.overdue ? 'bad' : ''}">${r.due}</td><td class="${r.overdue ? 'bad' : ''}">${r.overdue ? _(WHY[r.why] || 'overdue') : r.submitted_late ? _('submitted late') : ''}</td></tr>`)
       : html`<tr class="empty"><td colspan="6" class="note">${_(T.t0)}</td></tr>`);
     const c = board.counts;
     document.getElementById('st-summary').textContent = _(T.t1, { n: board.months.length, r: board.reports.length, o: c.overdue });
