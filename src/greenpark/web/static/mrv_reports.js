@@ -80,11 +80,20 @@
         <td class="note" translate="no">${ln.factor_ref}</td><td class="num">${ln.co2_t === null ? '' : GP.fmt(ln.co2_t, 2)}</td><td class="num">${ln.energy_tce === null ? '' : GP.fmt(ln.energy_tce, 2)}</td></tr>`)}</tbody></table>`;
   }
 
+  // a check's figures with their unit: energy in the carrier's unit, months whole, a year's total in t CO₂
+  function amount(c, v) {
+    if (v === null || v === undefined) return '–';
+    if (c.check === 'evidence_months') return GP.fmt(v, 0);
+    if (c.check === 'previous_year') return html`${GP.fmt(v, 0)} ${_('t CO₂')}`;
+    const carrier = state.carriers[c.item];
+    return html`${GP.fmt(v, 2)} ${carrier ? GP.unit(carrier.unit) : ''}`;
+  }
+
   function checksTable(checks) {
     const w = { check: _('Check'), item: _('Item'), result: _('Result'), rep: _('Reported'), ref: _('Reference'), diff: _('Difference'), tol: _('Tolerance'), reason: _('A reason for the change is asked for.') };
     return html`<table class="data"><thead><tr><th>${w.check}</th><th>${w.item}</th><th>${w.result}</th><th class="num">${w.rep}</th><th class="num">${w.ref}</th><th class="num">${w.diff}</th><th class="num">${w.tol}</th></tr></thead>
       <tbody>${checks.map((c) => html`<tr><td>${_(CHECK[c.check] || c.check)}</td><td translate="no">${itemName('', c.item)}</td><td>${badge(c.result, RESULT, RESULT_CLASS)}${c.detail && c.detail.ask_reason ? html`<br><span class="note warn">${w.reason}</span>` : ''}${c.detail && c.detail.missing_months && c.detail.missing_months.length ? html`<br><span class="note" translate="no">${c.detail.missing_months.join(', ')}</span>` : ''}</td>
-        <td class="num">${GP.fmt(c.reported, 2)}</td><td class="num">${GP.fmt(c.reference, 2)}</td><td class="num">${GP.pct(c.difference_fraction)}</td><td class="num">${GP.pct(c.tolerance)}</td></tr>`)}</tbody></table>`;
+        <td class="num">${amount(c, c.reported)}</td><td class="num">${amount(c, c.reference)}</td><td class="num">${GP.pct(c.difference_fraction)}</td><td class="num">${GP.pct(c.tolerance)}</td></tr>`)}</tbody></table>`;
   }
 
   async function showReport(id) {
