@@ -354,7 +354,7 @@ def input_problems(inp: ReportInput, defaults: Defaults) -> list[tuple[str, int,
         if not o.product.strip():
             bad("output", i, "product", Msg("the product is required"))
     if not (inp.combustion or inp.process or inp.electricity or inp.heat):
-        bad("combustion", 0, "", Msg("a report needs at least one line of combustion, process, electricity or heat"))  # fmt: skip
+        bad("", 0, "", Msg("a report needs at least one line of combustion, process, electricity or heat"))  # fmt: skip
     return out
 
 
@@ -402,7 +402,11 @@ def compute(inp: ReportInput, defaults: Defaults) -> Computed:
     NDRC MRV Q&A (2016) — see :func:`greenpark.core.mrv.round_reported_t`."""
     problems = input_problems(inp, defaults)
     if problems:
-        raise ValueError("; ".join(f"{s} row {i + 1} {f}: {r}".replace("  ", " ") for s, i, f, r in problems))
+        raise ValueError(
+            "; ".join(
+                f"{s} row {i + 1} {f}: {r}".replace("  ", " ") if s else str(r) for s, i, f, r in problems
+            )
+        )
     lines: list[Line] = []
     for c in inp.combustion:
         fd = defaults.fuels[c.carrier]
