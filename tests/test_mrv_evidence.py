@@ -283,3 +283,24 @@ def test_plan_excel_form_round_trip(house: House, monkeypatch: pytest.MonkeyPatc
                    files={"file": ("plan.xlsx", form.read_bytes(), "application/octet-stream")})  # fmt: skip
         assert r.status_code == 200, r.text
         assert (r.json()["version"], r.json()["revision_trigger"]) == (2, "facilities_changed")
+
+
+def test_the_evidence_page_opens_on_the_year_the_register_asks_for(
+    fresh_demo_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The walkthrough: E01 (designated for 2025 by the demo) opened on 2026, where nothing is asked."""
+    from tests.conftest import demo_logins
+
+    monkeypatch.setattr(evidence, "beijing_today", lambda: date(2026, 12, 3))
+    with TestClient(create_app(Settings(), database_url=fresh_demo_url)) as c:
+        r = c.post(
+            "/api/auth/login",
+            json={"username": "enterprise", "password": demo_logins[fresh_demo_url]["enterprise"]},
+        )
+        assert r.status_code == 200, r.text
+        assert c.get("/api/mrv/options").json()["year"] == 2025
+        c.post("/api/auth/logout", headers={"X-CSRF-Token": c.get("/api/auth/me").json()["csrf_token"] or ""})
+        r = c.post(
+            "/api/auth/login", json={"username": "staff", "password": demo_logins[fresh_demo_url]["staff"]}
+        )
+        assert c.get("/api/mrv/options").json()["year"] == 2026  # an officer: this year

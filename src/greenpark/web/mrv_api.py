@@ -57,6 +57,15 @@ def _year_now() -> int:
     return evidence.beijing_today().year
 
 
+def _working_year(db: Session, actor: Actor) -> int:
+    """The year the evidence page opens on: this year, or last year when only last year's register
+    obliges the enterprise user (its months are what it still has to hand in)."""
+    year, own = _year_now(), actor.enterprise_id
+    if own is None or own in register.unit_obligations(db, actor.park_id, year):
+        return year
+    return year - 1 if own in register.unit_obligations(db, actor.park_id, year - 1) else year
+
+
 def _enterprise_id(db: Session, actor: Actor, enterprise: str | None, enterprise_id: int | None) -> int:
     """The enterprise a form or body names, in reach (an enterprise user: its own by default)."""
     found = resolve_mrv_enterprise(db, actor, enterprise_id, enterprise, own_by_default=True)
@@ -144,7 +153,7 @@ def options_api(p: SignedIn, db: DB) -> dict[str, Any]:
         "enterprises": [{"id": i, "code": c, "name": n} for i, c, n in ents if i in readable],
         "carriers": [{"code": c.code, "name_zh": c.name_zh, "name_en": c.name_en, "unit": c.unit} for c in carriers],
         "parameters": dqcp.parameters(), "methods": list(dqcp.METHODS), "triggers": dqcp.triggers(),
-        "own_enterprise_id": actor.enterprise_id, "year": _year_now(), "today": evidence.beijing_today().isoformat(),
+        "own_enterprise_id": actor.enterprise_id, "year": _working_year(db, actor), "today": evidence.beijing_today().isoformat(),
     }  # fmt: skip
 
 
