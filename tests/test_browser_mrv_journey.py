@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from greenpark.services.mrv.evidence import beijing_today
 from tests.browser_helpers import DemoServer, demo_server, open_menu, shot, sign_in
 
 pytestmark = pytest.mark.browser
@@ -216,7 +217,7 @@ def test_one_year_end_to_end(site: DemoServer, page: Any, tmp_path: Path) -> Non
     page.locator("#ver-review select").first.select_option("conforms")
     page.click("#ver-review button")
     page.wait_for_selector("#ver-visit")
-    page.fill("#ver-visit input[name=date]", f"{YEAR + 1}-04-20")
+    page.fill("#ver-visit input[name=date]", beijing_today().isoformat())  # after the declaration
     page.fill("#ver-visit input[name=team]", "核查员甲、核查员乙")
     page.fill("#ver-visit textarea[name=record]", "查阅能源台账与结算单，查看汽车衡与电能表。")
     page.click("#ver-visit button")

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from greenpark.services.mrv import statement
 from greenpark.services.mrv import verification as ver
 from greenpark.services.mrv.access import actor_for_user
+from greenpark.services.mrv.evidence import beijing_today
 from greenpark.services.park import auth
 from greenpark.store import models as m
 from greenpark.store.db import dispose_engine, session_scope
@@ -75,7 +76,7 @@ def test_a_verification_on_the_page(page: Any, site: DemoServer, tmp_path: Path)
     page.wait_for_selector("#ver-review")
     page.click("#ver-review button")
     page.wait_for_selector("#ver-visit")
-    page.fill("#ver-visit input[name=date]", "2026-04-20")
+    page.fill("#ver-visit input[name=date]", beijing_today().isoformat())  # after the declaration
     page.fill("#ver-visit input[name=team]", "核查员甲、核查员乙")
     page.fill("#ver-visit textarea[name=record]", "查阅台账，询问能源管理员，查看计量器具。")
     page.click("#ver-visit button")

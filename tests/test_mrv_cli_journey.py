@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 
 from greenpark.cli.main import app as cli_app
 from greenpark.demo_cycle import BODY_CODE
+from greenpark.services.mrv.evidence import beijing_today
 from greenpark.store import models as m
 from greenpark.store.db import dispose_engine, session_scope
 
@@ -151,7 +152,7 @@ def test_one_year_of_the_cycle_from_the_cli(gp: Any, tmp_path: Path) -> None:
     gp("mrv", "verify", "review", vid, "--items", json.dumps(doc_items), "--by", "verifier")
     site_items = [{"item": i, "result": "conforms", "note": ""} for i in (
         "facilities_match_ledger", "meters_and_calibration", "records_and_invoices", "sampling_and_lab", "interviews")]  # fmt: skip
-    gp("mrv", "verify", "site-visit", vid, "--date", "2026-04-20", "--team", "张工、李工",
+    gp("mrv", "verify", "site-visit", vid, "--date", beijing_today().isoformat(), "--team", "张工、李工",
        "--record", "查看燃气表与关口表，核对结算单", "--items", json.dumps(site_items), "--by", "verifier")  # fmt: skip
     ncr = _json(
         gp("mrv", "verify", "ncr", vid, "--description", "12月燃气结算单缺失", "--by", "verifier", "--json")

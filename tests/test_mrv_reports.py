@@ -121,7 +121,8 @@ def test_a_report_checked_by_hand(world: World) -> None:
         el = next(ln for ln in r.lines if ln.section == "electricity")
         assert el.factor == pytest.approx(0.5703) and el.co2_t == pytest.approx(570.3)
         assert "grid-mee-enterprise" in r.grid_factor_ref and "2022" in r.grid_factor_ref
-        assert r.year == 2023 and " 2022: 0.5703" in r.grid_factor_ref  # the factor's own year, carried forward
+        # the factor's own year, carried forward to 2023
+        assert r.year == 2023 and " 2022: 0.5703" in r.grid_factor_ref
         assert (r.combustion_co2_t, r.process_co2_t, r.electricity_co2_t, r.heat_co2_t) == (310, 0, 570, 0)
         assert (r.total_excl_purchased_co2_t, r.total_co2_t) == (310, 880)
         assert r.energy_tce == pytest.approx(145.71 + 122.9)

@@ -15,7 +15,7 @@ import sys
 import types
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from greenpark.demo import load_reference
 from greenpark.services.mrv import log, statement
 from greenpark.services.mrv import verification as ver
 from greenpark.services.mrv.access import AccessDenied, Actor, NotFound, actor_for_user
+from greenpark.services.mrv.evidence import beijing_today
 from greenpark.services.park import auth
 from greenpark.services.park.parks import use_park
 from greenpark.settings import Settings
@@ -128,7 +129,7 @@ def _to_site_visit(s: Any, c: Cycle, vid: int) -> None:
     v1 = c.actor(s, "ver1")
     ver.declare(s, v1, vid, statement_text="本机构与受核查企业无利益冲突。", no_conflict=True)
     ver.doc_review(s, v1, vid, _doc_items("activity_data"))
-    ver.site_visit(s, v1, vid, visit_date=date(2026, 4, 20), team="核查员1、核查员2", record="查阅台账、询问能源管理员、查看计量器具。",
+    ver.site_visit(s, v1, vid, visit_date=beijing_today(), team="核查员1、核查员2", record="查阅台账、询问能源管理员、查看计量器具。",
                    items=_site_items())  # fmt: skip
 
 
@@ -435,7 +436,7 @@ def test_the_api_and_the_page(cycle: Cycle) -> None:
             == 200
         )
         r = v1.post(f"/api/mrv/verifications/{vid}/site-visit",
-                    json={"date": "2026-04-20", "team": "核查员1", "record": "现场查看", "items": _site_items()})  # fmt: skip
+                    json={"date": beijing_today().isoformat(), "team": "核查员1", "record": "现场查看", "items": _site_items()})  # fmt: skip
         assert r.status_code == 200, r.text
         r = v1.post(
             f"/api/mrv/verifications/{vid}/ncrs", json={"clause": "4.2.2", "description": "计量器具未检定"}
@@ -596,6 +597,11 @@ def test_what_the_probe_slipped_in_is_refused(cycle: Cycle) -> None:
         ver.doc_review(s, v1, vid, _doc_items())
         with pytest.raises(ValueError, match="not after the reporting year"):
             ver.site_visit(s, v1, vid, visit_date=date(1, 1, 1), team="甲", record="乙", items=_site_items())
+        with pytest.raises(
+            ValueError, match="before the declaration"
+        ):  # the walkthrough's out-of-order steps
+            ver.site_visit(s, v1, vid, visit_date=beijing_today() - timedelta(days=1), team="甲", record="乙",
+                           items=_site_items())  # fmt: skip
     with session_scope(cycle.url) as s:
         outsider = cycle.actor(s, "ent_south")  # S1's user: N1's verification is not in reach
         with pytest.raises(NotFound) as there:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -620,6 +620,10 @@ def site_visit(
         raise ValueError(
             Msg("the site visit's date {day} is not after the reporting year", day=visit_date.isoformat())
         )
+    declared = (v.coi_declared_utc + timedelta(hours=8)).date() if v.coi_declared_utc else None  # Beijing
+    if declared is not None and visit_date < declared:
+        raise ValueError(Msg("the site visit's date {day} is before the declaration of {declared}",
+                             day=visit_date.isoformat(), declared=declared.isoformat()))  # fmt: skip
     v.site_visit_date, v.site_visit_team = visit_date, _text(team, Msg("The site team"), limit=400)
     v.site_visit_record = _text(record, Msg("The site visit record"))
     v.site_visit_json = json.dumps(checked, ensure_ascii=False)
