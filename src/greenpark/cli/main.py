@@ -8,7 +8,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from greenpark.settings import get_settings
+from greenpark.settings import Settings, get_settings
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -24,7 +24,9 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 def _url() -> str:
-    return get_settings().effective_database_url
+    """The database of this command, from the environment as it is now (a command is one process;
+    in tests many run in one, after other code may have read the process-wide settings)."""
+    return Settings().effective_database_url
 
 
 def _dump(obj: Any) -> None:
