@@ -16,7 +16,6 @@ import calendar
 import hashlib
 import json
 import math
-import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -194,23 +193,3 @@ def co2_process_t(activity: float, factor_tco2_per_unit: float) -> float:
     21.9855
     """
     return activity * factor_tco2_per_unit
-
-
-#: How a verified activity record names its source (``source_ref``): the body, the first 12 hex
-#: digits of the signed statement's SHA-256 and the report version it verified.
-_LINEAGE = re.compile(r"^verified: (?P<body>.+), statement (?P<statement>[^,]+), report v(?P<version>\d+)$")
-
-
-def lineage_parts(source_ref: str) -> tuple[str, str, int] | None:
-    """The (body, statement, report version) a verified record's ``source_ref`` names, or None when
-    it is not a verification's lineage (so a page can say it in any language).
-
-    >>> lineage_parts("verified: 湖北省某核查机构, statement abababababab, report v2")
-    ('湖北省某核查机构', 'abababababab', 2)
-    >>> lineage_parts("import 2025.xlsx") is None
-    True
-    """
-    found = _LINEAGE.match(source_ref)
-    if found is None:
-        return None
-    return found["body"], found["statement"], int(found["version"])

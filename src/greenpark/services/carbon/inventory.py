@@ -22,7 +22,7 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from greenpark.core import carbon, energy, intensity
-from greenpark.core.mrv import lineage_parts
+from greenpark.core.lineage import lineage_parts
 from greenpark.core.units import conversion_factor, rate_conversion_factor
 from greenpark.i18n import Msg
 from greenpark.services.carbon.factors import FactorLibrary, FactorRef, check_factor_sets
