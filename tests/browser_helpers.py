@@ -87,6 +87,12 @@ def demo_server(
 # As a person does: through the login form and the menus.
 
 
+def sign_in_as(page: Any, site: DemoServer, user: str) -> None:
+    """Sign out whoever was signed in (drop the cookies) and sign in as ``user`` through the page."""
+    page.context.clear_cookies()
+    sign_in(page, site, user)
+
+
 def sign_in(page: Any, site: DemoServer, user: str) -> None:
     page.goto(site.base + "/")
     page.click("#login-link")

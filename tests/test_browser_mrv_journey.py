@@ -21,7 +21,7 @@ import pytest
 from playwright.sync_api import expect
 
 from greenpark.services.mrv.evidence import beijing_today
-from tests.browser_helpers import DemoServer, demo_server, open_menu, shot, sign_in
+from tests.browser_helpers import DemoServer, demo_server, open_menu, shot, sign_in_as
 
 pytestmark = pytest.mark.browser
 YEAR = 2025  # the demo's last full year of data (as the verification test)
@@ -34,11 +34,6 @@ PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
     with demo_server(tmp_path_factory.mktemp("mrv-journey")) as srv:
         yield srv
-
-
-def _as(page: Any, site: DemoServer, user: str) -> None:
-    page.context.clear_cookies()
-    sign_in(page, site, user)
 
 
 def _task(page: Any, text: str) -> Any:
@@ -85,12 +80,12 @@ def _inventory(page: Any) -> tuple[str, str]:
 
 def test_one_year_end_to_end(site: DemoServer, page: Any, tmp_path: Path) -> None:
     # ---------------------------------------------------------------- the enterprise before the year
-    _as(page, site, "enterprise")
+    sign_in_as(page, site, "enterprise")
     ent, co2_before = _inventory(page)
     assert "经第三方核查" not in page.inner_text("#inv-checks")
 
     # ---------------------------------------------------------------- the officer: the register
-    _as(page, site, "staff")
+    sign_in_as(page, site, "staff")
     open_menu(page, "报告与核查", "重点单位名录")
     page.fill("#units-year", str(YEAR))
     page.press("#units-year", "Tab")
@@ -103,7 +98,7 @@ def test_one_year_end_to_end(site: DemoServer, page: Any, tmp_path: Path) -> Non
     page.wait_for_selector("#decide-result .good")
 
     # ---------------------------------------------------------------- the enterprise: plan, evidence
-    _as(page, site, "enterprise")
+    sign_in_as(page, site, "enterprise")
     report_due = _task(page, f"{YEAR}年度温室气体排放报告")
     assert "超期" in report_due.inner_text()  # the report was due in the spring
     _follow(page, _task(page, f"{YEAR}-01月度存证"))  # → the plan and evidence page of that year
@@ -171,7 +166,7 @@ def test_one_year_end_to_end(site: DemoServer, page: Any, tmp_path: Path) -> Non
     assert f"{YEAR}-02月度存证" in left  # the other months are still asked for
 
     # ---------------------------------------------------------------- the officer accepts
-    _as(page, site, "staff")
+    sign_in_as(page, site, "staff")
     _follow(page, _task(page, f"审核{ent}的{YEAR}年度报告（第1版）"))
     page.wait_for_selector("#review-form:not([hidden])")
     assert ent in page.inner_text("#report-title")
@@ -207,7 +202,7 @@ def test_one_year_end_to_end(site: DemoServer, page: Any, tmp_path: Path) -> Non
     assert body_name in ours.inner_text()
 
     # ---------------------------------------------------------------- the verifier works it through
-    _as(page, site, "verifier")
+    sign_in_as(page, site, "verifier")
     _follow(page, _task(page, f"声明核查{ent}（{YEAR}年度）的利益冲突情况"))
     _verification(page)
     assert ent in page.inner_text("#ver-detail h2")
@@ -229,7 +224,7 @@ def test_one_year_end_to_end(site: DemoServer, page: Any, tmp_path: Path) -> Non
     assert "待确认" in page.inner_text("li.ncr")
 
     # ---------------------------------------------------------------- the enterprise answers
-    _as(page, site, "enterprise")
+    sign_in_as(page, site, "enterprise")
     _follow(page, _task(page, f"{YEAR}年度核查的第1项不符合项待您答复"))
     _verification(page)
     settlement = tmp_path / "供电公司结算单.pdf"
@@ -240,7 +235,7 @@ def test_one_year_end_to_end(site: DemoServer, page: Any, tmp_path: Path) -> Non
     page.wait_for_selector(f"li.ncr a[download]:has-text('{settlement.name}')")
 
     # ---------------------------------------------------------------- the verifier closes and concludes
-    _as(page, site, "verifier")
+    sign_in_as(page, site, "verifier")
     _follow(page, _task(page, f"{ent}的第1项不符合项已答复"))
     _verification(page)
     page.fill("form.ncr-close input[name=note]", "结算单电量与报告一致，予以关闭")
@@ -262,14 +257,14 @@ def test_one_year_end_to_end(site: DemoServer, page: Any, tmp_path: Path) -> Non
     shot(page, "mrv-journey-concluded")
 
     # ---------------------------------------------------------------- the officer notifies
-    _as(page, site, "staff")
+    sign_in_as(page, site, "staff")
     _follow(page, _task(page, f"向{ent}告知其{YEAR}年度核查结果"))
     _verification(page)
     page.click("#ver-notify")
     page.wait_for_selector("#ver-detail:has-text('已告知')")
 
     # ---------------------------------------------------------------- the enterprise sees the result
-    _as(page, site, "enterprise")
+    sign_in_as(page, site, "enterprise")
     appeal = _task(page, f"对{YEAR}年度核查结果申请复核")
     until = re.search(r"\d{4}-\d{2}-\d{2}", appeal.inner_text())
     assert until is not None

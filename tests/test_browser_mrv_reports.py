@@ -17,7 +17,7 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from tests.browser_helpers import DemoServer, demo_server, open_menu, shot, sign_in
+from tests.browser_helpers import DemoServer, demo_server, open_menu, shot, sign_in_as
 from tests.language import problems
 from tests.test_browser_pages import READ_TEXT
 
@@ -30,11 +30,6 @@ COMMENT = "外购电力缺少供电公司结算单，请核对电量后重新提
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
     with demo_server(tmp_path_factory.mktemp("mrv-reports")) as srv:
         yield srv
-
-
-def _as(page: Any, site: DemoServer, user: str) -> None:
-    page.context.clear_cookies()
-    sign_in(page, site, user)
 
 
 def _reads(page: Any, lang: str) -> None:
@@ -60,7 +55,7 @@ def _set_year(page: Any, selector: str, year: int) -> None:
 
 def test_report_form_excel_review_and_correction(site: DemoServer, page: Any, tmp_path: Path) -> None:
     # ------------------------------------------------------------ the enterprise, in Chinese
-    _as(page, site, "enterprise")
+    sign_in_as(page, site, "enterprise")
     open_menu(page, "报告与核查", "年度排放报告")
     assert page.inner_text("h1") == "年度排放报告"
     assert page.is_visible("text=填报年度报告")
@@ -132,7 +127,7 @@ def test_report_form_excel_review_and_correction(site: DemoServer, page: Any, tm
     assert len(_rows(page)) == 1  # nothing was stored: still version 1 alone
 
     # ------------------------------------------------------------ the park officer, in English
-    _as(page, site, "staff")
+    sign_in_as(page, site, "staff")
     page.goto(site.base + "/mrv/reports")
     page.wait_for_selector("body[data-ready='1']")
     page.click("#lang-switch")
@@ -160,7 +155,7 @@ def test_report_form_excel_review_and_correction(site: DemoServer, page: Any, tm
     shot(page, "mrv-report-returned")
 
     # ------------------------------------------------------------ the enterprise answers: version 2
-    _as(page, site, "enterprise")
+    sign_in_as(page, site, "enterprise")
     open_menu(page, "报告与核查", "我的待办")
     task = page.locator("#inbox-tasks tbody tr", has_text=f"您的{YEAR}年度报告（第1版）已被退回")
     assert "已退回" in task.inner_text()  # its kind
