@@ -9,6 +9,7 @@ GREENPARK_REQUIRE_POSTGRES=1 (set by .ci/run), in which case they fail.
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,6 +57,12 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(
             f"NOTE: PostgreSQL tests were skipped: {why}. Set GREENPARK_TEST_POSTGRES_URL to run them.",
             yellow=True,
+        )
+    try:
+        socket.create_connection(("127.0.0.1", int(os.environ.get("GREENPARK_TEST_MQTT_PORT", "1883"))), timeout=1).close()
+    except OSError:
+        terminalreporter.write_line(
+            "NOTE: MQTT tests were skipped: no broker at 127.0.0.1:1883 (install mosquitto).", yellow=True
         )
     if not Path("/usr/bin/chromium").exists() and not os.environ.get("GREENPARK_CHROMIUM"):
         terminalreporter.write_line(

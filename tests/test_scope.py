@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from greenpark.demo import load_demo
+from greenpark.services.energy import meters
 from greenpark.settings import Settings
 from greenpark.store import models as m
 from greenpark.store.db import dispose_engine, session_scope
@@ -24,7 +25,7 @@ from tests.conftest import demo_logins, new_database
 from tests.routes import api_routes, guarded_by
 
 #: Parameters that name an enterprise's data; a route must take them through a scope dependency.
-SCOPED_NAMES = {"scope", "enterprise_id", "outlet_id", "point_id", "channel_id", "alarm_id"}
+SCOPED_NAMES = {"scope", "enterprise_id", "outlet_id", "point_id", "channel_id", "alarm_id", "meter_code"}
 
 
 def test_every_api_route_declares_roles() -> None:
@@ -60,6 +61,8 @@ class World:
     other_alarm: int
     #: One of the other enterprise's records with a history (entity, key): the history routes' record.
     other_record: tuple[str, str] = ("", "")
+    #: A meter of the other enterprise (the energy platform's meter routes).
+    other_meter: str = "E03-EL-SCOPE"
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +88,11 @@ def world(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wo
             select(m.AuditEvent.entity, m.AuditEvent.entity_key).where(m.AuditEvent.enterprise_id == other.id)
         ).first()
         assert record is not None
+        meters.add_meter(
+            s,
+            other,
+            meters.MeterFields(code="E03-EL-SCOPE", name="总进线", carrier="electricity", unit="kWh"),
+        )
         w = World(url, own.code, other.code, other.id, other.name, outlet.id, alarm.id, tuple(record))
     yield w
     dispose_engine(url)
@@ -92,7 +100,11 @@ def world(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wo
 
 def _url(route: APIRoute, w: World, target: str, target_id: int) -> str:
     path = route.path.format(
-        code=target, enterprise_id=target_id, outlet_id=w.other_outlet, alarm_id=w.other_alarm
+        code=target,
+        enterprise_id=target_id,
+        outlet_id=w.other_outlet,
+        alarm_id=w.other_alarm,
+        meter_code=w.other_meter,
     )
     names = {p.name for d in [route.dependant] for p in d.query_params}
     for d in _all(route):

@@ -1064,6 +1064,7 @@ def import_noise(
 
 
 # Pollution-source monitoring commands live in their own module; importing it registers them.
+from greenpark.cli import energy as _energy  # noqa: E402,F401
 from greenpark.cli import history as _history  # noqa: E402,F401
 from greenpark.cli import mrv as _mrv  # noqa: E402,F401
 from greenpark.cli import overview as _overview  # noqa: E402,F401

@@ -1306,3 +1306,104 @@ class Notification(Base):
     read_utc: Mapped[datetime | None] = mapped_column(DateTime)
     email_status: Mapped[str] = mapped_column(String(64), default="")  # "" | sent | failed: … | off
     robot_status: Mapped[str] = mapped_column(String(64), default="")
+
+
+# --- The energy platform: meters, gateways, readings (issue 14) -------------------------------------
+
+
+class EnergySite(Base):
+    """A site of an enterprise (a plant, a workshop building) that meters hang under."""
+
+    __tablename__ = "energy_site"
+    __table_args__ = (UniqueConstraint("enterprise_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    park_id: Mapped[int] = mapped_column(ForeignKey("park.id"), index=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"))
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class EnergyMeter(Base):
+    """One meter: park → enterprise → site → meter, with what it counts and how to read it.
+
+    ``kind``: counter (cumulative register), interval (each value is one period's quantity, labelled
+    with the period's start), manual (readings typed in or imported), virtual (``formula`` over other
+    meters' codes). ``level`` is its place in the enterprise's energy tree (GB 17167: the unit as a
+    whole, a secondary unit / process, a main energy-using equipment, a usage). ``counted``: whether
+    its energy adds to the enterprise's total (a sub-meter under a counted meter is not).
+    ``purpose``: energy, feedstock (原料用能) or new renewable — the dual-control rules exclude the
+    last two from assessed energy."""
+
+    __tablename__ = "energy_meter"
+    __table_args__ = (UniqueConstraint("park_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    park_id: Mapped[int] = mapped_column(ForeignKey("park.id"))
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("energy_site.id"))
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    carrier_code: Mapped[str] = mapped_column(ForeignKey("carrier.code"))
+    unit: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16), default="counter")
+    multiplier: Mapped[float] = mapped_column(Float, default=1.0)
+    rollover: Mapped[float | None] = mapped_column(Float)
+    max_rate_per_h: Mapped[float | None] = mapped_column(Float)
+    reading_interval_s: Mapped[int] = mapped_column(Integer, default=900)
+    accuracy_class: Mapped[str] = mapped_column(String(16), default="")
+    calibrated_on: Mapped[date | None] = mapped_column(Date)
+    calibration_due: Mapped[date | None] = mapped_column(Date)
+    level: Mapped[str] = mapped_column(String(16), default="plant")
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("energy_meter.id"))
+    formula: Mapped[str] = mapped_column(String(400), default="")
+    counted: Mapped[bool] = mapped_column(Boolean, default=True)
+    purpose: Mapped[str] = mapped_column(String(16), default="energy")
+    gateway_id: Mapped[int | None] = mapped_column(ForeignKey("energy_gateway.id"))
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_utc: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_utc: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class EnergyGateway(Base):
+    """A data logger or gateway that pushes readings for one enterprise's meters (HTTP token, MQTT
+    topic ``greenpark/<park>/<gateway>/readings``). Only the token's SHA-256 is kept."""
+
+    __tablename__ = "energy_gateway"
+    __table_args__ = (UniqueConstraint("park_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    park_id: Mapped[int] = mapped_column(ForeignKey("park.id"))
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_seen_utc: Mapped[datetime | None] = mapped_column(DateTime)
+    created_utc: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class MeterReading(Base):
+    """A raw reading as received (never edited; a repeat of one meter and time is ignored)."""
+
+    __tablename__ = "meter_reading"
+    __table_args__ = (UniqueConstraint("meter_id", "at_utc"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meter_id: Mapped[int] = mapped_column(ForeignKey("energy_meter.id"))
+    at_utc: Mapped[datetime] = mapped_column(DateTime)
+    value: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(16))  # mqtt | http | modbus | manual | import | simulated
+    received_utc: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class MeterSlot(Base):
+    """A meter's cleaned energy in one 15-minute slot (start, UTC) with what happened in it
+    (``core.meters.Flag`` bits) and how many readings arrived against how many were expected."""
+
+    __tablename__ = "meter_slot"
+    meter_id: Mapped[int] = mapped_column(ForeignKey("energy_meter.id"), primary_key=True)
+    start_utc: Mapped[datetime] = mapped_column(DateTime, primary_key=True)
+    energy: Mapped[float] = mapped_column(Float)
+    flags: Mapped[int] = mapped_column(Integer, default=0)
+    received: Mapped[int] = mapped_column(Integer, default=0)
+    expected: Mapped[float] = mapped_column(Float, default=1.0)

@@ -22,6 +22,7 @@ from greenpark.store.guard import FieldRejected
 from greenpark.web import (
     admin_api,
     api,
+    energy_api,
     env_api,
     history_api,
     inbox_api,
@@ -75,7 +76,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     app.include_router(history_api.router)
     app.include_router(overview_api.router)
     app.include_router(parks_api.router)
-    for module in (mrv_api, mrv_reports_api, mrv_verify_api, inbox_api):
+    for module in (mrv_api, mrv_reports_api, mrv_verify_api, inbox_api, energy_api):
         app.include_router(module.router)
     return app
 

@@ -161,6 +161,20 @@ def readable_alarm(alarm_id: Id, p: CurrentPrincipal, db: DB) -> m.Alarm:
     return a
 
 
+def readable_meter(meter_code: PathCode, p: CurrentPrincipal, db: DB) -> m.EnergyMeter:
+    """A meter of the working park whose enterprise the caller may read."""
+    meter = db.scalars(
+        select(m.EnergyMeter).where(m.EnergyMeter.park_id == p.park_id, m.EnergyMeter.code == meter_code)
+    ).first()
+    if meter is None:
+        raise _missing(p, f"no meter {meter_code!r}")
+    try:
+        authorize_enterprise(p, meter.enterprise_id, db)
+    except HTTPException:  # out of reach answers as missing: meter codes are guessable
+        raise _missing(p, f"no meter {meter_code!r}") from None
+    return meter
+
+
 def enterprise_filter(
     p: CurrentPrincipal,
     enterprise_id: Annotated[int | None, Query(ge=1, le=INT32_MAX)] = None,
@@ -181,6 +195,7 @@ _GUARDS: tuple[Any, ...] = (
     readable_point,
     readable_channel,
     readable_alarm,
+    readable_meter,
     enterprise_filter,
 )
 for _dep in _GUARDS:
@@ -192,6 +207,7 @@ ReadableOutlet = Annotated[m.Outlet, Depends(readable_outlet)]
 ReadableAlarm = Annotated[m.Alarm, Depends(readable_alarm)]
 ReadablePoint = Annotated[m.SourcePoint, Depends(readable_point)]
 ReadableChannel = Annotated[m.Channel, Depends(readable_channel)]
+ReadableMeter = Annotated[m.EnergyMeter, Depends(readable_meter)]
 OwnEnterprises = Annotated[frozenset[int], Depends(enterprise_filter)]
 
 

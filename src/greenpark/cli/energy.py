@@ -1,0 +1,226 @@
+"""CLI of the energy platform (issue 14): ``greenpark energy meters|meter-add|gateway-add|readings|
+rollup|listen``. Thin: every command calls ``services/energy`` and prints (``--json`` for machines)."""
+
+from __future__ import annotations
+
+import time
+from datetime import date, datetime, timedelta
+from typing import Annotated
+
+import typer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from greenpark.cli.main import JsonOpt, _dump, _fail, _url, app
+from greenpark.services.energy import meters, rollup
+from greenpark.services.energy.mqtt import MqttSubscriber, readings_topic
+from greenpark.services.park.parks import get_park
+from greenpark.store import models as m
+from greenpark.store.db import session_scope
+
+energy_app = typer.Typer(
+    help="The energy platform: meters, gateways, readings, roll-ups.", no_args_is_help=True
+)
+app.add_typer(energy_app, name="energy")
+
+Enterprise = Annotated[str, typer.Option("--enterprise", help="the enterprise's code")]
+
+
+def _enterprise(s: Session, code: str) -> m.Enterprise:
+    park = get_park(s)
+    e = s.scalars(
+        select(m.Enterprise).where(m.Enterprise.park_id == park.id, m.Enterprise.code == code)
+    ).first()
+    if e is None:
+        _fail(f"no enterprise {code} in park {park.code}", 2)
+    return e
+
+
+def _meter(s: Session, code: str) -> m.EnergyMeter:
+    park = get_park(s)
+    meter = s.scalars(
+        select(m.EnergyMeter).where(m.EnergyMeter.park_id == park.id, m.EnergyMeter.code == code)
+    ).first()
+    if meter is None:
+        _fail(f"no meter {code} in park {park.code}", 2)
+    return meter
+
+
+@energy_app.command("meters")
+def meters_cmd(
+    enterprise: Annotated[str | None, typer.Option("--enterprise")] = None, json_out: JsonOpt = False
+) -> None:
+    """List the park's meters (or one enterprise's)."""
+    with session_scope(_url()) as s:
+        park = get_park(s)
+        only = frozenset({_enterprise(s, enterprise).id}) if enterprise else None
+        rows = meters.meter_rows(s, park.id, only)
+    if json_out:
+        _dump(rows)
+        return
+    for r in rows:
+        typer.echo(
+            f"{r['enterprise']:8} {r['code']:20} {r['kind']:9} {r['carrier']:14} {r['unit']:8} {r['name']}"
+        )
+
+
+@energy_app.command("meter-add")
+def meter_add(
+    enterprise: Enterprise,
+    code: Annotated[str, typer.Option("--code")],
+    name: Annotated[str, typer.Option("--name")],
+    carrier: Annotated[str, typer.Option("--carrier", help="carrier code, e.g. electricity")],
+    unit: Annotated[str, typer.Option("--unit", help="the unit of the meter's energy, e.g. kWh")],
+    kind: Annotated[str, typer.Option("--kind", help="counter | interval | manual | virtual")] = "counter",
+    multiplier: Annotated[float, typer.Option("--multiplier", help="CT × PT ratio")] = 1.0,
+    rollover: Annotated[float | None, typer.Option("--rollover")] = None,
+    max_rate: Annotated[float | None, typer.Option("--max-rate", help="rated maximum per hour")] = None,
+    interval: Annotated[int, typer.Option("--interval", help="seconds between readings")] = 900,
+    level: Annotated[str, typer.Option("--level", help="plant | process | equipment | usage")] = "plant",
+    parent: Annotated[str | None, typer.Option("--parent")] = None,
+    formula: Annotated[str, typer.Option("--formula", help="virtual meters: e.g. 'M1 - M2'")] = "",
+    gateway: Annotated[str | None, typer.Option("--gateway")] = None,
+    purpose: Annotated[str, typer.Option("--purpose", help="energy | feedstock | renewable")] = "energy",
+    accuracy: Annotated[str, typer.Option("--accuracy-class")] = "",
+    calibrated: Annotated[str | None, typer.Option("--calibrated-on", help="YYYY-MM-DD")] = None,
+    due: Annotated[str | None, typer.Option("--calibration-due", help="YYYY-MM-DD")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Add a meter to an enterprise."""
+    try:
+        f = meters.MeterFields(
+            code=code, name=name, carrier=carrier, unit=unit, kind=kind, multiplier=multiplier, rollover=rollover,
+            max_rate_per_h=max_rate, reading_interval_s=interval, level=level, parent=parent, formula=formula,
+            gateway=gateway, purpose=purpose, accuracy_class=accuracy,
+            calibrated_on=date.fromisoformat(calibrated) if calibrated else None,
+            calibration_due=date.fromisoformat(due) if due else None,
+        )  # fmt: skip
+        with session_scope(_url()) as s:
+            meter = meters.add_meter(s, _enterprise(s, enterprise), f)
+            out = {"meter": meter.code, "enterprise": enterprise}
+    except ValueError as exc:
+        _fail(str(exc), 2)
+    _dump(out) if json_out else typer.echo(f"meter {code} added to {enterprise}")
+
+
+@energy_app.command("gateway-add")
+def gateway_add(
+    enterprise: Enterprise,
+    code: Annotated[str, typer.Option("--code")],
+    name: Annotated[str, typer.Option("--name")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Add a gateway (data logger) and print its token once (only its hash is kept)."""
+    try:
+        with session_scope(_url()) as s:
+            gw, token = meters.add_gateway(s, _enterprise(s, enterprise), code, name)
+            park = get_park(s)
+            out = {"gateway": gw.code, "token": token, "mqtt_topic": readings_topic(park.code, gw.code),
+                   "http": "POST /api/energy/readings with Authorization: Bearer <token>"}  # fmt: skip
+    except ValueError as exc:
+        _fail(str(exc), 2)
+    if json_out:
+        _dump(out)
+    else:
+        typer.echo(
+            f"gateway {code}: token {token} (shown once)\n  MQTT topic {out['mqtt_topic']}\n  {out['http']}"
+        )
+
+
+def _beijing(text: str | None, default: datetime) -> datetime:
+    if text is None:
+        return default
+    try:
+        return datetime.fromisoformat(text) - rollup.BEIJING
+    except ValueError:
+        _fail(f"{text!r} is not a date or time (YYYY-MM-DD[ HH:MM], Beijing time)", 2)
+
+
+@energy_app.command("readings")
+def readings_cmd(
+    meter: Annotated[str, typer.Option("--meter")],
+    start: Annotated[str | None, typer.Option("--from", help="Beijing time, default a day ago")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Beijing time, default now")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """A meter's raw readings as received (time in Beijing time)."""
+    now = m.utcnow()
+    end_utc = _beijing(end, now)
+    start_utc = _beijing(start, end_utc - timedelta(days=1))
+    with session_scope(_url()) as s:
+        mt = _meter(s, meter)
+        rows = [
+            {"t": (a + rollup.BEIJING).isoformat(sep=" "), "v": v, "source": src}
+            for a, v, src in s.execute(
+                select(m.MeterReading.at_utc, m.MeterReading.value, m.MeterReading.source)
+                .where(
+                    m.MeterReading.meter_id == mt.id,
+                    m.MeterReading.at_utc >= start_utc,
+                    m.MeterReading.at_utc < end_utc,
+                )
+                .order_by(m.MeterReading.at_utc)
+            )
+        ]
+    if json_out:
+        _dump(rows)
+        return
+    for r in rows:
+        typer.echo(f"{r['t']}  {r['v']}  {r['source']}")
+
+
+@energy_app.command("rollup")
+def rollup_cmd(
+    meter: Annotated[str, typer.Option("--meter")],
+    step: Annotated[str, typer.Option("--step", help="15min | hour | day | month")] = "hour",
+    start: Annotated[str | None, typer.Option("--from", help="Beijing time, default two days ago")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Beijing time, default now")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Clean a meter's readings and print its energy per period with coverage and flags."""
+    now = m.utcnow()
+    end_utc = _beijing(end, now)
+    start_utc = _beijing(start, end_utc - timedelta(days=2))
+    if not start_utc < end_utc:
+        _fail("--from must be before --to", 2)
+    try:
+        with session_scope(_url()) as s:
+            mt = _meter(s, meter)
+            cleaned = rollup.clean_meter(s, mt, start_utc, end_utc)
+            rows = rollup.series(s, mt, start_utc, end_utc, step)
+    except ValueError as exc:
+        _fail(str(exc), 2)
+    if json_out:
+        _dump({"meter": meter, "step": step, "pending_from": cleaned.pending_from, "series": rows})
+        return
+    for r in rows:
+        cov = "—" if r["coverage_pct"] is None else f"{r['coverage_pct']}%"
+        typer.echo(f"{r['start']}  {r['energy']:>14.3f} {r['unit']:6} {cov:>7}  {' '.join(r['flags'])}")
+
+
+@energy_app.command("listen")
+def listen(
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port")] = 1883,
+    seconds: Annotated[
+        float, typer.Option("--seconds", help="stop after this long (0: run until stopped)")
+    ] = 0,
+) -> None:
+    """Subscribe to the park's gateway topics on an MQTT broker and store the readings."""
+    with session_scope(_url()) as s:
+        park_code = get_park(s).code
+    sub = MqttSubscriber(_url(), park_code, host, port)
+    try:
+        sub.start()
+    except OSError as exc:
+        _fail(f"cannot subscribe on {host}:{port}: {exc}", 1)
+    typer.echo(f"listening on {host}:{port} {readings_topic(park_code, '+')}")
+    t0 = time.monotonic()
+    try:
+        while not seconds or time.monotonic() - t0 < seconds:
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sub.stop()
+    typer.echo(f"stored {sub.counts['stored']}, repeated {sub.counts['repeated']}, refused {sub.counts['refused']}, "
+               f"rejected messages {sub.counts['rejected']}")  # fmt: skip
