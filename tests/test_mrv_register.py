@@ -60,10 +60,19 @@ def make_house(url: str) -> House:
                                sector="industry", source_ref="test"))  # fmt: skip
         s.add(m.MrvReport(park_id=park.id, enterprise_id=h.ids["E6"], year=YEAR, version=1, status="accepted",
                           energy_tce=6_000.0, total_co2_t=15_000.0, submitted_by="test"))  # fmt: skip
-        # N1: records say 380 000 MWh, but its verified report (v2) holds: 9 000 tce, 20 000 t
+        # N1: records say 380 000 MWh, but its verified report (v2) holds 9 000 tce and 20 000 t, and
+        # the verifier's statement says 20 400 t (a conservative estimate): the statement's figure counts
         for version, status, tce in ((1, "superseded", 9_500.0), (2, "verified", 9_000.0)):
-            s.add(m.MrvReport(park_id=park.id, enterprise_id=h.ids["N1.enterprise"], year=YEAR, version=version,
-                              status=status, energy_tce=tce, total_co2_t=20_000.0, submitted_by="test"))  # fmt: skip
+            rep = m.MrvReport(park_id=park.id, enterprise_id=h.ids["N1.enterprise"], year=YEAR, version=version,
+                              status=status, energy_tce=tce, total_co2_t=20_000.0, submitted_by="test")  # fmt: skip
+            s.add(rep)
+        s.flush()
+        body = m.MrvBody(park_id=park.id, code="VB-REG", name="测试核查机构")
+        s.add(body)
+        s.flush()
+        s.add(m.MrvVerification(park_id=park.id, enterprise_id=h.ids["N1.enterprise"], year=YEAR, body_id=body.id,
+                                initial_report_id=rep.id, final_report_id=rep.id, stage="closed", assigned_by="test",
+                                conclusion="pass", reported_total_co2_t=20_000.0, verified_total_co2_t=20_400.0))  # fmt: skip
         create_park(s, "other.xlsx", second_park_workbook(OTHER), by="test")
         other = s.scalars(select(m.Park).where(m.Park.code == OTHER)).one()
         other_n1 = s.scalars(
@@ -112,7 +121,7 @@ def test_figures_thresholds_reasons_and_obligations(house: House) -> None:
     assert e6["reasons"] == ["energy_designable"] and e6["kinds"] == [] and e6["obligations"] == []
     # the verified report wins over records and over the superseded version; the file's tag counts
     n1 = rows["N1"]
-    assert (n1["source"], n1["energy_tce"], n1["co2_t"]) == ("verified_report", 9_000.0, 20_000.0)
+    assert (n1["source"], n1["energy_tce"], n1["co2_t"]) == ("verified_report", 9_000.0, 20_400.0)
     assert n1["reasons"] == ["energy_designable", "tagged_in_enterprise_file"] and n1["kinds"] == [
         "key_energy_user"
     ]

@@ -118,10 +118,26 @@ def _figures(session: Session, park: m.Park, ents: Sequence[Any], year: int) -> 
         # a verified version wins over any unverified one; among equals, the latest version
         if held is None or (rep.status == "verified") >= (held.status == "verified"):
             best[rep.enterprise_id] = rep
+    # a verified report counts with the verifier's figures (the statement's totals), not as reported
+    v = m.MrvVerification
+    verified_ids = [rep.id for rep in best.values() if rep.status == "verified"]
+    stated = {
+        row.final_report_id: row
+        for row in session.execute(
+            select(v.final_report_id, v.verified_total_co2_t, v.verified_energy_tce)
+            .where(v.final_report_id.in_(verified_ids), v.conclusion == "pass")
+            .order_by(v.id)
+        )
+    } if verified_ids else {}  # fmt: skip
     for eid, rep in best.items():
+        st = stated.get(rep.id)
         out[eid] = {
-            "energy_tce": rep.energy_tce,
-            "co2_t": rep.total_co2_t,
+            "energy_tce": st.verified_energy_tce
+            if st and st.verified_energy_tce is not None
+            else rep.energy_tce,
+            "co2_t": st.verified_total_co2_t
+            if st and st.verified_total_co2_t is not None
+            else rep.total_co2_t,
             "source": "verified_report" if rep.status == "verified" else "report",
             "report_id": rep.id,
         }
