@@ -63,8 +63,8 @@ L = {
         "The conclusion was drawn after every non-conformity was closed or settled by a conservative estimate."
     ),
     "result": N_("Conclusion"),
-    "pass": N_("Pass (通过)"),
-    "fail": N_("Fail (不通过)"),
+    "pass": N_("Pass"),
+    "fail": N_("Fail"),
     "date": N_("Date of the conclusion"),
     "verifiers": N_("Verifiers"),
     "signature": N_(

@@ -580,7 +580,8 @@ def _checklist(items: list[dict[str, Any]], codes: list[str], what: str) -> list
             raise ValueError(
                 Msg("{what}: the result of {item} is conforms, nonconform or na", what=what, item=code)
             )
-        note = _text(str(x.get("note", "")), "note", required=result == "nonconform", limit=4000)
+        label = Msg("The note on {item}", item=Msg(ITEM_LABELS.get(code, code)))
+        note = _text(str(x.get("note", "")), label, required=result == "nonconform", limit=4000)
         given[code] = {"item": code, "result": result, "note": note}
     missing = [c for c in codes if c not in given]
     if missing:

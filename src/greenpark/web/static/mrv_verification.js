@@ -16,7 +16,7 @@
   const utc = (iso) => (iso ? `${String(iso).slice(0, 10)} ${String(iso).slice(11, 16)} UTC` : '');
   const NCR_STATUS = { open: N_('open'), answered: N_('answered'), closed: N_('closed'), estimated: N_('settled by estimate') };
   const RESULT = { conforms: N_('conforms'), nonconform: N_('does not conform'), na: N_('not applicable') };
-  const CONCLUSION = { pass: N_('Pass (通过)'), fail: N_('Fail (不通过)') };
+  const CONCLUSION = { pass: N_('Pass'), fail: N_('Fail') };
   const stage = (s) => _(STAGE[s] || s);
   const role = () => document.body.dataset.role;
   const isStaff = () => ['admin', 'park_staff'].includes(role());
