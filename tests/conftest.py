@@ -59,7 +59,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             yellow=True,
         )
     try:
-        socket.create_connection(("127.0.0.1", int(os.environ.get("GREENPARK_TEST_MQTT_PORT", "1883"))), timeout=1).close()
+        socket.create_connection(
+            ("127.0.0.1", int(os.environ.get("GREENPARK_TEST_MQTT_PORT", "1883"))), timeout=1
+        ).close()
     except OSError:
         terminalreporter.write_line(
             "NOTE: MQTT tests were skipped: no broker at 127.0.0.1:1883 (install mosquitto).", yellow=True

@@ -15,7 +15,18 @@ SRC = Path(greenpark.__file__).resolve().parent
 #: The layers above the services: the services never import them.
 ABOVE = ("greenpark.web", "greenpark.cli", "greenpark.ingest", "greenpark.demo")
 #: The services' domain packages, lowest first; a package imports only packages to its left.
-ORDER = ("park", "notifications", "carbon", "environment", "plan", "roadmap", "pollution", "energy", "mrv", "portfolio")
+ORDER = (
+    "park",
+    "notifications",
+    "carbon",
+    "environment",
+    "plan",
+    "roadmap",
+    "pollution",
+    "energy",
+    "mrv",
+    "portfolio",
+)
 
 
 def _module(path: Path) -> str:

@@ -199,9 +199,9 @@ def meter_rows(
     if enterprise_ids is not None:
         q = q.where(m.EnergyMeter.enterprise_id.in_(enterprise_ids))
     parents = dict(
-        session.execute(select(m.EnergyMeter.id, m.EnergyMeter.code).where(m.EnergyMeter.park_id == park_id))
-        
-        .all()
+        session.execute(
+            select(m.EnergyMeter.id, m.EnergyMeter.code).where(m.EnergyMeter.park_id == park_id)
+        ).all()
     )
     out = []
     for meter, ent, site, gw in session.execute(q):
