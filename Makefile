@@ -8,11 +8,12 @@ VENDOR := src/greenpark/web/static/vendor
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 HJ212_PORT ?= 9212
+MQTT ?= 127.0.0.1:1883
 
 .PHONY: run test setup assets db demo lint typecheck bench clean messages
 
 run: setup db
-	$(BIN)/greenpark serve --host $(HOST) --port $(PORT) --hj212-port $(HJ212_PORT) --simulate 14
+	$(BIN)/greenpark serve --host $(HOST) --port $(PORT) --hj212-port $(HJ212_PORT) --simulate 14 --mqtt $(MQTT)
 
 test: setup
 	$(BIN)/ruff check src tests benchmarks

@@ -221,7 +221,7 @@ def test_one_year_end_to_end(site: DemoServer, page: Any, tmp_path: Path) -> Non
     page.fill("#ver-ncr input[name=description]", "外购电力缺少供电公司结算单")
     page.click("#ver-ncr button")
     page.wait_for_selector("li.ncr")
-    assert "待确认" in page.inner_text("li.ncr")
+    assert "待整改" in page.inner_text("li.ncr")
 
     # ---------------------------------------------------------------- the enterprise answers
     sign_in_as(page, site, "enterprise")

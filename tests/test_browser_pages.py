@@ -29,7 +29,7 @@ PAGES = (
     "/", "/inventory", "/sankey", "/factors", "/reproduce", "/environment", "/monitoring", "/alarms",
     "/enterprises", "/tracing", "/indicators", "/projects", "/land", "/roadmap", "/import", "/admin",
     "/monitoring/outlet/1", "/login", "/nope", "/inbox", "/mrv/status", "/mrv/units", "/mrv/enterprise",
-    "/mrv/reports", "/mrv/verification",
+    "/mrv/reports", "/mrv/verification", "/energy",
 )  # fmt: skip
 #: While working on some pages: GREENPARK_PAGES=/roadmap,/land pytest tests/test_browser_pages.py -k "staff"
 #: (the full problem list of a role and language is written beside the screenshots).

@@ -212,6 +212,10 @@ def load_demo(
     from greenpark.demo_cycle import load_demo_cycle
 
     load_demo_cycle(session, park)
+    say("the demo meters and their last week (synthetic)")
+    from greenpark.demo_energy import load_demo_energy
+
+    load_demo_energy(session, park)
     report.illustrative_years = illustrative_years_of(session, park)
 
     say("inventory snapshots")

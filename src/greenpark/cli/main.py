@@ -105,6 +105,10 @@ def serve(
             help="Also run this many simulated data loggers against it (demo; data marked synthetic)."
         ),
     ] = 0,
+    mqtt: Annotated[
+        str,
+        typer.Option(help="Subscribe to meters' readings on this MQTT broker, host:port ('' : do not)."),
+    ] = "",
 ) -> None:
     """Start the web app (pages and JSON API), optionally with the HJ 212 server and a simulation."""
     import threading
@@ -120,10 +124,122 @@ def serve(
             f"the database schema is at {current or 'nothing'}, this greenpark needs {head}: run `greenpark init` first"
         )
     threading.Thread(target=warm, args=(_url(),), name="greenpark-warm-cache", daemon=True).start()
+    threading.Thread(target=_remind_hourly, args=(_url(),), name="greenpark-reminders", daemon=True).start()
+    if mqtt:
+        _start_mqtt(mqtt)
     if hj212_port:
         _start_hj212(host, hj212_port, simulate)
+    if simulate:
+        threading.Thread(
+            target=_simulate_meters, args=(_url(), mqtt), name="greenpark-meter-sim", daemon=True
+        ).start()
     typer.echo(f"greenpark at http://{host}:{port}  (API docs at /api/docs)")
     uvicorn.run("greenpark.web.app:create_app", factory=True, host=host, port=port, log_level="info")
+
+
+def _remind_hourly(url: str) -> None:
+    """While the server runs: every hour make the cycle's reminders due today and deliver what waits
+    (the same as ``greenpark mrv remind``; idempotent, so a scheduler running that too is harmless)."""
+    import logging
+    import time
+
+    from greenpark.services.mrv import inbox
+    from greenpark.services.mrv.evidence import beijing_today
+    from greenpark.store.db import engine_for, session_scope
+
+    while True:
+        try:
+            with session_scope(url) as s:
+                inbox.remind(s, beijing_today())
+            inbox.deliver(engine_for(url))
+        except Exception:  # a failed round is logged; the next hour tries again
+            logging.getLogger("greenpark.reminders").exception("reminder round failed")
+        time.sleep(3600)
+
+
+def _start_mqtt(where: str) -> None:
+    """Subscribe to every park's gateway topics on the broker at ``where`` (host:port) when it
+    answers; say so either way (the pages work without it)."""
+    from sqlalchemy import select
+
+    from greenpark.services.energy.mqtt import MqttSubscriber
+    from greenpark.store import models as m
+    from greenpark.store.db import session_scope
+
+    host, _, port = where.rpartition(":")
+    with session_scope(_url()) as s:
+        parks = list(s.scalars(select(m.Park.code).order_by(m.Park.code)))
+    for code in parks:
+        sub = MqttSubscriber(_url(), code, host or "127.0.0.1", int(port or 1883))
+        try:
+            sub.start(timeout_s=3)
+        except (OSError, ValueError) as exc:
+            typer.echo(f"MQTT: no broker at {where} ({exc}); meters can still push over HTTP")
+            return
+        _SUBSCRIBERS.append(sub)
+    typer.echo(f"MQTT: subscribed on {where} to greenpark/<park>/<gateway>/readings for {', '.join(parks)}")
+
+
+_SUBSCRIBERS: list[Any] = []
+
+
+def _simulate_meters(url: str, mqtt: str) -> None:
+    """The demo's synthetic meters report live: over MQTT when the server subscribed to a broker
+    (the whole path), else straight into the store."""
+    import logging
+
+    from greenpark.demo_energy import INTERVAL_S, sim_meters
+    from greenpark.ingest.meter_sim import run_live
+    from greenpark.services.energy.readings import parse_payload, store_readings
+    from greenpark.services.park.parks import all_parks
+    from greenpark.store.db import session_scope
+
+    try:
+        with session_scope(url) as s:
+            work = [(p.id, p.code, sim_meters(s, p.id)) for p in all_parks(s)]
+        for park_id, code, sims in work:
+            if not sims:
+                continue
+            if _SUBSCRIBERS:
+                import paho.mqtt.client as mq
+                from paho.mqtt.enums import CallbackAPIVersion
+
+                from greenpark.services.energy.mqtt import readings_topic
+
+                host, _, port = mqtt.rpartition(":")
+                pub = mq.Client(CallbackAPIVersion.VERSION2, client_id=f"greenpark-demo-meters-{code}")
+                pub.connect(host or "127.0.0.1", int(port or 1883))
+                pub.loop_start()
+                gateway = {sm.code: f"GW-{sm.code.split('-')[0]}" for sm in sims}
+
+                def send(
+                    body: bytes, pub: Any = pub, code: str = code, gateway: dict[str, str] = gateway
+                ) -> None:
+                    first = json.loads(body)["readings"][0]["meter"]
+                    pub.publish(readings_topic(code, gateway[first]), body, qos=1)
+
+                # one gateway per message: send each meter's readings on its own
+                for sm in sims:
+                    _run_in_thread(run_live, [sm], send, INTERVAL_S)
+            else:
+
+                def store(body: bytes, park_id: int = park_id) -> None:
+                    good, _bad = parse_payload(body)
+                    with session_scope(url) as s:
+                        store_readings(s, park_id, good, "simulated")
+
+                _run_in_thread(run_live, sims, store, INTERVAL_S)
+    except Exception:
+        logging.getLogger("greenpark.meter-sim").exception("the demo meters' simulation stopped")
+
+
+def _run_in_thread(run: Any, sims: Any, send: Any, step: int) -> None:
+    """Run a simulation loop in a daemon thread (it stops with the server)."""
+    import threading
+
+    threading.Thread(
+        target=run, args=(sims, send, step, lambda: False), daemon=True, name="meter-sim"
+    ).start()
 
 
 def _start_hj212(host: str, port: int, simulate: int) -> None:

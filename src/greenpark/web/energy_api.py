@@ -8,12 +8,14 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse
 
 from greenpark.services.energy import meters, readings, rollup
 from greenpark.services.park.parks import get_park
 from greenpark.store import models as m
-from greenpark.web.deps import DB, SignedIn
+from greenpark.web.deps import DB, CurrentPrincipal, SignedIn
 from greenpark.web.i18n import LocalizedRoute
+from greenpark.web.pages import render
 from greenpark.web.scope import OwnEnterprises, ReadableMeter
 
 router = APIRouter(route_class=LocalizedRoute)
@@ -78,3 +80,16 @@ def meter_series(
         "pending_from": cleaned.pending_from.isoformat() if cleaned.pending_from else None,
         "series": rollup.series(db, meter, start_utc, end_utc, step),
     }
+
+
+@router.get("/api/energy/overview", tags=["energy"])
+def energy_overview(p: SignedIn, db: DB, own: OwnEnterprises) -> dict[str, Any]:
+    """Every meter the caller may read with its last reading and today's and this month's cleaned
+    energy, coverage and flags (Beijing time)."""
+    rows = rollup.overview(db, get_park(db).id, None if p.whole_park else own)
+    return {"meters": rows, "now_utc": m.utcnow().isoformat(timespec="seconds") + "Z"}
+
+
+@router.get("/energy", response_class=HTMLResponse, include_in_schema=False)
+def energy_page(request: Request, p: CurrentPrincipal) -> HTMLResponse:
+    return render(request, "energy.html", p)

@@ -75,6 +75,7 @@ MENU = (
         Item("/", N_("Cockpit"), ANYONE),
         Item("/inventory", N_("Inventory"), ANYONE),
         Item("/sankey", N_("Energy flow"), ANYONE),
+        Item("/energy", N_("Meters and energy"), SIGNED_IN),
         Item("/factors", N_("Factor sets"), ANYONE),
         Item("/reproduce", N_("Plan check"), ANYONE),
     )),

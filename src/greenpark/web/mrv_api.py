@@ -59,9 +59,13 @@ def _year_now() -> int:
 
 def _working_year(db: Session, actor: Actor) -> int:
     """The year the evidence page opens on: this year, or last year when only last year's register
-    obliges the enterprise user (its months are what it still has to hand in)."""
+    obliges the enterprise user (its months are what it still has to hand in) — for an officer, when
+    only last year's register names any unit."""
     year, own = _year_now(), actor.enterprise_id
-    if own is None or own in register.unit_obligations(db, actor.park_id, year):
+    now = register.unit_obligations(db, actor.park_id, year)
+    if own is None:  # an officer: this year once its register names units, else last year's
+        return year if now or not register.unit_obligations(db, actor.park_id, year - 1) else year - 1
+    if own in now:
         return year
     return year - 1 if own in register.unit_obligations(db, actor.park_id, year - 1) else year
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from greenpark.core.meters import Flag, counter_steps, interval_steps, to_slots
@@ -153,3 +153,49 @@ def series(
         }
         for k, (e, fl, r, x) in sorted(acc.items())
     ]
+
+
+def beijing_day_start_utc(t_utc: datetime) -> datetime:
+    local = t_utc + BEIJING
+    return datetime(local.year, local.month, local.day) - BEIJING
+
+
+def overview(
+    session: Session, park_id: int, enterprise_ids: frozenset[int] | None, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Each meter (of these enterprises) with its last reading, and today's and this month's cleaned
+    energy with their coverage and flags (Beijing days and months; cleaned again on reading)."""
+    now = now or m.utcnow()
+    today = beijing_day_start_utc(now)
+    local = now + BEIJING
+    month = datetime(local.year, local.month, 1) - BEIJING
+    q = (
+        select(m.EnergyMeter, m.Enterprise.code, m.Enterprise.name, m.Carrier.name_zh, m.Carrier.name_en)
+        .join(m.Enterprise, m.Enterprise.id == m.EnergyMeter.enterprise_id)
+        .join(m.Carrier, m.Carrier.code == m.EnergyMeter.carrier_code)
+        .where(m.EnergyMeter.park_id == park_id, m.EnergyMeter.active.is_(True))
+        .order_by(m.Enterprise.code, m.EnergyMeter.code)
+    )
+    if enterprise_ids is not None:
+        q = q.where(m.EnergyMeter.enterprise_id.in_(enterprise_ids))
+    out = []
+    for meter, ent_code, ent_name, carrier_zh, carrier_en in session.execute(q):
+        last = session.scalar(
+            select(func.max(m.MeterReading.at_utc)).where(m.MeterReading.meter_id == meter.id)
+        )
+        row: dict[str, Any] = {
+            "code": meter.code, "name": meter.name, "enterprise": ent_code, "enterprise_name": ent_name,
+            "carrier": meter.carrier_code, "carrier_name_zh": carrier_zh, "carrier_name_en": carrier_en, "unit": meter.unit, "kind": meter.kind, "level": meter.level,
+            "counted": meter.counted, "synthetic": meter.synthetic,
+            "last_reading_utc": last.isoformat(timespec="seconds") + "Z" if last else None,
+        }  # fmt: skip
+        if meter.kind in ("counter", "interval") and last is not None:
+            cleaned = clean_meter(session, meter, month, now)
+            for key, start in (("today", today), ("month", month)):
+                s = series(session, meter, start, now, "month")
+                row[f"{key}_energy"] = round(sum(x["energy"] for x in s), 3) if s else 0.0
+                row[f"{key}_coverage_pct"] = s[0]["coverage_pct"] if len(s) == 1 else None
+                row[f"{key}_flags"] = sorted({f for x in s for f in x["flags"]})
+            row["pending_from"] = cleaned.pending_from.isoformat() + "Z" if cleaned.pending_from else None
+        out.append(row)
+    return out

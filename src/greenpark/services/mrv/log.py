@@ -31,6 +31,7 @@ from sqlalchemy import Connection, delete, func, select, text
 from sqlalchemy.orm import Session
 
 from greenpark.core.mrv import log_entry_sha256
+from greenpark.i18n import N_, Msg
 from greenpark.services.mrv import keys
 from greenpark.store import models as m
 from greenpark.store.db import make_engine
@@ -348,6 +349,45 @@ def _walks(
         return [_walk_range(conn, lo, hi, head_seqs) for lo, hi in ranges]
 
 
+#: What each action of the cycle is called where people read the log (the code stays in the entry).
+ACTION_LABELS: dict[str, str] = {
+    "appeal.decide": N_("Appeal decided"),
+    "appeal.file": N_("Appeal filed"),
+    "attachment.upload": N_("File uploaded"),
+    "body.add": N_("Verification body added"),
+    "body.manage": N_("Verification body changed"),
+    "body.member": N_("Verifier added to the body"),
+    "dqcp.file": N_("Data quality control plan filed"),
+    "evidence.submit": N_("Monthly evidence submitted"),
+    "inventory.apply_verified": N_("Verified figures entered in the inventory"),
+    "ncr.answer": N_("Non-conformity answered"),
+    "ncr.respond": N_("Non-conformity answered"),
+    "ncr.close": N_("Non-conformity closed"),
+    "ncr.estimate": N_("Conservative estimate recorded"),
+    "ncr.open": N_("Non-conformity opened"),
+    "register.decide": N_("Key-unit designation decided"),
+    "report.accept": N_("Report accepted"),
+    "report.return": N_("Report returned"),
+    "report.review": N_("Report reviewed"),
+    "report.submit": N_("Report submitted"),
+    "settings.deadlines": N_("Deadlines changed"),
+    "verification.assign": N_("Verification assigned"),
+    "verification.close": N_("Verification closed"),
+    "verification.conclude": N_("Verification concluded"),
+    "verification.declare": N_("Conflict of interest declared"),
+    "verification.doc_review": N_("Document review recorded"),
+    "verification.notify": N_("Enterprise notified"),
+    "verification.site_visit": N_("Site visit recorded"),
+    "verification.work": N_("Verification work recorded"),
+}
+
+
+def action_label(action: str) -> Msg | str:
+    """The action as people read it (its code when no label is known)."""
+    label = ACTION_LABELS.get(action)
+    return Msg(label) if label else action
+
+
 def entries(session: Session, *, park_id: int | None = None, enterprise_id: int | None = None,
             entity: str | None = None, entity_id: int | None = None, limit: int = 500) -> list[dict[str, Any]]:  # fmt: skip
     """Entries of the log (newest first) for a park, an enterprise or one object."""
@@ -362,7 +402,7 @@ def entries(session: Session, *, park_id: int | None = None, enterprise_id: int 
         q = q.where(m.MrvLogEntry.entity_id == entity_id)
     return [
         {"seq": e.seq, "at_utc": e.at_utc.isoformat(timespec="seconds") + "Z", "actor": e.actor,
-         "action": e.action, "entity": e.entity, "entity_id": e.entity_id,
+         "action": e.action, "action_label": action_label(e.action), "entity": e.entity, "entity_id": e.entity_id,
          "payload": json.loads(e.payload_json), "sha256": e.sha256}
         for e in session.scalars(q)
     ]  # fmt: skip

@@ -17,6 +17,7 @@ PARK_DEADLINES = (
     "evidence_days_after_month_end",
     "report_due_month_day",
     "verification_due_month_day",
+    "verification_min_days",
     "reminder_days_before",
 )
 

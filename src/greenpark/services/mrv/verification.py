@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -263,6 +263,11 @@ def _ncr_dict(session: Session, n: m.MrvNonConformity) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _bj_day(t: datetime) -> date:
+    """The Beijing date of a stored UTC time (the statement's dates, like its conclusion date)."""
+    return (t + timedelta(hours=8)).date()
+
+
 def _iso(t: Any) -> str | None:
     return None if t is None else t.isoformat(timespec="seconds") + "Z"
 
@@ -394,12 +399,15 @@ def assign(
         )
     if not _body_members(session, body.id):
         raise ValueError(Msg("the body {code} has no verifier yet", code=body.code))
-    month, day = (
-        int(x) for x in str(rules.deadlines(session, actor.park_id)["verification_due_month_day"]).split("-")
+    dl = rules.deadlines(session, actor.park_id)
+    month, day = (int(x) for x in str(dl["verification_due_month_day"]).split("-"))
+    # the rule's date, but never less than the minimum from today: a late assignment is not born overdue
+    due = max(
+        date(year + 1, month, day), _today(None) + timedelta(days=int(dl.get("verification_min_days", 30)))
     )
     v = m.MrvVerification(
         park_id=actor.park_id, enterprise_id=enterprise_id, year=year, body_id=body.id, initial_report_id=report.id,
-        stage="assigned", assigned_by=actor.username, due_date=date(year + 1, month, day),
+        stage="assigned", assigned_by=actor.username, due_date=due,
     )  # fmt: skip
     session.add(v)
     session.flush()
@@ -836,10 +844,10 @@ def _statement(session: Session, v: m.MrvVerification, initial: m.MrvReport, fin
     data = statement.StatementData(
         body_name=body.name, body_uscc=body.uscc, body_accreditation=body.accreditation, enterprise_name=ent.name,
         enterprise_uscc=ent.uscc, year=v.year, guideline=final.guideline or initial.guideline,
-        initial_version=initial.version, initial_date=initial.submitted_utc.date(), final_version=final.version,
-        final_date=final.submitted_utc.date(), reported_total_co2_t=v.reported_total_co2_t or 0.0,
+        initial_version=initial.version, initial_date=_bj_day(initial.submitted_utc), final_version=final.version,
+        final_date=_bj_day(final.submitted_utc), reported_total_co2_t=v.reported_total_co2_t or 0.0,
         verified_total_co2_t=v.verified_total_co2_t or 0.0, differences=_loads(v.differences_json),
-        doc_review=_loads(v.doc_review_json), doc_review_date=v.doc_review_utc.date() if v.doc_review_utc else None,
+        doc_review=_loads(v.doc_review_json), doc_review_date=_bj_day(v.doc_review_utc) if v.doc_review_utc else None,
         site_visit_date=v.site_visit_date, site_visit_team=v.site_visit_team,
         ncrs=[_ncr_dict(session, n) for n in _ncrs(session, v.id)], conclusion=v.conclusion, concluded_on=day,
         verifiers=names,

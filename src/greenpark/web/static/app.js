@@ -81,6 +81,16 @@
   GP.pct = (v, d = 1) => (v === null || v === undefined ? '–' : nf(d).format(v * 100) + '%');
   // a list in running text: 'a, b, c' in English, 'a、b、c' in Chinese
   GP.list = (items) => items.join(_(', '));
+  // A stored UTC time as people in the park read it: Beijing time (UTC+8, no summer time),
+  // "2026-12-04 02:09"; a time written without a zone is UTC (the API's convention).
+  GP.when = (iso) => {
+    if (!iso) return '–';
+    const s = String(iso);
+    const t = new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(s) ? s : `${s}Z`);
+    if (Number.isNaN(t.getTime())) return s;
+    return new Date(t.getTime() + 8 * 3600e3).toISOString().slice(0, 16).replace('T', ' ');
+  };
+  GP.whenDay = (iso) => (iso ? GP.when(iso).slice(0, 10) : '–');
   // Every request of a page: same-origin cookies, the page's language for the answer's messages, and
   // (for writes) the session's CSRF token.
   GP.fetch = (url, opts = {}) => {

@@ -62,7 +62,7 @@
       ? d.tasks.map((t) => html`<tr class="${t.overdue ? 'overdue' : ''}"><td><a href="${t.link}">${title(t)}</a></td><td>${kindBadge(t.overdue ? 'overdue' : t.kind, t.overdue)}</td><td class="${t.overdue ? 'bad' : ''}">${t.due || '–'}</td></tr>`)
       : html`<tr class="empty"><td colspan="3" class="note">${_(T.t0)}</td></tr>`);
     GP.setHTML(msgs, d.messages.length
-      ? d.messages.map((x) => html`<tr class="${x.read ? '' : 'unread'}"><td>${x.created_utc.slice(0, 16).replace('T', ' ')}</td><td>${x.read ? '' : html`<b>•</b> `}${x.link ? html`<a href="${x.link}">${title(x)}</a>` : title(x)}</td><td>${kindBadge(x.kind, x.kind === 'overdue')}</td><td>${channel(_(T.t1), x.email_status)}${channel(_(T.t2), x.robot_status)}</td></tr>`)
+      ? d.messages.map((x) => html`<tr class="${x.read ? '' : 'unread'}"><td>${GP.when(x.created_utc)}</td><td>${x.read ? '' : html`<b>•</b> `}${x.link ? html`<a href="${x.link}">${title(x)}</a>` : title(x)}</td><td>${kindBadge(x.kind, x.kind === 'overdue')}</td><td>${channel(_(T.t1), x.email_status)}${channel(_(T.t2), x.robot_status)}</td></tr>`)
       : html`<tr class="empty"><td colspan="4" class="note">${_(T.t3)}</td></tr>`);
     document.getElementById('inbox-unread').textContent = d.unread ? _(T.t4, { n: d.unread }) : '';
   }

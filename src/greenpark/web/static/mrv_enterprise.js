@@ -53,9 +53,9 @@
         + ' ' + _('{missing} months missing, {late} late, {on_time} on time.', ent.counts)
       : '';
     const table = document.getElementById('ev-table');
-    GP.setHTML(table.tBodies[0], html`${rows.map((r) => html`<tr>
+    GP.setHTML(table.tBodies[0], !rows.length ? html`<tr><td colspan="7" class="note">${_('No month handed in for {year} yet.', { year: year() })}</td></tr>` : html`${rows.map((r) => html`<tr>
       <td class="num" data-sort="${r.month}">${monthName(r.month)}</td><td class="num">${r.version}</td>
-      <td>${r.submitted_utc.replace('T', ' ')}${r.late ? html` <span class="bad">${_('late')}</span>` : ''}</td><td>${r.due_date}</td>
+      <td>${GP.when(r.submitted_utc)}${r.late ? html` <span class="bad">${_('late')}</span>` : ''}</td><td>${r.due_date}</td>
       <td>${GP.join(r.values.map((v) => html`<span style="white-space:nowrap">${v.parameter === 'energy' ? carrierName(v.item) : label(PARAMETER, v.parameter) + (v.item ? ' ' + v.item : '')} ${GP.fmt(v.value, 3)} ${GP.unit(v.unit)}</span>`), html`<br>`)}</td>
       <td>${GP.join(r.attachments.map((a) => html`<a href="${a.url}" download title="SHA-256 ${a.sha256}" translate="no">${a.filename}</a>`), html`<br>`)}</td>
       <td translate="no">${r.submitted_by}</td></tr>`)}`);
@@ -118,9 +118,9 @@
     const params = document.getElementById('dqcp-params');
     GP.setHTML(params.tBodies[0], html`${(p ? p.parameters : []).map((x) => html`<tr>${FIELDS.map((f) => html`<td>${f === 'parameter' ? label(PARAMETER, x[f]) : f === 'method' ? label(METHOD, x[f]) : x[f]}</td>`)}</tr>`)}`);
     GP.table(params);
-    GP.setHTML(document.getElementById('dqcp-versions').tBodies[0], html`${d.versions.map((v) => html`<tr>
+    GP.setHTML(document.getElementById('dqcp-versions').tBodies[0], !d.versions.length ? html`<tr><td colspan="6" class="note">${_('No plan filed yet.')}</td></tr>` : html`${d.versions.map((v) => html`<tr>
       <td class="num">${v.version}</td><td>${label(PLAN_STATE, v.status)}</td><td>${v.valid_from}</td><td>${label(TRIGGER, v.revision_trigger) || '–'}</td>
-      <td>${v.revision_note}</td><td translate="no">${v.filed_by} ${v.filed_utc.replace('T', ' ')}</td></tr>`)}`);
+      <td>${v.revision_note}</td><td translate="no">${v.filed_by} ${GP.when(v.filed_utc)}</td></tr>`)}`);
     const f = document.getElementById('dqcp-form');
     const first = !d.versions.length;
     GP.setHTML(document.getElementById('dqcp-trigger'), html`${first ? html`<option value="">${_('first version: no trigger')}</option>` : ''}${opts.triggers.map((t) => html`<option value="${t}">${label(TRIGGER, t)}</option>`)}`);

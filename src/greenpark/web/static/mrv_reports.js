@@ -60,7 +60,7 @@
       <td data-export="${r.status}">${badge(r.status, STATUS, STATUS_CLASS)}</td>
       <td class="num" data-sort="${r.totals.total_co2_t}">${t(r.totals.total_co2_t)}</td>
       <td class="num" data-sort="${r.totals.total_excl_purchased_co2_t}">${t(r.totals.total_excl_purchased_co2_t)}</td>
-      <td><span translate="no">${r.submitted_by}</span> <span class="note">${r.submitted_utc.slice(0, 10)}</span></td>
+      <td><span translate="no">${r.submitted_by}</span> <span class="note">${GP.whenDay(r.submitted_utc)}</span></td>
       <td><button type="button" class="secondary open-report" data-id="${r.id}">${w.open}</button></td></tr>`));
     tb.querySelectorAll('button.open-report').forEach((b) => b.addEventListener('click', () => showReport(b.dataset.id)));
     GP.table(tb.parentElement); // search, sort, count and export of what is shown
@@ -109,7 +109,7 @@
       excl: _('Total without purchased electricity and heat'), total: _('Total'), energy: _('Energy (tce, calorific equivalent)'), grid: _('Grid emission factor'),
       lines: _('Activity data and factors'), checks: _('Consistency checks'), history: _('Versions'), comment: _('Review comment'), unit: _('t CO₂'),
     };
-    const history = d.history.map((h) => html`<li>${_(W.version, { version: h.version })}: ${badge(h.status, STATUS, STATUS_CLASS)} ${t(h.totals.total_co2_t)} ${w.unit} <span class="note">${h.submitted_utc.slice(0, 10)}</span>${h.id !== d.id ? html` <button type="button" class="secondary open-report" data-id="${h.id}">${_(W.open)}</button>` : ''}</li>`);
+    const history = d.history.map((h) => html`<li>${_(W.version, { version: h.version })}: ${badge(h.status, STATUS, STATUS_CLASS)} ${t(h.totals.total_co2_t)} ${w.unit} <span class="note">${GP.whenDay(h.submitted_utc)}</span>${h.id !== d.id ? html` <button type="button" class="secondary open-report" data-id="${h.id}">${_(W.open)}</button>` : ''}</li>`);
     GP.setHTML(document.getElementById('report-body'), html`
       <h3>${w.totals}</h3>
       <table class="data"><tbody>
@@ -137,10 +137,10 @@
     const r = await send('/api/mrv/reports/' + id + '/review', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ decision, comment }) });
     const msg = document.getElementById('review-message');
     if (!r.ok) { msg.textContent = (r.data && r.data.detail) || String(r.status); msg.className = 'note bad'; return; }
-    msg.textContent = _('Saved.');
-    msg.className = 'note';
     await loadList();
-    await showReport(id);
+    await showReport(id); // (clears the message: say it after)
+    msg.textContent = decision === 'accept' ? _('The report is accepted.') : _('The report is returned to the enterprise with your comment.');
+    msg.className = 'note ok';
   }
 
   // ---------------------------------------------------------------- the form

@@ -50,7 +50,7 @@
   }
 
   function decisionRow(d) {
-    return html`<tr><td>${d.decided_utc.replace('T', ' ')}</td><td translate="no">${d.enterprise}</td><td>${label(KIND, d.kind)}</td>
+    return html`<tr><td>${GP.when(d.decided_utc)}</td><td translate="no">${d.enterprise}</td><td>${label(KIND, d.kind)}</td>
       <td>${label(DECISION, d.decision)}</td><td translate="no">${d.reason}</td><td translate="no">${d.decided_by}</td></tr>`;
   }
 

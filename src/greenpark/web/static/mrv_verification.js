@@ -9,12 +9,11 @@
   const N_ = (s) => s;
   const html = GP.html;
   const STAGE = {
-    assigned: N_('assigned'), declared: N_('declared'), doc_review: N_('document review'), site_visit: N_('site visit'),
+    assigned: N_('verification assigned'), declared: N_('declared'), doc_review: N_('document review'), site_visit: N_('site visit'),
     concluded: N_('concluded'), notified: N_('notified'), appealed: N_('appealed'), closed: N_('closed'), withdrawn: N_('withdrawn'),
   };
-  // a time as people read it: 2026-12-03 15:33 UTC, not 2026-12-03T15:33:29Z
-  const utc = (iso) => (iso ? `${String(iso).slice(0, 10)} ${String(iso).slice(11, 16)} UTC` : '');
-  const NCR_STATUS = { open: N_('open'), answered: N_('answered'), closed: N_('closed'), estimated: N_('settled by estimate') };
+  const utc = GP.when; // Beijing time, as the park reads it
+  const NCR_STATUS = { open: N_('open, awaiting an answer'), answered: N_('answered'), closed: N_('closed'), estimated: N_('settled by estimate') };
   const RESULT = { conforms: N_('conforms'), nonconform: N_('does not conform'), na: N_('not applicable') };
   const CONCLUSION = { pass: N_('Pass'), fail: N_('Fail') };
   const stage = (s) => _(STAGE[s] || s);
@@ -131,7 +130,7 @@
       revisedTotal: _('Revised total (t CO₂)'), decide: _('Decide'), decideBy: _('Decide by {date}', { date: d.appeal ? d.appeal.decision_due_date : '' }),
       close: _('Close the verification'), log: _('Log'), who: _('Who'), action: _('Action'), time: _('Time'), sha: _('SHA-256'),
     };
-    const rep = (r) => (r ? html`${w.version} ${r.version} · ${GP.fmt(r.total_co2_t, 0)} ${_('t CO₂')} · ${r.submitted_utc.slice(0, 10)}` : '–');
+    const rep = (r) => (r ? html`${w.version} ${r.version} · ${GP.fmt(r.total_co2_t, 0)} ${_('t CO₂')} · ${GP.whenDay(r.submitted_utc)}` : '–');
     const working = ['declared', 'doc_review', 'site_visit'].includes(d.stage);
     const v = isVerifier();
     const labels = d.item_labels;
@@ -209,7 +208,7 @@
     if (isStaff() && (d.stage === 'notified' && !d.appeal_open || (d.stage === 'appealed' && d.appeal && d.appeal.decision))) {
       parts.push(html`<p><button id="ver-close" class="secondary">${w.close}</button></p>`);
     }
-    const log = d.log.map((e) => html`<tr><td>${utc(e.at_utc)}</td><td><span translate="no">${e.actor}</span></td><td><code>${e.action}</code></td><td><code translate="no">${e.sha256.slice(0, 16)}</code></td></tr>`);
+    const log = d.log.map((e) => html`<tr><td>${utc(e.at_utc)}</td><td><span translate="no">${e.actor}</span></td><td>${e.action_label}</td><td><code translate="no">${e.sha256.slice(0, 16)}</code></td></tr>`);
     parts.push(html`<details><summary>${w.log} (${d.log.length})</summary><table class="data"><thead><tr><th>${w.time}</th><th>${w.who}</th><th>${w.action}</th><th>${w.sha}</th></tr></thead><tbody>${log}</tbody></table></details>`);
     return parts;
   }
@@ -280,21 +279,30 @@
   }
 
   function bindOfficer() {
-    const form = (id, fn) => { const f = document.getElementById(id); if (f) f.addEventListener('submit', async (e) => { e.preventDefault(); try { await fn(f); f.reset(); await loadOfficer(); await loadList(); } catch (x) { showError(x.message); } }); };
-    form('ver-assign-form', (f) => post('/api/mrv/verifications', { enterprise_id: Number(f.enterprise_id.value), year: Number(state.year), body: f.body.value }));
-    form('ver-body-form', (f) => post('/api/mrv/bodies', { code: f.elements.code.value, name: f.elements.name.value, uscc: f.elements.uscc.value, accreditation: f.accreditation.value, contact: f.contact.value }));
-    form('ver-member-form', (f) => post(`/api/mrv/bodies/${encodeURIComponent(f.body.value)}/members`, { username: f.username.value }));
+    // each form says what it did next to its button (the list below changes too, but out of sight)
+    const done = (f, text) => {
+      let n = f.querySelector('.done');
+      if (!n) { n = document.createElement('span'); n.className = 'note ok done'; f.appendChild(n); }
+      n.textContent = text;
+    };
+    const form = (id, fn, said) => { const f = document.getElementById(id); if (f) f.addEventListener('submit', async (e) => { e.preventDefault(); try { await fn(f); f.reset(); done(f, said); await loadOfficer(); await loadList(); } catch (x) { showError(x.message); } }); };
+    form('ver-assign-form', (f) => post('/api/mrv/verifications', { enterprise_id: Number(f.enterprise_id.value), year: Number(state.year), body: f.body.value }),
+      _('Assigned: the body\'s verifiers are told in their inbox.'));
+    form('ver-body-form', (f) => post('/api/mrv/bodies', { code: f.elements.code.value, name: f.elements.name.value, uscc: f.elements.uscc.value, accreditation: f.accreditation.value, contact: f.contact.value }),
+      _('The body is added.'));
+    form('ver-member-form', (f) => post(`/api/mrv/bodies/${encodeURIComponent(f.body.value)}/members`, { username: f.username.value }),
+      _('The verifier is added to the body.'));
   }
 
   GP.pages.mrv_verification = async function () {
     // the year of the reports to assign (last year by default)
     const sel = document.getElementById('ver-year');
     const now = new Date().getFullYear();
-    const years = [now - 1, now - 2, now - 3, now];
+    const years = [now, now - 1, now - 2, now - 3];
     // the inbox's "assign a body" task links here with its report's year
     const asked = Number(new URLSearchParams(location.search).get('year'));
     if (Number.isInteger(asked) && asked >= 1900 && asked <= 2200 && !years.includes(asked)) years.push(asked);
-    state.year = years.includes(asked) ? asked : years[0];
+    state.year = years.includes(asked) ? asked : now - 1;
     if (sel) {
       GP.setHTML(sel, years.map((y) => html`<option value="${y}">${y}</option>`));
       sel.value = String(state.year);
