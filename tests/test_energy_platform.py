@@ -250,3 +250,28 @@ def test_cli_meters_gateway_and_rollup(fresh_demo_url: str, monkeypatch: pytest.
     assert any("WRAP" in x["flags"] for x in out["series"])
     listing = json.loads(run.invoke(cli, ["energy", "meters", "--enterprise", "E02", "--json"]).output)
     assert [x["code"] for x in listing] == ["E02-GAS-01"] and listing[0]["rollover"] == 1_000_000
+
+
+def test_simulate_publishes_over_mqtt_and_every_reading_is_stored(
+    fresh_demo_url: str, broker: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GREENPARK_DATABASE_URL", fresh_demo_url)
+    with session_scope(fresh_demo_url) as s:
+        park = s.scalars(select(m.Park)).one().code
+    sub = MqttSubscriber(
+        fresh_demo_url, park, MQTT_HOST, MQTT_PORT, client_id=f"greenpark-test-{uuid.uuid4().hex[:8]}"
+    )
+    sub.start()
+    try:
+        before = _stored(fresh_demo_url)
+        r = CliRunner().invoke(cli, ["energy", "simulate", "--meters", "5", "--rate", "500", "--duration", "1",
+                                     "--faults", "--json"])  # fmt: skip
+        assert r.exit_code == 0, r.output
+        out = json.loads(r.output)
+        assert out["readings"] > 0 and out["synthetic"] is True
+        assert _wait(fresh_demo_url, before + out["readings"]) == before + out["readings"]
+    finally:
+        sub.stop()
+    with session_scope(fresh_demo_url) as s:
+        sims = s.scalars(select(m.EnergyMeter).where(m.EnergyMeter.code.like("SIM-%"))).all()
+        assert len(sims) == 5 and all(x.synthetic for x in sims)
