@@ -3,6 +3,7 @@ rollup|listen``. Thin: every command calls ``services/energy`` and prints (``--j
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import time
@@ -86,16 +87,25 @@ def meter_add(
     accuracy: Annotated[str, typer.Option("--accuracy-class")] = "",
     calibrated: Annotated[str | None, typer.Option("--calibrated-on", help="YYYY-MM-DD")] = None,
     due: Annotated[str | None, typer.Option("--calibration-due", help="YYYY-MM-DD")] = None,
+    register: Annotated[
+        str | None,
+        typer.Option(
+            "--register", help='Modbus: \'{"unit": 1, "function": 3, "address": 0, "type": "float32"}\''
+        ),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Add a meter to an enterprise."""
     try:
+        reg = json.loads(register) if register else None
+        if reg is not None and not isinstance(reg, dict):
+            raise ValueError("--register: a JSON object")
         f = meters.MeterFields(
             code=code, name=name, carrier=carrier, unit=unit, kind=kind, multiplier=multiplier, rollover=rollover,
             max_rate_per_h=max_rate, reading_interval_s=interval, level=level, parent=parent, formula=formula,
             gateway=gateway, purpose=purpose, accuracy_class=accuracy,
             calibrated_on=date.fromisoformat(calibrated) if calibrated else None,
-            calibration_due=date.fromisoformat(due) if due else None,
+            calibration_due=date.fromisoformat(due) if due else None, register=reg,
         )  # fmt: skip
         with session_scope(_url()) as s:
             meter = meters.add_meter(s, _enterprise(s, enterprise), f)
@@ -110,12 +120,23 @@ def gateway_add(
     enterprise: Enterprise,
     code: Annotated[str, typer.Option("--code")],
     name: Annotated[str, typer.Option("--name")],
+    modbus: Annotated[
+        str | None, typer.Option("--modbus", help="HOST:PORT of a Modbus TCP gateway greenpark polls")
+    ] = None,
+    poll: Annotated[int, typer.Option("--poll", help="seconds between polls (Modbus)")] = 60,
     json_out: JsonOpt = False,
 ) -> None:
-    """Add a gateway (data logger) and print its token once (only its hash is kept)."""
+    """Add a gateway (data logger) and print its token once (only its hash is kept); with --modbus,
+    a Modbus TCP gateway greenpark polls."""
     try:
+        where = None
+        if modbus:
+            host, _, port = modbus.rpartition(":")
+            where = (host, int(port))
         with session_scope(_url()) as s:
-            gw, token = meters.add_gateway(s, _enterprise(s, enterprise), code, name)
+            gw, token = meters.add_gateway(
+                s, _enterprise(s, enterprise), code, name, modbus=where, poll_interval_s=poll
+            )
             park = get_park(s)
             out = {"gateway": gw.code, "token": token, "mqtt_topic": readings_topic(park.code, gw.code),
                    "http": "POST /api/energy/readings with Authorization: Bearer <token>"}  # fmt: skip
@@ -327,3 +348,38 @@ def simulate_cmd(
     else:
         typer.echo(f"published {sent} readings of {meters_n} meters in {messages} messages on {topic} "
                    f"in {took:.1f} s ({out['readings_per_s']}/s); the broker holds them for greenpark's subscriber")  # fmt: skip
+
+
+@energy_app.command("poll")
+def poll_cmd(
+    gateway: Annotated[
+        str | None, typer.Option("--gateway", help="one Modbus gateway (default: all)")
+    ] = None,
+    rounds: Annotated[int, typer.Option("--rounds", min=0, help="how many rounds (0: until stopped)")] = 1,
+    every: Annotated[
+        float | None, typer.Option("--every", help="seconds between rounds (default: each gateway's)")
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Poll the park's Modbus TCP gateways: read each meter's registers and store the readings."""
+    from greenpark.services.energy.modbus import modbus_gateways, poll_gateway
+
+    done = 0
+    results = []
+    while not rounds or done < rounds:
+        with session_scope(_url()) as s:
+            park = get_park(s)
+            gws = [g for g in modbus_gateways(s, park.id) if gateway is None or g.code == gateway]
+            if not gws:
+                _fail(f"no Modbus gateway{' ' + gateway if gateway else ''} in park {park.code}", 2)
+            wait = every if every is not None else min(g.poll_interval_s for g in gws)
+            results = [poll_gateway(s, g).as_dict() for g in gws]
+        done += 1
+        if not json_out:
+            for r in results:
+                typer.echo(f"{r['gateway']}: stored {r['stored']}, repeated {r['repeated']}, failed {len(r['failed'])}"
+                           + "".join(f"\n  {f['meter']}: {f['reason']}" for f in r["failed"]))  # fmt: skip
+        if not rounds or done < rounds:
+            time.sleep(wait)
+    if json_out:
+        _dump(results)

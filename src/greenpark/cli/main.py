@@ -125,6 +125,7 @@ def serve(
         )
     threading.Thread(target=warm, args=(_url(),), name="greenpark-warm-cache", daemon=True).start()
     threading.Thread(target=_remind_hourly, args=(_url(),), name="greenpark-reminders", daemon=True).start()
+    threading.Thread(target=_poll_modbus, args=(_url(),), name="greenpark-modbus", daemon=True).start()
     if mqtt:
         _start_mqtt(mqtt)
     if hj212_port:
@@ -155,6 +156,27 @@ def _remind_hourly(url: str) -> None:
         except Exception:  # a failed round is logged; the next hour tries again
             logging.getLogger("greenpark.reminders").exception("reminder round failed")
         time.sleep(3600)
+
+
+def _poll_modbus(url: str) -> None:
+    """While the server runs: poll each Modbus TCP gateway every its own interval (none: idle)."""
+    import logging
+    import time
+
+    from greenpark.services.energy.modbus import modbus_gateways, poll_gateway
+    from greenpark.store.db import session_scope
+
+    due: dict[int, float] = {}
+    while True:
+        try:
+            with session_scope(url) as s:
+                for gw in modbus_gateways(s):
+                    if due.get(gw.id, 0.0) <= time.monotonic():
+                        due[gw.id] = time.monotonic() + gw.poll_interval_s
+                        poll_gateway(s, gw)
+        except Exception:  # a failed round is logged; the next one tries again
+            logging.getLogger("greenpark.modbus").exception("Modbus polling round failed")
+        time.sleep(5)
 
 
 def _start_mqtt(where: str) -> None:

@@ -1362,6 +1362,9 @@ class EnergyMeter(Base):
     synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     note: Mapped[str] = mapped_column(Text, default="")
+    #: Where a Modbus gateway holds this meter's value: {"unit", "function" (3 holding / 4 input),
+    #: "address", "type" (uint16 … float64), "word_order" (big | little), "scale"}.
+    register_json: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_utc: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_utc: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
@@ -1381,6 +1384,13 @@ class EnergyGateway(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_seen_utc: Mapped[datetime | None] = mapped_column(DateTime)
     created_utc: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    #: ``push`` (the gateway sends over HTTP or MQTT) or ``modbus_tcp`` (greenpark polls it at
+    #: ``host:port`` every ``poll_interval_s``, each meter by its ``register_json``).
+    protocol: Mapped[str] = mapped_column(String(16), default="push", server_default="push")
+    host: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    port: Mapped[int | None] = mapped_column(Integer)
+    poll_interval_s: Mapped[int] = mapped_column(Integer, default=60, server_default="60")
+    last_error: Mapped[str] = mapped_column(String(400), default="", server_default="")
 
 
 class MeterReading(Base):

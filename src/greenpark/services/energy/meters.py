@@ -5,6 +5,7 @@ A gateway's token is shown once when it is made and kept only as its SHA-256 (as
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import secrets
 from dataclasses import dataclass
@@ -21,6 +22,17 @@ KINDS = ("counter", "interval", "manual", "virtual")
 LEVELS = ("plant", "process", "equipment", "usage")  # GB 17167's levels of the energy tree
 PURPOSES = ("energy", "feedstock", "renewable")
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+HOST = re.compile(r"^[A-Za-z0-9.:-]{1,200}$")
+REGISTER_TYPES = {
+    "uint16": 1,
+    "int16": 1,
+    "uint32": 2,
+    "int32": 2,
+    "uint64": 4,
+    "int64": 4,
+    "float32": 2,
+    "float64": 4,
+}
 
 
 class MeterError(ValueError):
@@ -52,6 +64,8 @@ class MeterFields:
     gateway: str | None = None
     synthetic: bool = False
     note: str = ""
+    #: Modbus: {"unit", "function" (3 or 4), "address", "type", "word_order", "scale"} (see register_map)
+    register: dict[str, Any] | None = None
 
 
 def _check_code(code: str, what: str) -> str:
@@ -120,6 +134,9 @@ def add_meter(session: Session, enterprise: m.Enterprise, f: MeterFields) -> m.E
         ).first()
         if gateway is None or gateway.enterprise_id != enterprise.id:
             raise MeterError(f"gateway {f.gateway} is not a gateway of this enterprise")
+    register = register_map(f.register) if f.register is not None else None
+    if register is not None and (gateway is None or gateway.protocol != "modbus_tcp"):
+        raise MeterError("a register map needs a Modbus gateway (--gateway of a Modbus TCP gateway)")
     meter = m.EnergyMeter(
         park_id=enterprise.park_id, enterprise_id=enterprise.id, site_id=site.id if site else None, code=f.code,
         name=f.name, carrier_code=f.carrier, unit=f.unit, kind=f.kind, multiplier=f.multiplier, rollover=f.rollover,
@@ -127,10 +144,43 @@ def add_meter(session: Session, enterprise: m.Enterprise, f: MeterFields) -> m.E
         calibrated_on=f.calibrated_on, calibration_due=f.calibration_due, level=f.level,
         parent_id=parent.id if parent else None, formula=f.formula, counted=f.counted, purpose=f.purpose,
         gateway_id=gateway.id if gateway else None, synthetic=f.synthetic, note=f.note,
+        register_json=json.dumps(register) if register else "",
     )  # fmt: skip
     session.add(meter)
     session.flush()
     return meter
+
+
+def register_map(raw: dict[str, Any]) -> dict[str, Any]:
+    """A meter's place on its Modbus gateway, checked and completed: unit (slave) id 0–247, function
+    3 (holding registers) or 4 (input registers), address 0–65 535, a type of :data:`REGISTER_TYPES`,
+    the word order of multi-register values (big: first register most significant), a scale."""
+    try:
+        unit, function, address = int(raw.get("unit", 1)), int(raw.get("function", 3)), int(raw["address"])
+        kind, order, scale = (
+            str(raw.get("type", "uint32")),
+            str(raw.get("word_order", "big")),
+            float(raw.get("scale", 1.0)),
+        )
+    except (KeyError, TypeError, ValueError):
+        raise MeterError(
+            "register map: address (0–65 535), and unit, function, type, word_order, scale where not the defaults"
+        ) from None
+    if not 0 <= unit <= 247 or function not in (3, 4) or not 0 <= address <= 65535:
+        raise MeterError("register map: unit 0–247, function 3 or 4, address 0–65 535")
+    if kind not in REGISTER_TYPES or order not in ("big", "little"):
+        raise MeterError(f"register map: type one of {', '.join(REGISTER_TYPES)}, word_order big or little")
+    if not 0 < abs(scale) <= 1e9:
+        raise MeterError("register map: a scale other than 0, at most 10^9")
+    out = {
+        "unit": unit,
+        "function": function,
+        "address": address,
+        "type": kind,
+        "word_order": order,
+        "scale": scale,
+    }
+    return out
 
 
 def token_sha256(token: str) -> str:
@@ -138,10 +188,23 @@ def token_sha256(token: str) -> str:
 
 
 def add_gateway(
-    session: Session, enterprise: m.Enterprise, code: str, name: str
+    session: Session,
+    enterprise: m.Enterprise,
+    code: str,
+    name: str,
+    *,
+    modbus: tuple[str, int] | None = None,
+    poll_interval_s: int = 60,
 ) -> tuple[m.EnergyGateway, str]:
-    """A gateway for ``enterprise`` and its token (shown once; only its hash is kept)."""
+    """A gateway for ``enterprise`` and its token (shown once; only its hash is kept). With
+    ``modbus`` (host, port) greenpark polls it over Modbus TCP every ``poll_interval_s``."""
     _check_code(code, "gateway")
+    if modbus is not None:
+        host, port = modbus
+        if not HOST.match(host) or not 1 <= port <= 65535:
+            raise MeterError("Modbus gateway: a host name or address and a port from 1 to 65 535")
+        if not 5 <= poll_interval_s <= 86400:
+            raise MeterError("poll interval: 5 to 86 400 seconds")
     exists = session.scalars(
         select(m.EnergyGateway).where(
             m.EnergyGateway.park_id == enterprise.park_id, m.EnergyGateway.code == code
@@ -156,6 +219,10 @@ def add_gateway(
         code=code,
         name=name,
         token_sha256=token_sha256(token),
+        protocol="modbus_tcp" if modbus else "push",
+        host=modbus[0] if modbus else "",
+        port=modbus[1] if modbus else None,
+        poll_interval_s=poll_interval_s,
     )
     session.add(gw)
     session.flush()
