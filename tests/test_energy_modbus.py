@@ -85,6 +85,7 @@ class Bus:
         if self.server is not None:
             asyncio.run_coroutine_threadsafe(self.server.shutdown(), self.loop).result(10)
         self.thread.join(10)
+        self.loop.close()  # its self-pipe is a socket pair
 
 
 @pytest.fixture
@@ -127,11 +128,11 @@ def test_modbus_gateway_is_polled(fresh_demo_url: str, bus: Bus, monkeypatch: py
     bus.set(12345.5, 70_000, 4321)
     r = run.invoke(cli, ["energy", "poll", "--json"])
     assert r.exit_code == 0, r.output
-    (out,) = json.loads(r.output)
+    (out,) = json.loads(r.stdout)
     assert out["stored"] == 3 and [f["meter"] for f in out["failed"]] == ["E02-MB-LOST"]
     time.sleep(1.1)  # the next poll is a new second
     bus.set(12400.25, 70_123, 4330)
-    assert json.loads(run.invoke(cli, ["energy", "poll", "--json"]).output)[0]["stored"] == 3
+    assert json.loads(run.invoke(cli, ["energy", "poll", "--json"]).stdout)[0]["stored"] == 3
     assert _values(fresh_demo_url, "E02-MB-EL") == [12345.5, 12400.25]
     assert _values(fresh_demo_url, "E02-MB-GAS") == [70_000, 70_123]
     assert _values(fresh_demo_url, "E02-MB-STEAM") == pytest.approx([432.1, 433.0])
@@ -147,7 +148,7 @@ def test_a_gateway_that_does_not_answer_is_said_so(
     _add(fresh_demo_url, _free_port())  # nobody listens there
     r = CliRunner().invoke(cli, ["energy", "poll", "--json"])
     assert r.exit_code == 0, r.output
-    (out,) = json.loads(r.output)
+    (out,) = json.loads(r.stdout)
     assert out["stored"] == 0 and len(out["failed"]) == 4
     assert all("no connection" in f["reason"] for f in out["failed"])
 
