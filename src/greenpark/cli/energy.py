@@ -383,3 +383,39 @@ def poll_cmd(
             time.sleep(wait)
     if json_out:
         _dump(results)
+
+
+@energy_app.command("book")
+def book_cmd(
+    year: Annotated[int, typer.Option("--year")],
+    month: Annotated[int, typer.Option("--month", min=1, max=12)],
+    enterprise: Annotated[str | None, typer.Option("--enterprise")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Book a month's cleaned meter energy into the accounts as activity records of quality
+    "metered" (with lineage to the meters and their coverage); where the enterprise has records of
+    another kind for that month, show the two side by side instead of adding them."""
+    from greenpark.services.energy.accounts import book_month
+
+    try:
+        with session_scope(_url()) as s:
+            park = get_park(s)
+            eid = _enterprise(s, enterprise).id if enterprise else None
+            out = book_month(s, park, year, month, by="cli", enterprise_id=eid)
+    except ValueError as exc:
+        _fail(str(exc), 2)
+    if json_out:
+        _dump(out)
+        return
+    for r in out:
+        what = (
+            ", ".join(f"{x['carrier']} {x['quantity']:.4f} {x['unit']}" for x in r["records"])
+            or "nothing booked"
+        )
+        typer.echo(f"{r['enterprise']} {year}-{month:02d}: {what}")
+        for x in r["reconciliation"]:
+            typer.echo(
+                f"  {x['carrier']}: metered {x['metered']:.4f}, recorded {x['recorded']}, difference {x['difference']} {x['unit']}"
+            )
+        for p in r["problems"]:
+            typer.echo(f"  {p['meter']}: {p['reason']}")
