@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from greenpark.demo import load_demo
+from greenpark.services.energy import meters
 from greenpark.settings import Settings
 from greenpark.store import models as m
 from greenpark.store.db import dispose_engine, session_scope
@@ -54,6 +55,12 @@ def houses(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[H
         demo_alarm = alarm.id
     lake = add_second_park(url)
     logins.update(lake.logins)
+    with session_scope(url) as s:  # a meter of each of the second park's enterprises (the energy routes)
+        for target in ("N1", "S1"):
+            ent = s.get(m.Enterprise, lake.ids[f"{target}.enterprise"])
+            assert ent is not None
+            meters.add_meter(s, ent, meters.MeterFields(code=f"{target}-EL-01", name=f"{ent.name} 进线",
+                                                        carrier="electricity", unit="kWh"))  # fmt: skip
     yield Houses(url, logins, lake, names, demo_alarm)
     dispose_engine(url)
 
@@ -74,7 +81,7 @@ def _url(route: APIRoute, h: Houses, target: str) -> str:
     path = route.path.format(
         code=target, enterprise_id=ids[f"{target}.enterprise"], outlet_id=ids[f"{target}.outlet"],
         alarm_id=ids[f"{target}.alarm"], point_id=ids[f"{target}.point"], seq=1, update_id=1, table="water_use",
-        fmt="xlsx", channel_id=1, username="staff2", report_id=1, verification_id=1,
+        fmt="xlsx", channel_id=1, username="staff2", report_id=1, verification_id=1, meter_code=f"{target}-EL-01",
     )  # fmt: skip
     names = {p.name for p in route.dependant.query_params}
     for d in dependencies(route.dependant):
