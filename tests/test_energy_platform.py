@@ -48,17 +48,17 @@ def _setup(url: str) -> tuple[str, str, str]:
     with session_scope(url) as s:
         e01 = s.scalars(select(m.Enterprise).where(m.Enterprise.code == "E01")).one()
         e03 = s.scalars(select(m.Enterprise).where(m.Enterprise.code == "E03")).one()
-        _gw, token = meters.add_gateway(s, e01, "GW-E01", "一号网关")
-        meters.add_meter(s, e01, meters.MeterFields(code="E01-EL-01", name="总进线", carrier="electricity", unit="kWh",
+        _gw, token = meters.add_gateway(s, e01, "GW-T01", "一号网关")
+        meters.add_meter(s, e01, meters.MeterFields(code="E01-T-01", name="总进线", carrier="electricity", unit="kWh",
                                                     multiplier=40, max_rate_per_h=2000 * 40, reading_interval_s=60,
-                                                    gateway="GW-E01"))  # fmt: skip
-        meters.add_meter(s, e01, meters.MeterFields(code="E01-EL-02", name="空压机", carrier="electricity", unit="kWh",
-                                                    level="equipment", parent="E01-EL-01"))  # fmt: skip
+                                                    gateway="GW-T01"))  # fmt: skip
+        meters.add_meter(s, e01, meters.MeterFields(code="E01-T-02", name="空压机", carrier="electricity", unit="kWh",
+                                                    level="equipment", parent="E01-T-01"))  # fmt: skip
         meters.add_meter(
-            s, e03, meters.MeterFields(code="E03-EL-01", name="总进线", carrier="electricity", unit="kWh")
+            s, e03, meters.MeterFields(code="E03-T-01", name="总进线", carrier="electricity", unit="kWh")
         )
         park = s.scalars(select(m.Park)).one().code
-    return park, token, "E03-EL-01"
+    return park, token, "E03-T-01"
 
 
 def _batch(
@@ -83,20 +83,20 @@ def test_a_gateway_pushes_over_http_and_staff_read_the_cleaned_series(fresh_demo
     values[30] = 0.0  # a glitch: a momentary zero
     auth = {"Authorization": f"Bearer {token}"}
     with TestClient(create_app(Settings(), database_url=fresh_demo_url)) as c:
-        r = c.post("/api/energy/readings", json=_batch("E01-EL-01", start, values), headers=auth)
+        r = c.post("/api/energy/readings", json=_batch("E01-T-01", start, values), headers=auth)
         assert r.status_code == 200, r.text
         assert r.json() == {"stored": 60, "repeated": 0, "refused": []}
         # a resend after an outage stores nothing twice
         again = c.post(
-            "/api/energy/readings", json=_batch("E01-EL-01", start, values[:10]), headers=auth
+            "/api/energy/readings", json=_batch("E01-T-01", start, values[:10]), headers=auth
         ).json()
         assert again == {"stored": 0, "repeated": 10, "refused": []}
         # another enterprise's meter, a virtual time, a bad value: each named; the good one stored
         mixed = {"readings": [
             {"meter": other, "t": start.isoformat(), "v": 1},
-            {"meter": "E01-EL-02", "t": "2026-01-01T00:00:00", "v": 1},
-            {"meter": "E01-EL-02", "t": start.isoformat(), "v": "many"},
-            {"meter": "E01-EL-02", "t": start.isoformat(), "v": 7},
+            {"meter": "E01-T-02", "t": "2026-01-01T00:00:00", "v": 1},
+            {"meter": "E01-T-02", "t": start.isoformat(), "v": "many"},
+            {"meter": "E01-T-02", "t": start.isoformat(), "v": 7},
         ]}  # fmt: skip
         out = c.post("/api/energy/readings", json=mixed, headers=auth).json()
         assert out["stored"] == 1 and [x["index"] for x in out["refused"]] == [1, 2, 0]
@@ -105,7 +105,7 @@ def test_a_gateway_pushes_over_http_and_staff_read_the_cleaned_series(fresh_demo
             and "not a meter of this gateway" in out["refused"][2]["reason"]
         )
         # no token, a wrong token, and a body that is not the shape: refused with the reason
-        assert c.post("/api/energy/readings", json=_batch("E01-EL-01", start, [1.0])).status_code == 401
+        assert c.post("/api/energy/readings", json=_batch("E01-T-01", start, [1.0])).status_code == 401
         assert (
             c.post("/api/energy/readings", json={}, headers={"Authorization": "Bearer nope"}).status_code
             == 401
@@ -119,13 +119,13 @@ def test_a_gateway_pushes_over_http_and_staff_read_the_cleaned_series(fresh_demo
         assert login.status_code == 200
         local = (start + BJ).replace(tzinfo=None)
         q = {"step": "hour", "start": local.isoformat(), "end": (local + timedelta(hours=2)).isoformat()}
-        s = c.get("/api/energy/meters/E01-EL-01/series", params=q).json()
+        s = c.get("/api/energy/meters/E01-T-01/series", params=q).json()
         first = s["series"][0]
         # 59 counts in the hour × multiplier 40; the zero skipped, not re-based (no 1030 × 40 booked)
         assert first["energy"] == pytest.approx(59 * 40) and "GLITCH" in first["flags"]
         assert first["coverage_pct"] == pytest.approx(100.0 * 59 / 60, abs=0.1)
         codes = [r["code"] for r in c.get("/api/energy/meters").json()]
-        assert {"E01-EL-01", "E01-EL-02", "E03-EL-01"} <= set(codes)
+        assert {"E01-T-01", "E01-T-02", "E03-T-01"} <= set(codes)
 
 
 def test_an_enterprise_reads_only_its_own_meters(fresh_demo_url: str) -> None:
@@ -134,11 +134,11 @@ def test_an_enterprise_reads_only_its_own_meters(fresh_demo_url: str) -> None:
         pw = demo_logins[fresh_demo_url]["enterprise"]
         assert c.post("/api/auth/login", json={"username": "enterprise", "password": pw}).status_code == 200
         codes = {r["code"] for r in c.get("/api/energy/meters").json()}
-        assert codes == {"E01-EL-01", "E01-EL-02"}
-        assert c.get("/api/energy/meters/E03-EL-01/series").status_code == 404
-        assert c.get("/api/energy/meters/E01-EL-01/series").status_code == 200
+        assert {"E01-T-01", "E01-T-02"} <= codes and all(c.startswith("E01-") for c in codes)
+        assert c.get("/api/energy/meters/E03-T-01/series").status_code == 404
+        assert c.get("/api/energy/meters/E01-T-01/series").status_code == 200
     with TestClient(create_app(Settings(), database_url=fresh_demo_url)) as anon:
-        assert anon.get("/api/energy/meters/E01-EL-01/series").status_code == 401
+        assert anon.get("/api/energy/meters/E01-T-01/series").status_code == 401
 
 
 @pytest.fixture
@@ -161,7 +161,10 @@ def _publish(topic: str, payloads: list[bytes]) -> None:
 
 def _stored(url: str) -> int:
     with session_scope(url) as s:
-        return int(s.scalar(select(func.count()).select_from(m.MeterReading)) or 0)
+        return int(
+            s.scalar(select(func.count()).select_from(m.MeterReading).where(m.MeterReading.source == "mqtt"))
+            or 0
+        )
 
 
 def _wait(url: str, n: int, timeout: float = 15) -> int:
@@ -181,10 +184,10 @@ def test_mqtt_readings_are_stored_and_the_broker_keeps_them_while_greenpark_is_d
     sub = MqttSubscriber(fresh_demo_url, park, MQTT_HOST, MQTT_PORT, client_id=cid)
     sub.start()
     start = _hour_ago()
-    topic = readings_topic(park, "GW-E01")
+    topic = readings_topic(park, "GW-T01")
     try:
-        _publish(topic, [json.dumps(_batch("E01-EL-01", start, [100.0 + k for k in range(30)])).encode(),
-                         b"not json", json.dumps(_batch("E01-EL-01", start, [100.0])).encode()])  # fmt: skip
+        _publish(topic, [json.dumps(_batch("E01-T-01", start, [100.0 + k for k in range(30)])).encode(),
+                         b"not json", json.dumps(_batch("E01-T-01", start, [100.0])).encode()])  # fmt: skip
         assert _wait(fresh_demo_url, 30) == 30
         t0 = time.monotonic()
         while sub.counts["messages"] < 3 and time.monotonic() - t0 < 10:
@@ -194,7 +197,7 @@ def test_mqtt_readings_are_stored_and_the_broker_keeps_them_while_greenpark_is_d
         sub.stop()
     # greenpark is down: the broker holds the QoS 1 messages for the persistent session
     later = start + timedelta(minutes=30)
-    _publish(topic, [json.dumps(_batch("E01-EL-01", later, [130.0 + k for k in range(30)])).encode()])
+    _publish(topic, [json.dumps(_batch("E01-T-01", later, [130.0 + k for k in range(30)])).encode()])
     time.sleep(0.5)
     assert _stored(fresh_demo_url) == 30
     back = MqttSubscriber(fresh_demo_url, park, MQTT_HOST, MQTT_PORT, client_id=cid)
@@ -214,9 +217,9 @@ def test_unknown_gateway_and_other_enterprises_meters_over_mqtt(fresh_demo_url: 
     start = _hour_ago()
     payload = json.dumps(_batch(other, start, [1.0])).encode()
     assert "no active gateway" in sub.handle(readings_topic(park, "GW-NONE"), payload)["rejected"]
-    out = sub.handle(readings_topic(park, "GW-E01"), payload)
+    out = sub.handle(readings_topic(park, "GW-T01"), payload)
     assert out["stored"] == 0 and "not a meter of this gateway" in out["refused"][0]["reason"]
-    assert "rejected" in sub.handle("greenpark/OTHER/GW-E01/readings", payload)
+    assert "rejected" in sub.handle("greenpark/OTHER/GW-T01/readings", payload)
 
 
 def test_cli_meters_gateway_and_rollup(fresh_demo_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -231,7 +234,7 @@ def test_cli_meters_gateway_and_rollup(fresh_demo_url: str, monkeypatch: pytest.
     assert bad.exit_code == 2 and "multiplier" in bad.output
     r = run.invoke(
         cli,
-        ["energy", "gateway-add", "--enterprise", "E02", "--code", "GW-E02", "--name", "燃气网关", "--json"],
+        ["energy", "gateway-add", "--enterprise", "E02", "--code", "GW-T02", "--name", "燃气网关", "--json"],
     )
     token = json.loads(r.output)["token"]
     with TestClient(create_app(Settings(), database_url=fresh_demo_url)) as c:
@@ -249,7 +252,8 @@ def test_cli_meters_gateway_and_rollup(fresh_demo_url: str, monkeypatch: pytest.
     assert sum(x["energy"] for x in out["series"]) == pytest.approx(60 + 80 + 60)
     assert any("WRAP" in x["flags"] for x in out["series"])
     listing = json.loads(run.invoke(cli, ["energy", "meters", "--enterprise", "E02", "--json"]).output)
-    assert [x["code"] for x in listing] == ["E02-GAS-01"] and listing[0]["rollover"] == 1_000_000
+    gas = [x for x in listing if x["code"] == "E02-GAS-01"]
+    assert gas and gas[0]["rollover"] == 1_000_000 and all(x["enterprise"] == "E02" for x in listing)
 
 
 def test_simulate_publishes_over_mqtt_and_every_reading_is_stored(
@@ -275,3 +279,73 @@ def test_simulate_publishes_over_mqtt_and_every_reading_is_stored(
     with session_scope(fresh_demo_url) as s:
         sims = s.scalars(select(m.EnergyMeter).where(m.EnergyMeter.code.like("SIM-%"))).all()
         assert len(sims) == 5 and all(x.synthetic for x in sims)
+
+
+def test_what_the_security_probe_found_is_refused_reading_by_reading(
+    fresh_demo_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The probe's requests: a time that overflows (year 1 at +14:00) and a 400-digit value gave a
+    422 for the whole batch (and over MQTT stopped the park's ingestion: no acknowledgement, ever);
+    a different value at a stored time was counted a repeat; a gateway stored into another gateway's
+    meter and into a retired one; a zoned series range was read as Beijing time; a rotated token
+    kept working."""
+    monkeypatch.setenv("GREENPARK_DATABASE_URL", fresh_demo_url)
+    park, token, _other = _setup(fresh_demo_url)
+    with session_scope(fresh_demo_url) as s:  # a retired meter of E01, bound to no gateway
+        e01 = s.scalars(select(m.Enterprise).where(m.Enterprise.code == "E01")).one()
+        meters.add_meter(
+            s, e01, meters.MeterFields(code="E01-T-OLD", name="旧表", carrier="electricity", unit="kWh")
+        )
+        s.scalars(select(m.EnergyMeter).where(m.EnergyMeter.code == "E01-T-OLD")).one().active = False
+    start = _hour_ago()
+    auth = {"Authorization": f"Bearer {token}"}
+    big = int("9" * 400)
+    body = json.dumps({"readings": [
+        {"meter": "E01-T-01", "t": start.isoformat(), "v": 1.0},
+        {"meter": "E01-T-01", "t": "0001-01-01T00:00:00+14:00", "v": 1},
+        {"meter": "E01-T-02", "t": start.isoformat(), "v": big},
+        {"meter": "E01-T-02", "t": start.isoformat(), "v": -5},
+        {"meter": "E01-EL-IN", "t": start.isoformat(), "v": 1.0},  # the demo's GW-E01 reads it
+        {"meter": "E01-T-OLD", "t": start.isoformat(), "v": 1.0},
+    ]})  # fmt: skip
+    with TestClient(create_app(Settings(), database_url=fresh_demo_url)) as c:
+        out = c.post("/api/energy/readings", content=body, headers=auth).json()
+        assert out["stored"] == 1, out
+        reasons = {x["index"]: x["reason"] for x in out["refused"]}
+        assert set(reasons) == {1, 2, 3, 4, 5}
+        assert "out of range" in reasons[1] and "at most 10^15" in reasons[2] and "not negative" in reasons[3]
+        assert "another gateway" in reasons[4] and "retired" in reasons[5]
+        # the same time with another value: a conflict, said; the stored value stays
+        again = c.post("/api/energy/readings", json={"readings": [{"meter": "E01-T-01", "t": start.isoformat(), "v": 99999}]},
+                       headers=auth).json()  # fmt: skip
+        assert (
+            again["stored"] == 0
+            and again["repeated"] == 0
+            and "different value (1)" in again["refused"][0]["reason"]
+        )
+        # a zoned range means what it says
+        pw = demo_logins[fresh_demo_url]["staff"]
+        assert c.post("/api/auth/login", json={"username": "staff", "password": pw}).status_code == 200
+        utc = start.strftime("%Y-%m-%dT%H:%M:%SZ")
+        z = c.get(
+            "/api/energy/meters/E01-T-01/series",
+            params={"step": "hour", "start": utc, "end": utc.replace(":00:00Z", ":59:00Z")},
+        ).json()
+        assert [x["start"] for x in z["series"]] == [(start + BJ).strftime("%Y-%m-%d %H:%M")]
+        # a whole-park reader narrows the listing to one enterprise when asked
+        e03 = c.get("/api/energy/meters", params={"enterprise_id": _id(fresh_demo_url, "E03")}).json()
+        assert e03 and {x["enterprise"] for x in e03} == {"E03"}
+    # over MQTT the overflowing reading is refused by itself and the message is acknowledged
+    sub = MqttSubscriber(fresh_demo_url, park, client_id=f"greenpark-test-{uuid.uuid4().hex[:8]}")
+    res = sub.handle(readings_topic(park, "GW-T01"), body.encode())
+    assert (res["stored"], res["repeated"], len(res["refused"])) == (0, 1, 5)  # the good one is stored already
+    # a rotated token is refused at once
+    r = CliRunner().invoke(cli, ["energy", "gateway-token", "--gateway", "GW-T01", "--json"])
+    assert r.exit_code == 0, r.output
+    with TestClient(create_app(Settings(), database_url=fresh_demo_url)) as c:
+        assert c.post("/api/energy/readings", content=body, headers=auth).status_code == 401
+
+
+def _id(url: str, code: str) -> int:
+    with session_scope(url) as s:
+        return int(s.scalars(select(m.Enterprise.id).where(m.Enterprise.code == code)).one())

@@ -180,3 +180,30 @@ def test_key_unit_quality_rules() -> None:
     """§4.3: 87 of 96 is 90.6 % (passes ≥ 90 %), 86 is 89.6 % (fails); Σ days 1 030 vs month 1 000 is 3 %."""
     assert completeness_pct(87, 96) >= 90 > completeness_pct(86, 96)
     assert daily_monthly_deviation_pct(1030, 1000) == 3.0
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [1000, 1e7, 1000, 1e7, 1000, 1e7, 1000, 1e7],  # half the readings are spikes: the cap learns nothing
+        [1000, 1001, 1002, 1e7 + 3, 1004, 1e7 + 5, 1006, 1e7 + 7, 1008],
+    ],
+)
+def test_frequent_spikes_without_a_rated_rate_are_not_energy(values: list[float]) -> None:
+    """The security probe: without a rated maximum the median-based cap rose with the spikes and
+    booked 10^7. A reading whose next one falls back between the baseline and it is a spike,
+    whatever the cap."""
+    t = [300.0 * k for k in range(len(values))]
+    s = counter_steps(t, values, CounterSpec())
+    real = [x for x in values if x < 1e6]
+    assert s.total == pytest.approx(real[-1] - real[0])
+    assert Flag.SPIKE in [Flag(f) for _, f in s.events]
+
+
+def test_a_long_falling_run_books_nothing() -> None:
+    """A run that keeps falling below the baseline (20 000 readings) resolves by time, hour by hour."""
+    t = [0.0] + [float(k) for k in range(1, 20_001)]
+    v = [1e6] + [5e5 - k for k in range(20_000)]
+    s = counter_steps(t, v, CounterSpec(confirm_s=3600))
+    # each hour of falling is one more reset; nothing is ever booked from a falling counter
+    assert s.total == 0 and {Flag(f) for f in s.flags} == {Flag.RESET}

@@ -227,11 +227,14 @@ def listen(
     seconds: Annotated[
         float, typer.Option("--seconds", help="stop after this long (0: run until stopped)")
     ] = 0,
+    client_id: Annotated[
+        str, typer.Option("--client-id", help="MQTT client id (default: the park and a hash of the database)")
+    ] = "",
 ) -> None:
     """Subscribe to the park's gateway topics on an MQTT broker and store the readings."""
     with session_scope(_url()) as s:
         park_code = get_park(s).code
-    sub = MqttSubscriber(_url(), park_code, host, port)
+    sub = MqttSubscriber(_url(), park_code, host, port, client_id=client_id[:64])
     try:
         sub.start()
     except OSError as exc:
@@ -419,3 +422,30 @@ def book_cmd(
             )
         for p in r["problems"]:
             typer.echo(f"  {p['meter']}: {p['reason']}")
+
+
+@energy_app.command("gateway-token")
+def gateway_token(gateway: Annotated[str, typer.Option("--gateway")], json_out: JsonOpt = False) -> None:
+    """Give a gateway a new token (shown once); the old one is refused from now on."""
+    try:
+        with session_scope(_url()) as s:
+            token = meters.rotate_token(s, get_park(s).id, gateway)
+    except ValueError as exc:
+        _fail(str(exc), 2)
+    _dump({"gateway": gateway, "token": token}) if json_out else typer.echo(
+        f"gateway {gateway}: new token {token} (shown once)"
+    )
+
+
+@energy_app.command("gateway-active")
+def gateway_active(
+    gateway: Annotated[str, typer.Option("--gateway")],
+    off: Annotated[bool, typer.Option("--off/--on", help="switch the gateway off (refused) or on")] = True,
+) -> None:
+    """Switch a gateway off (its token and MQTT topic are refused) or on again."""
+    try:
+        with session_scope(_url()) as s:
+            meters.set_gateway_active(s, get_park(s).id, gateway, not off)
+    except ValueError as exc:
+        _fail(str(exc), 2)
+    typer.echo(f"gateway {gateway} {'off' if off else 'on'}")

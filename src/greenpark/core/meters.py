@@ -37,7 +37,6 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntFlag
-from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
@@ -183,7 +182,10 @@ def counter_steps(
     accepted = [tb]
     events = events0
     run: list[tuple[float, float]] = []  # pending drop below the baseline
+    run_rising = False  # some reading of the run is above its first
     fast: list[tuple[float, float]] = []  # pending rises above the plausible rate
+    fast_paced = True  # the pending rises keep a plausible pace among themselves
+    rates: list[float] = []  # the rates of the rises taken (energy per second)
 
     def book(t1: float, v1: float, energy: float, flag: int) -> None:
         nonlocal tb, vb
@@ -214,10 +216,10 @@ def counter_steps(
                 events.extend((rt, int(Flag.GLITCH)) for rt, _ in run)
                 run = []
             else:
-                run.append((ti, vi))
                 r0t, r0v = run[0]
-                rising = any(rv > r0v for _, rv in run[1:])
-                if rising or ti - r0t >= spec.confirm_s:
+                run.append((ti, vi))
+                run_rising = run_rising or vi > r0v
+                if run_rising or ti - r0t >= spec.confirm_s:
                     _resolve_drop(run, tb, vb, spec, plausible, book)
                     rest, run = run[1:], []
                     for rt, rv in rest:  # the run's later readings follow the new baseline
@@ -232,18 +234,17 @@ def counter_steps(
                 events.extend((ft, int(Flag.SPIKE)) for ft, _ in fast)
                 fast = []
             else:
+                lt, lv = fast[-1]
+                fast_paced = fast_paced and vi >= lv and plausible((vi - lv) * mult, ti - lt)
                 fast.append((ti, vi))
-                own_pace = all(
-                    b >= a and plausible((b - a) * mult, tb2 - ta) for (ta, a), (tb2, b) in pairwise(fast)
-                )
-                if own_pace and ti - f0t >= spec.confirm_s:
+                if fast_paced and ti - f0t >= spec.confirm_s:
                     book(f0t, f0v, 0.0, int(Flag.STEP))
                     for ft, fv in fast[1:]:
                         book(ft, fv, (fv - vb) * mult, 0)
                     fast = []
-                elif not own_pace:
+                elif not fast_paced:
                     events.extend((ft, int(Flag.SPIKE)) for ft, _ in fast[:-1])
-                    fast = fast[-1:]
+                    fast, fast_paced = fast[-1:], True
                 continue
         d = vi - vb
         if d < 0:
@@ -252,12 +253,22 @@ def counter_steps(
                 if wrapped >= 0 and plausible(wrapped, ti - tb) and vb > 0.5 * spec.rollover:
                     book(ti, vi, wrapped, int(Flag.WRAP))
                     continue
-            run = [(ti, vi)]
+            run, run_rising = [(ti, vi)], False
             continue
         energy = d * mult
         if not plausible(energy, ti - tb):
-            fast = [(ti, vi)]
+            fast, fast_paced = [(ti, vi)], True
             continue
+        if d > 0 and _falls_back(t, v, i, ti, vb, vi):
+            events.append((ti, int(Flag.SPIKE)))  # the next reading falls back between: a spike
+            continue
+        rate = energy / max(ti - tb, 1e-9)
+        if d > 0 and i == n and not _typical(rates, rate) and any(f == Flag.SPIKE for _, f in events):
+            # the last reading, after spikes, far above the rises taken: judged when the next comes
+            events.append((ti, int(Flag.PENDING)))
+            continue
+        if d > 0:
+            rates.append(rate)
         book(ti, vi, energy, 0)
     pending_from = None
     if run:
@@ -274,6 +285,27 @@ def counter_steps(
         events,
         pending_from,
     )
+
+
+def _typical(rates: list[float], rate: float) -> bool:
+    """Whether a rise's rate is within DEFAULT_SPIKE_FACTOR of the median of the rises taken (at
+    least four of them; else nothing is typical)."""
+    if len(rates) < 4:
+        return False
+    return rate <= DEFAULT_SPIKE_FACTOR * float(np.median(rates[-96:]))
+
+
+def _falls_back(t: FloatArray, v: FloatArray, i: int, ti: float, vb: float, vi: float) -> bool:
+    """Whether the next usable reading after index ``i - 1`` lies at or above the baseline but below
+    ``vi``: then ``vi`` stood out of the track (a spike, whatever the cap). Rejecting it loses
+    nothing: the next accepted reading books the rise from the baseline."""
+    n = len(t)
+    while i < n:
+        tj, vj = float(t[i]), float(v[i])
+        if tj > ti and math.isfinite(vj) and vj >= 0:
+            return vb <= vj < vi
+        i += 1
+    return False
 
 
 def _resolve_drop(

@@ -4,7 +4,7 @@ their scope (``/api/energy/meters``, ``/api/energy/meters/{meter_code}/series``)
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -36,6 +36,14 @@ gateway_caller.allowed_roles = frozenset({"gateway"})  # type: ignore[attr-defin
 Gateway = Annotated[m.EnergyGateway, Depends(gateway_caller)]
 
 
+def _reach(p: Any, own: frozenset[int], request: Request) -> frozenset[int] | None:
+    """The enterprises a listing covers: the caller's reach (``OwnEnterprises``, already narrowed to an
+    ``enterprise_id`` asked for); None (the whole park) for a whole-park reader who asked for none."""
+    if p.whole_park and "enterprise_id" not in request.query_params:
+        return None
+    return own
+
+
 @router.post("/api/energy/readings", tags=["energy"])
 async def push_readings(request: Request, gw: Gateway, db: DB) -> dict[str, Any]:
     """Store a batch of readings from a gateway: ``{"readings": [{"meter", "t", "v"}, …]}`` (see
@@ -46,15 +54,25 @@ async def push_readings(request: Request, gw: Gateway, db: DB) -> dict[str, Any]
         good, bad = readings.parse_payload(body)
     except readings.PayloadError as exc:
         raise HTTPException(422, str(exc)) from None
-    out = readings.store_readings(db, gw.park_id, good, "http", enterprise_id=gw.enterprise_id, refused=bad)
+    out = readings.store_readings(
+        db, gw.park_id, good, "http", enterprise_id=gw.enterprise_id, gateway_id=gw.id, refused=bad
+    )
     readings.touch_gateway(db, gw.id)
     return out.as_dict()
 
 
 @router.get("/api/energy/meters", tags=["energy"])
-def list_meters(p: SignedIn, db: DB, own: OwnEnterprises) -> list[dict[str, Any]]:
+def list_meters(p: SignedIn, db: DB, own: OwnEnterprises, request: Request) -> list[dict[str, Any]]:
     """The park's meters the caller may read (an enterprise user: its own)."""
-    return meters.meter_rows(db, get_park(db).id, None if p.whole_park else own)
+    return meters.meter_rows(db, get_park(db).id, _reach(p, own, request))
+
+
+def _utc(t: datetime) -> datetime:
+    """A time asked for: with its zone as written, without one as Beijing time; naive UTC."""
+    try:
+        return t.astimezone(UTC).replace(tzinfo=None) if t.tzinfo else t - rollup.BEIJING
+    except OverflowError:
+        raise HTTPException(422, "a time out of range") from None
 
 
 @router.get("/api/energy/meters/{meter_code}/series", tags=["energy"])
@@ -66,27 +84,28 @@ def meter_series(
     start: Annotated[datetime | None, Query(description="Beijing time; default: 2 days ago")] = None,
     end: Annotated[datetime | None, Query(description="Beijing time; default: now")] = None,
 ) -> dict[str, Any]:
-    """The meter's cleaned energy per period with coverage and flags (cleaned again on reading)."""
+    """The meter's cleaned energy per period with coverage and flags (cleaned on reading, nothing
+    written: a reader never holds the database's write lock)."""
     now = m.utcnow()
-    end_utc = (end.replace(tzinfo=None) - rollup.BEIJING) if end else now
-    start_utc = (start.replace(tzinfo=None) - rollup.BEIJING) if start else end_utc - timedelta(days=2)
+    end_utc = _utc(end) if end else now
+    start_utc = _utc(start) if start else end_utc - timedelta(days=2)
     if not timedelta(0) < end_utc - start_utc <= timedelta(days=400):
         raise HTTPException(422, "start must be before end, at most 400 days apart")
-    cleaned = rollup.clean_meter(db, meter, start_utc, end_utc)
+    slots, pending = rollup.compute_slots(db, meter, start_utc, end_utc)  # read only: nothing written
     return {
         "meter": meter.code,
         "unit": meter.unit,
         "step": step,
-        "pending_from": cleaned.pending_from.isoformat() if cleaned.pending_from else None,
-        "series": rollup.series(db, meter, start_utc, end_utc, step),
+        "pending_from": pending.isoformat() if pending else None,
+        "series": rollup.aggregate(slots, meter.unit, step),
     }
 
 
 @router.get("/api/energy/overview", tags=["energy"])
-def energy_overview(p: SignedIn, db: DB, own: OwnEnterprises) -> dict[str, Any]:
+def energy_overview(p: SignedIn, db: DB, own: OwnEnterprises, request: Request) -> dict[str, Any]:
     """Every meter the caller may read with its last reading and today's and this month's cleaned
     energy, coverage and flags (Beijing time)."""
-    rows = rollup.overview(db, get_park(db).id, None if p.whole_park else own)
+    rows = rollup.overview(db, get_park(db).id, _reach(p, own, request))
     return {"meters": rows, "now_utc": m.utcnow().isoformat(timespec="seconds") + "Z"}
 
 

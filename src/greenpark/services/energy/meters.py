@@ -284,3 +284,29 @@ def meter_rows(
             "synthetic": meter.synthetic, "active": meter.active,
         })  # fmt: skip
     return out
+
+
+def _gateway(session: Session, park_id: int, code: str) -> m.EnergyGateway:
+    gw = session.scalars(
+        select(m.EnergyGateway).where(m.EnergyGateway.park_id == park_id, m.EnergyGateway.code == code)
+    ).first()
+    if gw is None:
+        raise MeterError(f"no gateway {code} in this park")
+    return gw
+
+
+def rotate_token(session: Session, park_id: int, code: str) -> str:
+    """A new token for the gateway (shown once); the old one stops working at once."""
+    gw = _gateway(session, park_id, code)
+    token = "gpg_" + secrets.token_urlsafe(32)
+    gw.token_sha256 = token_sha256(token)
+    session.flush()
+    return token
+
+
+def set_gateway_active(session: Session, park_id: int, code: str, active: bool) -> m.EnergyGateway:
+    """Switch a gateway off (its token and topic are refused) or on again."""
+    gw = _gateway(session, park_id, code)
+    gw.active = active
+    session.flush()
+    return gw

@@ -43,6 +43,7 @@ class ReadingIn:
     meter: str
     at_utc: datetime  # naive UTC
     value: float
+    index: int = -1  # its place in the message (refusals name it); -1: its place in the list
 
 
 @dataclass
@@ -72,7 +73,10 @@ def _time(raw: object) -> datetime:
         raise ValueError(f"time {raw!r} is not ISO 8601") from None
     if t.tzinfo is None:
         raise ValueError(f"time {raw!r} has no zone (write +08:00 or Z)")
-    return t.astimezone(UTC).replace(tzinfo=None)
+    try:
+        return t.astimezone(UTC).replace(tzinfo=None)
+    except OverflowError:
+        raise ValueError(f"time {raw!r} is out of range") from None
 
 
 def parse_payload(body: bytes | str) -> tuple[list[ReadingIn], list[dict[str, Any]]]:
@@ -102,13 +106,20 @@ def parse_payload(body: bytes | str) -> tuple[list[ReadingIn], list[dict[str, An
             if (
                 isinstance(v, bool)
                 or not isinstance(v, int | float)
-                or not math.isfinite(v)
-                or abs(v) > MAX_VALUE
+                or not -MAX_VALUE <= v <= MAX_VALUE
+                or v != v
             ):
                 raise ValueError("v: a finite number of at most 10^15")
-            good.append(ReadingIn(code, _time(it.get("t")), float(v)))
-        except ValueError as exc:
-            bad.append({"index": i, "reason": str(exc)})
+            if v < 0:
+                raise ValueError("v: a meter's reading is not negative")
+            good.append(ReadingIn(code, _time(it.get("t")), float(v), i))
+        except (ValueError, OverflowError, TypeError) as exc:  # each bad reading by itself, never the message
+            bad.append(
+                {
+                    "index": i,
+                    "reason": str(exc) if isinstance(exc, ValueError) else "a number or time out of range",
+                }
+            )
     return good, bad
 
 
@@ -119,20 +130,28 @@ def store_readings(
     source: str,
     *,
     enterprise_id: int | None = None,
+    gateway_id: int | None = None,
     refused: list[dict[str, Any]] | None = None,
     now: datetime | None = None,
 ) -> Stored:
-    """Store readings of the park's meters (of ``enterprise_id`` only, for a gateway). The caller
-    commits; a reading is acknowledged to its sender only after that commit."""
+    """Store readings of the park's meters (for a gateway: only its enterprise's meters, and of those
+    bound to a gateway only its own; never a retired or virtual meter). A reading at a time stored
+    already is a repeat when its value is the same, else refused as a conflict (never overwritten).
+    The caller commits; a reading is acknowledged to its sender only after that commit."""
     now = now or m.utcnow()
     out = Stored(refused=list(refused or []))
     codes = {r.meter for r in readings}
-    q = select(m.EnergyMeter.code, m.EnergyMeter.id, m.EnergyMeter.enterprise_id, m.EnergyMeter.kind).where(
-        m.EnergyMeter.park_id == park_id, m.EnergyMeter.code.in_(codes)
+    em = m.EnergyMeter
+    q = select(em.code, em.id, em.enterprise_id, em.kind, em.gateway_id, em.active).where(
+        em.park_id == park_id, em.code.in_(codes)
     )
-    meters = {c: (i, e, k) for c, i, e, k in session.execute(q)} if codes else {}
+    meters: dict[str, tuple[int, int, str, int | None, bool]] = (
+        {c: (i, e, k, g, a) for c, i, e, k, g, a in session.execute(q)} if codes else {}
+    )
     rows: dict[tuple[int, datetime], float] = {}
-    for idx, r in enumerate(readings):
+    where: dict[tuple[int, datetime], int] = {}
+    for pos, r in enumerate(readings):
+        idx = r.index if r.index >= 0 else pos
         meter = meters.get(r.meter)
         reason = None
         if meter is None or (enterprise_id is not None and meter[1] != enterprise_id):
@@ -141,7 +160,11 @@ def store_readings(
                 if enterprise_id
                 else f"no meter {r.meter} in this park"
             )
-        elif meter is not None and meter[2] == "virtual":
+        elif gateway_id is not None and meter[3] is not None and meter[3] != gateway_id:
+            reason = f"meter {r.meter} reports through another gateway"
+        elif not meter[4]:
+            reason = f"meter {r.meter} is retired (inactive)"
+        elif meter[2] == "virtual":
             reason = f"meter {r.meter} is virtual: it is computed, not read"
         elif r.at_utc > now + MAX_FUTURE:
             reason = "time is in the future"
@@ -152,19 +175,31 @@ def store_readings(
             continue
         key = (meter[0], r.at_utc.replace(microsecond=0))
         if key in rows:
-            out.repeated += 1
+            if rows[key] == r.value:
+                out.repeated += 1
+            else:
+                out.refused.append({"index": idx, "meter": r.meter,
+                                    "reason": f"another value ({rows[key]:g}) for this meter and second is in the message"})  # fmt: skip
             continue
         rows[key] = r.value
+        where[key] = idx
     if rows:
-        have = set(
-            session.execute(
-                select(m.MeterReading.meter_id, m.MeterReading.at_utc).where(
+        have = {
+            (mid, at): v
+            for mid, at, v in session.execute(
+                select(m.MeterReading.meter_id, m.MeterReading.at_utc, m.MeterReading.value).where(
                     tuple_(m.MeterReading.meter_id, m.MeterReading.at_utc).in_(list(rows))
                 )
             )
-        )
+        }
+        code_of = {v[0]: c for c, v in meters.items()}
+        for key, stored in have.items():
+            if stored == rows[key]:
+                out.repeated += 1
+            else:  # a different value at a stored time: said, never dropped silently or overwritten
+                out.refused.append({"index": where[key], "meter": code_of.get(key[0], ""),
+                                    "reason": f"a different value ({stored:g}) is stored for this meter and time"})  # fmt: skip
         new = [(mid, at, v, source, now) for (mid, at), v in rows.items() if (mid, at) not in have]
-        out.repeated += len(rows) - len(new)
         columns = ("meter_id", "at_utc", "value", "source", "received_utc")
         insert_many(session.connection(), m.MeterReading.__table__, columns, new, ignore_conflicts=True)  # type: ignore[arg-type]
         out.stored = len(new)

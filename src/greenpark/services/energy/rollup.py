@@ -49,8 +49,20 @@ class Cleaned:
     pending_from: datetime | None
 
 
-def clean_meter(session: Session, meter: m.EnergyMeter, start_utc: datetime, end_utc: datetime) -> Cleaned:
-    """Clean ``meter``'s readings and (re)write its 15-minute slots in [start, end) (UTC, naive)."""
+@dataclass(frozen=True)
+class SlotRow:
+    start_utc: datetime
+    energy: float
+    flags: int
+    received: int
+    expected: float
+
+
+def compute_slots(
+    session: Session, meter: m.EnergyMeter, start_utc: datetime, end_utc: datetime
+) -> tuple[list[SlotRow], datetime | None]:
+    """``meter``'s cleaned 15-minute slots in [start, end) (UTC, naive), computed from its readings
+    (and a day before, for the baseline) and written nowhere; with the time of an unresolved drop."""
     start, end = floor_slot(start_utc), floor_slot(end_utc + timedelta(seconds=SLOT_S - 1))
     q = (
         select(m.MeterReading.at_utc, m.MeterReading.value)
@@ -71,34 +83,42 @@ def clean_meter(session: Session, meter: m.EnergyMeter, start_utc: datetime, end
     sl = to_slots(steps, _epoch(start), _epoch(end), SLOT_S, meter.reading_interval_s)
     if meter.kind == "interval":  # a period that did not arrive is a gap, never assumed
         sl.flags[sl.received == 0] |= int(Flag.GAP)
-    session.execute(
-        delete(m.MeterSlot).where(
-            m.MeterSlot.meter_id == meter.id, m.MeterSlot.start_utc >= start, m.MeterSlot.start_utc < end
-        )
-    )
     first_reading = _epoch(rows[0][0]) if rows else None
+    now = _epoch(m.utcnow())
     out = []
     for k in range(len(sl.energy)):
         s0 = sl.start_s + k * SLOT_S
         if first_reading is None or s0 + SLOT_S <= first_reading:
             continue  # before the meter's first reading: not a slot of this meter yet
-        out.append(
-            (
-                meter.id,
-                _naive(s0),
-                float(sl.energy[k]),
-                int(sl.flags[k]),
-                int(sl.received[k]),
-                float(sl.expected),
-            )
+        # the slot under way expects only the readings of its time so far
+        expected = (
+            float(sl.expected) * min(1.0, max(0.0, (now - s0) / SLOT_S))
+            if s0 + SLOT_S > now
+            else float(sl.expected)
         )
+        out.append(SlotRow(_naive(s0), float(sl.energy[k]), int(sl.flags[k]), int(sl.received[k]), expected))
+    pending = _naive(steps.pending_from) if steps.pending_from is not None else None
+    return out, pending
+
+
+def clean_meter(session: Session, meter: m.EnergyMeter, start_utc: datetime, end_utc: datetime) -> Cleaned:
+    """Clean ``meter``'s readings and (re)write its stored 15-minute slots in [start, end) (UTC,
+    naive): what the accounts book from (reading pages compute theirs without writing)."""
+    start, end = floor_slot(start_utc), floor_slot(end_utc + timedelta(seconds=SLOT_S - 1))
+    slots, pending = compute_slots(session, meter, start_utc, end_utc)
+    session.execute(
+        delete(m.MeterSlot).where(
+            m.MeterSlot.meter_id == meter.id, m.MeterSlot.start_utc >= start, m.MeterSlot.start_utc < end
+        )
+    )
+    out = [(meter.id, r.start_utc, r.energy, r.flags, r.received, r.expected) for r in slots]
     insert_many(session.connection(), m.MeterSlot.__table__, ("meter_id", "start_utc", "energy", "flags", "received", "expected"), out)  # type: ignore[arg-type]  # fmt: skip
     return Cleaned(
         meter=meter.code,
         slots=len(out),
-        energy=float(sum(r[2] for r in out)),
-        flagged=sum(1 for r in out if r[3]),
-        pending_from=_naive(steps.pending_from) if steps.pending_from is not None else None,
+        energy=float(sum(r.energy for r in slots)),
+        flagged=sum(1 for r in slots if r.flags),
+        pending_from=pending,
     )
 
 
@@ -117,10 +137,7 @@ def _period_key(start_utc: datetime, step: str) -> datetime:
 def series(
     session: Session, meter: m.EnergyMeter, start_utc: datetime, end_utc: datetime, step: str
 ) -> list[dict[str, Any]]:
-    """The meter's energy per period (Beijing time, labelled with the period's start) with its
-    coverage (received / expected readings, %) and what happened in it (flag names)."""
-    if step not in STEPS:
-        raise ValueError(f"step: one of {', '.join(STEPS)}")
+    """The meter's stored slots summed per period (see :func:`aggregate`)."""
     q = (
         select(
             m.MeterSlot.start_utc,
@@ -136,18 +153,26 @@ def series(
         )
         .order_by(m.MeterSlot.start_utc)
     )
+    return aggregate([SlotRow(*r) for r in session.execute(q)], meter.unit, step)
+
+
+def aggregate(slots: list[SlotRow], unit: str, step: str) -> list[dict[str, Any]]:
+    """Slots summed per period (Beijing time, labelled with the period's start) with coverage
+    (received / expected readings, %) and what happened in it (flag names)."""
+    if step not in STEPS:
+        raise ValueError(f"step: one of {', '.join(STEPS)}")
     acc: dict[datetime, list[float]] = defaultdict(lambda: [0.0, 0, 0.0, 0.0])
-    for s0, energy, flags, received, expected in session.execute(q):
-        a = acc[_period_key(s0, step)]
-        a[0] += energy
-        a[1] = int(a[1]) | flags
-        a[2] += min(received, expected)
-        a[3] += expected
+    for r in slots:
+        a = acc[_period_key(r.start_utc, step)]
+        a[0] += r.energy
+        a[1] = int(a[1]) | r.flags
+        a[2] += min(r.received, r.expected)
+        a[3] += r.expected
     return [
         {
             "start": k.isoformat(sep=" ", timespec="minutes"),
             "energy": round(e, 6),
-            "unit": meter.unit,
+            "unit": unit,
             "coverage_pct": round(100.0 * r / x, 1) if x else None,
             "flags": [f.name for f in Flag if f and int(fl) & f],
         }
@@ -190,12 +215,12 @@ def overview(
             "last_reading_utc": last.isoformat(timespec="seconds") + "Z" if last else None,
         }  # fmt: skip
         if meter.kind in ("counter", "interval") and last is not None:
-            cleaned = clean_meter(session, meter, month, now)
+            slots, pending = compute_slots(session, meter, month, now)
             for key, start in (("today", today), ("month", month)):
-                s = series(session, meter, start, now, "month")
-                row[f"{key}_energy"] = round(sum(x["energy"] for x in s), 3) if s else 0.0
-                row[f"{key}_coverage_pct"] = s[0]["coverage_pct"] if len(s) == 1 else None
-                row[f"{key}_flags"] = sorted({f for x in s for f in x["flags"]})
-            row["pending_from"] = cleaned.pending_from.isoformat() + "Z" if cleaned.pending_from else None
+                agg = aggregate([r for r in slots if r.start_utc >= start], meter.unit, "month")
+                row[f"{key}_energy"] = round(sum(x["energy"] for x in agg), 3) if agg else 0.0
+                row[f"{key}_coverage_pct"] = agg[0]["coverage_pct"] if len(agg) == 1 else None
+                row[f"{key}_flags"] = sorted({f for x in agg for f in x["flags"]})
+            row["pending_from"] = pending.isoformat() + "Z" if pending else None
         out.append(row)
     return out

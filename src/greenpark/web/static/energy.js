@@ -24,6 +24,7 @@
   const carrier = (r) => (GP.zh() ? r.carrier_name_zh : r.carrier_name_en);
   let meters = [];
   let current = null;
+  let asking = 0;
 
   function draw() {
     const q = document.getElementById('en-filter').value.trim().toLowerCase();
@@ -54,7 +55,9 @@
     const end = new Date(Date.now() + 8 * 3600e3); // Beijing wall time, as the API reads it
     const start = new Date(end.getTime() - days * 86400e3);
     const iso = (d) => d.toISOString().slice(0, 16);
+    const asked = ++asking; // the answer to an older choice may come last: only the newest is shown
     const d = await GP.api(`/api/energy/meters/${encodeURIComponent(code)}/series?` + new URLSearchParams({ step, start: iso(start), end: iso(end) }));
+    if (asked !== asking) return;
     const s = d.series;
     const skipped = ['GLITCH', 'SPIKE', 'RESET', 'INVALID', 'STEP', 'WRAP', 'GAP'];
     const colour = (x) => (x.flags.includes('INTERPOLATED') ? '#e67e22' : x.flags.some((f) => skipped.includes(f)) ? '#c0392b' : '#2e86c1');
