@@ -59,7 +59,13 @@ def _prepare(url: str, n: int) -> str:
         load_demo(s, synthetic_air=False)
         e = s.scalars(select(m.Enterprise).where(m.Enterprise.code == "E05")).one()
         meters.add_gateway(s, e, "GW-SIM", "bench")
-        meters.add_meter(s, e, meters.MeterFields(code="PROBE", name="probe", carrier="electricity", unit="kWh", gateway="GW-SIM"))
+        meters.add_meter(
+            s,
+            e,
+            meters.MeterFields(
+                code="PROBE", name="probe", carrier="electricity", unit="kWh", gateway="GW-SIM"
+            ),
+        )
         park = s.scalars(select(m.Park)).one().code
     # the simulated meters in bulk (simulate would make them one by one)
     eng = create_engine(url)
@@ -156,7 +162,10 @@ def clean(n_meters: int) -> dict[str, object]:
     t = np.arange(0, 365 * 86400, step)
     total = 0
     t0 = time.perf_counter()
-    months = np.array([datetime(2025, mo, 1, tzinfo=UTC).timestamp() for mo in range(1, 13)] + [datetime(2026, 1, 1, tzinfo=UTC).timestamp()])
+    months = np.array(
+        [datetime(2025, mo, 1, tzinfo=UTC).timestamp() for mo in range(1, 13)]
+        + [datetime(2026, 1, 1, tzinfo=UTC).timestamp()]
+    )
     start = datetime(2025, 1, 1, tzinfo=UTC).timestamp()
     for k in range(n_meters):
         v = np.cumsum(rng.uniform(0, 50, len(t)))
@@ -176,7 +185,12 @@ def clean(n_meters: int) -> dict[str, object]:
         np.bincount(idx, weights=slots.energy, minlength=12)
         total += len(tt)
     took = time.perf_counter() - t0
-    return {"meters": n_meters, "readings": total, "seconds": round(took, 2), "readings_per_s": round(total / took)}
+    return {
+        "meters": n_meters,
+        "readings": total,
+        "seconds": round(took, 2),
+        "readings_per_s": round(total / took),
+    }
 
 
 def main() -> None:
@@ -191,7 +205,9 @@ def main() -> None:
         out["ingest_sqlite"] = ingest(f"sqlite:///{tmp}/bench.sqlite", args.meters, args.readings)
         print(json.dumps(out["ingest_sqlite"], indent=2))
     if args.postgres:
-        base = os.environ.get("GREENPARK_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+        base = os.environ.get(
+            "GREENPARK_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+        )
         name = f"gp_bench_{uuid.uuid4().hex[:8]}"
         admin = create_engine(base, isolation_level="AUTOCOMMIT")
         with admin.connect() as c:

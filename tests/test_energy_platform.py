@@ -338,7 +338,11 @@ def test_what_the_security_probe_found_is_refused_reading_by_reading(
     # over MQTT the overflowing reading is refused by itself and the message is acknowledged
     sub = MqttSubscriber(fresh_demo_url, park, client_id=f"greenpark-test-{uuid.uuid4().hex[:8]}")
     res = sub.handle(readings_topic(park, "GW-T01"), body.encode())
-    assert (res["stored"], res["repeated"], len(res["refused"])) == (0, 1, 5)  # the good one is stored already
+    assert (res["stored"], res["repeated"], len(res["refused"])) == (
+        0,
+        1,
+        5,
+    )  # the good one is stored already
     # a rotated token is refused at once
     r = CliRunner().invoke(cli, ["energy", "gateway-token", "--gateway", "GW-T01", "--json"])
     assert r.exit_code == 0, r.output
