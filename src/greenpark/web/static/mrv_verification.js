@@ -51,10 +51,10 @@
       <td><a href="?id=${v.id}" class="ver-open" data-id="${v.id}"><span translate="no">${v.enterprise}</span></a></td>
       <td class="num">${v.year}</td><td><span translate="no">${v.body_name}</span></td>
       <td data-sort="${v.stage}"><span class="status">${stage(v.stage)}</span></td>
-      <td>${v.due_date || '–'}</td><td>${v.conclusion ? _(CONCLUSION[v.conclusion]) : '–'}</td>
+      <td class="date">${v.due_date || '–'}</td><td>${v.conclusion ? _(CONCLUSION[v.conclusion]) : '–'}</td>
       <td class="num" data-sort="${v.reported_total_co2_t ?? ''}">${GP.fmt(v.reported_total_co2_t, 0)}</td>
       <td class="num" data-sort="${v.verified_total_co2_t ?? ''}">${GP.fmt(v.verified_total_co2_t, 0)}</td>
-      <td class="num">${v.open_ncrs}</td><td>${v.appeal_due_date || '–'}</td></tr>`;
+      <td class="num">${v.open_ncrs}</td><td class="date">${v.appeal_due_date || '–'}</td></tr>`;
   }
 
   async function loadList() {
