@@ -4,7 +4,7 @@
    demo park and ``--meters`` simulated meters (default 10 000) behind one gateway. greenpark's
    subscriber runs as its own process (`greenpark energy listen`, QoS 1, acknowledged after
    commit) on the local Mosquitto broker; `greenpark energy simulate` publishes as fast as it can
-   (``--readings`` in all, 500 a message, QoS 1), both on a Mosquitto broker the benchmark starts
+   (``--readings`` in all, 500 a message, QoS 1; ``--rate`` to pace it, e.g. at the target), both on a Mosquitto broker the benchmark starts
    with the settings docs/energy.md asks of a park's broker (``max_queued_messages 0``: keep what a
    busy subscriber has not taken; ``max_inflight_messages 200``). Measured from the store: readings stored per
    second between the first and the last commit, and how long after the last publish the last one
@@ -119,7 +119,9 @@ def _broker(tmp: str) -> tuple[subprocess.Popen[bytes], int]:
     return proc, port
 
 
-def ingest(url: str, n_meters: int, n_readings: int, port: int) -> dict[str, object]:
+def ingest(
+    url: str, n_meters: int, n_readings: int, port: int, rate: float = 1_000_000.0
+) -> dict[str, object]:
     park = _prepare(url, n_meters)
     env = {**os.environ, "GREENPARK_DATABASE_URL": url}
     listener = subprocess.Popen([*GP, "energy", "listen", "--seconds", "0", "--port", str(port)], env=env,
@@ -128,7 +130,6 @@ def ingest(url: str, n_meters: int, n_readings: int, port: int) -> dict[str, obj
     stop = threading.Event()
     probes = threading.Thread(target=_probe, args=(park, stop, port), daemon=True)
     probes.start()
-    rate = 1_000_000.0  # as fast as it can: the publisher is the limit
     duration = max(0.1, n_readings / rate)
     t0 = time.monotonic()
     sim = subprocess.run([*GP, "energy", "simulate", "--meters", str(n_meters), "--rate", str(rate), "--duration",
@@ -166,7 +167,7 @@ def ingest(url: str, n_meters: int, n_readings: int, port: int) -> dict[str, obj
     span = (last - first).total_seconds() if first and last else None
     lat = sorted((r - a).total_seconds() * 1000 for a, r in probe_rows)
     return {
-        "backend": url.split(":")[0], "meters": n_meters, "published": sent, "stored": stored,
+        "backend": url.split(":")[0], "meters": n_meters, "rate_asked": rate, "published": sent, "stored": stored,
         "publish_s": round(published_s, 2), "store_span_s": round(span, 2) if span else None,
         "stored_per_s": round(stored / span) if span else None,
         "drained_after_publish_s": round(drained - t0 - published_s, 2),
@@ -218,12 +219,17 @@ def main() -> None:
     ap.add_argument("--readings", type=int, default=1_000_000)
     ap.add_argument("--clean-meters", type=int, default=1000)
     ap.add_argument("--postgres", action="store_true")
+    ap.add_argument(
+        "--rate", type=float, default=1_000_000.0, help="readings/s published (default: as fast as it can)"
+    )
     args = ap.parse_args()
     out: dict[str, object] = {"machine": _machine(), "when": datetime.now(UTC).isoformat(timespec="seconds")}
     with tempfile.TemporaryDirectory() as tmp:
         broker, port = _broker(tmp)
         try:
-            out["ingest_sqlite"] = ingest(f"sqlite:///{tmp}/bench.sqlite", args.meters, args.readings, port)
+            out["ingest_sqlite"] = ingest(
+                f"sqlite:///{tmp}/bench.sqlite", args.meters, args.readings, port, args.rate
+            )
             print(json.dumps(out["ingest_sqlite"], indent=2))
             if args.postgres:
                 out["ingest_postgresql"] = _postgres(args, port)
@@ -242,7 +248,7 @@ def _postgres(args: argparse.Namespace, port: int) -> dict[str, object]:
     with admin.connect() as c:
         c.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        res = ingest(base.rsplit("/", 1)[0] + "/" + name, args.meters, args.readings, port)
+        res = ingest(base.rsplit("/", 1)[0] + "/" + name, args.meters, args.readings, port, args.rate)
         print(json.dumps(res, indent=2))
         return res
     finally:

@@ -66,7 +66,8 @@ def demo_server(
         prepare(data / "greenpark.sqlite")
     port = free_port()
     with (data / "server.log").open("wb") as log:
-        cmd = [*gp, "serve", "--port", str(port), *(serve or [])]
+        # the hourly reminders would add messages while a test reads the inbox: off (tested on the CLI)
+        cmd = [*gp, "serve", "--port", str(port), "--no-reminders", *(serve or [])]
         proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
         base = f"http://127.0.0.1:{port}"
         try:

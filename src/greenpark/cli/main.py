@@ -109,6 +109,9 @@ def serve(
         str,
         typer.Option(help="Subscribe to meters' readings on this MQTT broker, host:port ('' : do not)."),
     ] = "",
+    reminders: Annotated[
+        bool, typer.Option(help="Make the cycle's reminders and send waiting messages every hour.")
+    ] = True,
 ) -> None:
     """Start the web app (pages and JSON API), optionally with the HJ 212 server and a simulation."""
     import threading
@@ -124,7 +127,10 @@ def serve(
             f"the database schema is at {current or 'nothing'}, this greenpark needs {head}: run `greenpark init` first"
         )
     threading.Thread(target=warm, args=(_url(),), name="greenpark-warm-cache", daemon=True).start()
-    threading.Thread(target=_remind_hourly, args=(_url(),), name="greenpark-reminders", daemon=True).start()
+    if reminders:
+        threading.Thread(
+            target=_remind_hourly, args=(_url(),), name="greenpark-reminders", daemon=True
+        ).start()
     threading.Thread(target=_poll_modbus, args=(_url(),), name="greenpark-modbus", daemon=True).start()
     if mqtt:
         _start_mqtt(mqtt)
