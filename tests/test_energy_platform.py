@@ -353,3 +353,19 @@ def test_what_the_security_probe_found_is_refused_reading_by_reading(
 def _id(url: str, code: str) -> int:
     with session_scope(url) as s:
         return int(s.scalars(select(m.Enterprise.id).where(m.Enterprise.code == code)).one())
+
+
+def test_a_batch_larger_than_a_querys_parameters_is_stored(fresh_demo_url: str) -> None:
+    """The benchmark's find: the MQTT writer merges a batch's messages (up to 100 000 readings) and
+    PostgreSQL binds at most 65 535 parameters a query; the batch failed for ever. Chunked now."""
+    from greenpark.services.energy.readings import ReadingIn, store_readings
+
+    _setup(fresh_demo_url)
+    start = datetime(2026, 1, 1)
+    batch = [ReadingIn("E01-T-01", start + timedelta(minutes=k), float(k)) for k in range(40_000)]
+    with session_scope(fresh_demo_url) as s:
+        park_id = s.scalars(select(m.Park.id)).one()
+        assert store_readings(s, park_id, batch, "mqtt", now=start + timedelta(days=40)).stored == 40_000
+    with session_scope(fresh_demo_url) as s:
+        again = store_readings(s, park_id, batch, "mqtt", now=start + timedelta(days=40))
+        assert (again.stored, again.repeated) == (0, 40_000)

@@ -31,7 +31,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from greenpark.services.energy.readings import (
     PayloadError,
@@ -142,20 +142,38 @@ class MqttSubscriber:
                     batch.append(self._queue.get(timeout=max(0.0, until - time.monotonic())))
                 except queue.Empty:
                     break
-            while True:
-                try:
-                    self.handle_batch(batch)
-                    break
-                except (SQLAlchemyError, OSError) as exc:  # the database is away: keep them, try again
-                    self.counts["retries"] += 1
-                    self.last_error = f"{exc.__class__.__name__}: {exc}"[:400]
-                    log.warning("MQTT batch of %d not stored yet: %s", len(batch), self.last_error)
-                    time.sleep(RETRY_S)
+            self._write(batch)
             client = self._client
             if client is not None:
                 for msg in batch:
                     if msg.qos:
                         client.ack(msg.mid, msg.qos)
+
+    def _write(self, batch: list[Incoming]) -> None:
+        """Store a batch; returns once every message of it is stored or refused. The database away
+        (an operational error): kept and tried again, nothing acknowledged meanwhile. Any other error
+        of a batch: its messages are tried one by one; a single message that still fails is refused
+        (logged, counted) and acknowledged — it would fail for ever, and hold every message after it."""
+        while True:
+            try:
+                self.handle_batch(batch)
+                return
+            except (OperationalError, OSError) as exc:  # the database is away: keep them, try again
+                self.counts["retries"] += 1
+                self.last_error = f"{exc.__class__.__name__}: {exc}"[:400]
+                log.warning("MQTT batch of %d not stored yet: %s", len(batch), self.last_error)
+                if self._stop.is_set() and self._client is None:
+                    return
+                time.sleep(RETRY_S)
+            except SQLAlchemyError as exc:
+                self.last_error = f"{exc.__class__.__name__}: {exc}"[:400]
+                if len(batch) > 1:
+                    for msg in batch:
+                        self._write([msg])
+                    return
+                self.counts["failed"] += 1
+                log.error("MQTT message on %s refused: %s", batch[0].topic, self.last_error)
+                return
 
     def handle(self, topic: str, payload: bytes) -> dict[str, Any]:
         """Store one message's readings and commit; returns what became of them."""

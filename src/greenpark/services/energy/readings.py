@@ -32,6 +32,8 @@ MAX_PAYLOAD_BYTES = 1_000_000
 MAX_FUTURE = timedelta(minutes=10)
 EARLIEST = datetime(2000, 1, 1)
 MAX_VALUE = 1e15
+#: Parameters bound in one query at most (PostgreSQL's protocol allows 65 535; SQLite builds vary).
+CHUNK = 10_000
 
 
 class PayloadError(ValueError):
@@ -143,11 +145,13 @@ def store_readings(
     codes = {r.meter for r in readings}
     em = m.EnergyMeter
     q = select(em.code, em.id, em.enterprise_id, em.kind, em.gateway_id, em.active).where(
-        em.park_id == park_id, em.code.in_(codes)
+        em.park_id == park_id
     )
-    meters: dict[str, tuple[int, int, str, int | None, bool]] = (
-        {c: (i, e, k, g, a) for c, i, e, k, g, a in session.execute(q)} if codes else {}
-    )
+    meters: dict[str, tuple[int, int, str, int | None, bool]] = {}
+    code_list = sorted(codes)
+    for i in range(0, len(code_list), CHUNK):  # bound parameters: PostgreSQL takes at most 65 535
+        part = q.where(em.code.in_(code_list[i : i + CHUNK]))
+        meters.update({c: (mid, e, k, g, a) for c, mid, e, k, g, a in session.execute(part)})
     rows: dict[tuple[int, datetime], float] = {}
     where: dict[tuple[int, datetime], int] = {}
     for pos, r in enumerate(readings):
@@ -184,14 +188,21 @@ def store_readings(
         rows[key] = r.value
         where[key] = idx
     if rows:
-        have = {
-            (mid, at): v
-            for mid, at, v in session.execute(
-                select(m.MeterReading.meter_id, m.MeterReading.at_utc, m.MeterReading.value).where(
-                    tuple_(m.MeterReading.meter_id, m.MeterReading.at_utc).in_(list(rows))
-                )
+        have: dict[tuple[int, datetime], float] = {}
+        keys = list(rows)
+        for i in range(0, len(keys), CHUNK // 2):  # two parameters a pair
+            have.update(
+                {
+                    (mid, at): v
+                    for mid, at, v in session.execute(
+                        select(m.MeterReading.meter_id, m.MeterReading.at_utc, m.MeterReading.value).where(
+                            tuple_(m.MeterReading.meter_id, m.MeterReading.at_utc).in_(
+                                keys[i : i + CHUNK // 2]
+                            )
+                        )
+                    )
+                }
             )
-        }
         code_of = {v[0]: c for c, v in meters.items()}
         for key, stored in have.items():
             if stored == rows[key]:
