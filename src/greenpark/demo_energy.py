@@ -26,7 +26,7 @@ DEMO = (("E01", 2000.0, 350.0, 120.0), ("E02", 900.0, 150.0, 40.0), ("E03", 1400
 FAULTY = "E03"
 INTERVAL_S = 300
 BACKFILL = timedelta(days=7)
-GAS_ROLLOVER = 1_000_000.0
+GAS_ROLLOVER_M3 = 1_000_000.0  # the demo's gas totaliser wraps here (a 6-digit register)
 
 
 def _fields(code: str) -> list[tuple[meters.MeterFields, float]]:
@@ -40,21 +40,23 @@ def _fields(code: str) -> list[tuple[meters.MeterFields, float]]:
                             max_rate_per_h=row[2] * 2, reading_interval_s=INTERVAL_S, level="equipment",
                             parent=f"{code}-EL-IN", counted=False, accuracy_class="1", gateway=gw, synthetic=True), row[2]),
         (meters.MeterFields(code=f"{code}-NG-01", name="天然气总表（演示）", carrier="natural_gas", unit="m3",
-                            rollover=GAS_ROLLOVER, max_rate_per_h=row[3] * 2, reading_interval_s=INTERVAL_S,
+                            rollover=GAS_ROLLOVER_M3, max_rate_per_h=row[3] * 2, reading_interval_s=INTERVAL_S,
                             level="plant", accuracy_class="1.5", gateway=gw, synthetic=True), row[3]),
     ]  # fmt: skip
 
 
-def sim_meters(session: Session, park_id: int) -> list[SimMeter]:
-    """The demo's synthetic meters as simulators, each counter continuing from its last reading."""
-    out = []
+def sim_meters(session: Session, park_id: int) -> dict[str, list[SimMeter]]:
+    """The demo's synthetic meters as simulators by their gateway's code, each counter continuing
+    from its last reading."""
+    out: dict[str, list[SimMeter]] = {}
     for code, *_ in DEMO:
         for f, base in _fields(code):
             meter = session.scalars(
                 select(m.EnergyMeter).where(m.EnergyMeter.park_id == park_id, m.EnergyMeter.code == f.code)
             ).first()
-            if meter is None or not meter.synthetic:
+            if meter is None or not meter.synthetic or meter.gateway_id is None:
                 continue
+            gateway = session.get(m.EnergyGateway, meter.gateway_id)
             last = session.scalar(
                 select(m.MeterReading.value)
                 .where(m.MeterReading.meter_id == meter.id)
@@ -63,7 +65,7 @@ def sim_meters(session: Session, park_id: int) -> list[SimMeter]:
             )
             sim = SimMeter(f.code, base, f.multiplier, f.rollover)
             sim.value = float(last) if last is not None and last < 1e15 else 0.0
-            out.append(sim)
+            out.setdefault(gateway.code if gateway else "", []).append(sim)
     return out
 
 
@@ -90,7 +92,7 @@ def load_demo_energy(session: Session, park: m.Park) -> int:
             sim.rng.seed(f.code)
             if f.rollover:
                 sim.value = f.rollover - base * 30  # wraps within the week: the flag shows
-            else:
+            else:  # a counter that has run for a while: 1 000 000 of its energy unit so far
                 sim.value = 1_000_000.0 / f.multiplier
             sims.append(sim)
         batch: list[ReadingIn] = []

@@ -225,8 +225,8 @@ def _simulate_meters(url: str, mqtt: str) -> None:
     try:
         with session_scope(url) as s:
             work = [(p.id, p.code, sim_meters(s, p.id)) for p in all_parks(s)]
-        for park_id, code, sims in work:
-            if not sims:
+        for park_id, code, by_gateway in work:
+            if not by_gateway:
                 continue
             if _SUBSCRIBERS:
                 import paho.mqtt.client as mq
@@ -238,17 +238,11 @@ def _simulate_meters(url: str, mqtt: str) -> None:
                 pub = mq.Client(CallbackAPIVersion.VERSION2, client_id=f"greenpark-demo-meters-{code}")
                 pub.connect(host or "127.0.0.1", int(port or 1883))
                 pub.loop_start()
-                gateway = {sm.code: f"GW-{sm.code.split('-')[0]}" for sm in sims}
-
-                def send(
-                    body: bytes, pub: Any = pub, code: str = code, gateway: dict[str, str] = gateway
-                ) -> None:
-                    first = json.loads(body)["readings"][0]["meter"]
-                    pub.publish(readings_topic(code, gateway[first]), body, qos=1)
-
-                # one gateway per message: send each meter's readings on its own
-                for sm in sims:
-                    _run_in_thread(run_live, [sm], send, INTERVAL_S)
+                for gateway, sims in by_gateway.items():  # each gateway on its own topic
+                    topic = readings_topic(code, gateway)
+                    _run_in_thread(
+                        run_live, sims, lambda body, t=topic, c=pub: c.publish(t, body, qos=1), INTERVAL_S
+                    )
             else:
 
                 def store(body: bytes, park_id: int = park_id) -> None:
@@ -256,7 +250,9 @@ def _simulate_meters(url: str, mqtt: str) -> None:
                     with session_scope(url) as s:
                         store_readings(s, park_id, good, "simulated")
 
-                _run_in_thread(run_live, sims, store, INTERVAL_S)
+                _run_in_thread(
+                    run_live, [sm for sims in by_gateway.values() for sm in sims], store, INTERVAL_S
+                )
     except Exception:
         logging.getLogger("greenpark.meter-sim").exception("the demo meters' simulation stopped")
 

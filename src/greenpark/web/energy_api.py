@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 from greenpark.services.energy import meters, readings, rollup
 from greenpark.services.park.parks import get_park
 from greenpark.store import models as m
-from greenpark.web.deps import DB, CurrentPrincipal, SignedIn
+from greenpark.web.deps import DB, CurrentPrincipal, Principal, SignedIn
 from greenpark.web.i18n import LocalizedRoute
 from greenpark.web.pages import render
 from greenpark.web.scope import OwnEnterprises, ReadableMeter
@@ -36,7 +36,7 @@ gateway_caller.allowed_roles = frozenset({"gateway"})  # type: ignore[attr-defin
 Gateway = Annotated[m.EnergyGateway, Depends(gateway_caller)]
 
 
-def _reach(p: Any, own: frozenset[int], request: Request) -> frozenset[int] | None:
+def _reach(p: Principal, own: frozenset[int], request: Request) -> frozenset[int] | None:
     """The enterprises a listing covers: the caller's reach (``OwnEnterprises``, already narrowed to an
     ``enterprise_id`` asked for); None (the whole park) for a whole-park reader who asked for none."""
     if p.whole_park and "enterprise_id" not in request.query_params:

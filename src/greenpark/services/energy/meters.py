@@ -127,11 +127,7 @@ def add_meter(session: Session, enterprise: m.Enterprise, f: MeterFields) -> m.E
         if site is None:
             raise MeterError(f"site {f.site} is not a site of this enterprise")
     if f.gateway:
-        gateway = session.scalars(
-            select(m.EnergyGateway).where(
-                m.EnergyGateway.park_id == enterprise.park_id, m.EnergyGateway.code == f.gateway
-            )
-        ).first()
+        gateway = gateway_by_code(session, enterprise.park_id, f.gateway)
         if gateway is None or gateway.enterprise_id != enterprise.id:
             raise MeterError(f"gateway {f.gateway} is not a gateway of this enterprise")
     register = register_map(f.register) if f.register is not None else None
@@ -205,12 +201,7 @@ def add_gateway(
             raise MeterError("Modbus gateway: a host name or address and a port from 1 to 65 535")
         if not 5 <= poll_interval_s <= 86400:
             raise MeterError("poll interval: 5 to 86 400 seconds")
-    exists = session.scalars(
-        select(m.EnergyGateway).where(
-            m.EnergyGateway.park_id == enterprise.park_id, m.EnergyGateway.code == code
-        )
-    ).first()
-    if exists:
+    if gateway_by_code(session, enterprise.park_id, code) is not None:
         raise MeterError(f"gateway {code} exists already in this park")
     token = "gpg_" + secrets.token_urlsafe(32)
     gw = m.EnergyGateway(
@@ -286,10 +277,14 @@ def meter_rows(
     return out
 
 
-def _gateway(session: Session, park_id: int, code: str) -> m.EnergyGateway:
-    gw = session.scalars(
+def gateway_by_code(session: Session, park_id: int, code: str) -> m.EnergyGateway | None:
+    return session.scalars(
         select(m.EnergyGateway).where(m.EnergyGateway.park_id == park_id, m.EnergyGateway.code == code)
     ).first()
+
+
+def _gateway(session: Session, park_id: int, code: str) -> m.EnergyGateway:
+    gw = gateway_by_code(session, park_id, code)
     if gw is None:
         raise MeterError(f"no gateway {code} in this park")
     return gw

@@ -19,11 +19,12 @@ from sqlalchemy.orm import Session
 
 from greenpark.core.meters import Flag, counter_steps, interval_steps, to_slots
 from greenpark.services.energy.meters import counter_spec
+from greenpark.services.pollution.ingest import BEIJING as BEIJING  # Beijing time, UTC+8 all year
+from greenpark.services.pollution.ingest import beijing_day_start_utc
 from greenpark.store import models as m
 from greenpark.store.bulk import insert_many
 
 SLOT_S = 900
-BEIJING = timedelta(hours=8)
 LOOKBACK = timedelta(days=1)
 STEPS = ("15min", "hour", "day", "month")
 
@@ -180,11 +181,6 @@ def aggregate(slots: list[SlotRow], unit: str, step: str) -> list[dict[str, Any]
     ]
 
 
-def beijing_day_start_utc(t_utc: datetime) -> datetime:
-    local = t_utc + BEIJING
-    return datetime(local.year, local.month, local.day) - BEIJING
-
-
 def overview(
     session: Session, park_id: int, enterprise_ids: frozenset[int] | None, now: datetime | None = None
 ) -> list[dict[str, Any]]:
@@ -203,11 +199,19 @@ def overview(
     )
     if enterprise_ids is not None:
         q = q.where(m.EnergyMeter.enterprise_id.in_(enterprise_ids))
-    out = []
-    for meter, ent_code, ent_name, carrier_zh, carrier_en in session.execute(q):
-        last = session.scalar(
-            select(func.max(m.MeterReading.at_utc)).where(m.MeterReading.meter_id == meter.id)
+    found = list(session.execute(q))
+    ids = [row[0].id for row in found]
+    lasts: dict[int, datetime] = {}
+    for i in range(0, len(ids), 10_000):  # each meter's last reading, one grouped query
+        q_last = (
+            select(m.MeterReading.meter_id, func.max(m.MeterReading.at_utc))
+            .where(m.MeterReading.meter_id.in_(ids[i : i + 10_000]))
+            .group_by(m.MeterReading.meter_id)
         )
+        lasts.update({mid: at for mid, at in session.execute(q_last)})
+    out = []
+    for meter, ent_code, ent_name, carrier_zh, carrier_en in found:
+        last = lasts.get(meter.id)
         row: dict[str, Any] = {
             "code": meter.code, "name": meter.name, "enterprise": ent_code, "enterprise_name": ent_name,
             "carrier": meter.carrier_code, "carrier_name_zh": carrier_zh, "carrier_name_en": carrier_en, "unit": meter.unit, "kind": meter.kind, "level": meter.level,
